@@ -1,0 +1,7 @@
+//! sea-orm entities, one file per table.
+
+pub mod api_key;
+pub mod audit_log;
+pub mod bank;
+pub mod enterprise;
+pub mod park;

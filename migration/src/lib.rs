@@ -1,0 +1,14 @@
+//! The schema, one step per file. Each step has a working `down`.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261128_000001_directory;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261128_000001_directory::Migration)]
+    }
+}

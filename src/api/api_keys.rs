@@ -1,0 +1,218 @@
+//! API keys: made and revoked by the admin. The secret is shown once, when the key is made.
+
+use chrono::{DateTime, Utc};
+use poem::web::Data;
+use poem_openapi::{
+    ApiResponse, Object, OpenApi,
+    param::{Path, Query},
+    payload::Json,
+};
+
+use super::{
+    ApiTags, AppState,
+    auth::Caller,
+    error::{ApiError, ApiResult},
+    pagination::{List, after_id, default_limit, parse_id},
+    parks::{non_blank, not_found_as},
+};
+use crate::domain::{Role, Scope};
+use crate::store::{self, StoreError};
+use entity::api_key;
+
+#[derive(Object)]
+pub struct NewApiKey {
+    /// Who or what uses the key, such as `chengdu-bank-integration`.
+    #[oai(validator(min_length = 1, max_length = 100))]
+    pub name: String,
+    pub role: Role,
+    /// Required for `park_office`, refused otherwise.
+    #[oai(validator(max_length = 20))]
+    pub park_id: Option<String>,
+    /// Required for `bank`, refused otherwise.
+    #[oai(validator(max_length = 20))]
+    pub bank_id: Option<String>,
+    /// Required for `enterprise`, refused otherwise.
+    #[oai(validator(max_length = 20))]
+    pub enterprise_id: Option<String>,
+}
+
+#[derive(Object)]
+#[oai(skip_serializing_if_is_none)]
+pub struct ApiKey {
+    pub id: String,
+    pub name: String,
+    pub role: Role,
+    pub park_id: Option<String>,
+    pub bank_id: Option<String>,
+    pub enterprise_id: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+impl From<api_key::Model> for ApiKey {
+    fn from(k: api_key::Model) -> Self {
+        Self {
+            id: k.id.to_string(),
+            name: k.name,
+            role: Role::parse(&k.role).unwrap_or(Role::Enterprise),
+            park_id: k.park_id.map(|id| id.to_string()),
+            bank_id: k.bank_id.map(|id| id.to_string()),
+            enterprise_id: k.enterprise_id.map(|id| id.to_string()),
+            created_at: k.created_at,
+            revoked_at: k.revoked_at,
+        }
+    }
+}
+
+/// A new key, with its secret. The secret is never shown again.
+#[derive(Object)]
+pub struct CreatedApiKey {
+    #[oai(flatten)]
+    pub key: ApiKey,
+    /// Send it as `Authorization: Bearer <secret>`. Store it now: it cannot be shown again.
+    pub secret: String,
+}
+
+#[derive(ApiResponse)]
+pub enum ApiKeyCreated {
+    /// The key was made; `secret` is shown this once.
+    #[oai(status = 201)]
+    Created(Json<CreatedApiKey>),
+}
+
+#[derive(ApiResponse)]
+pub enum ApiKeyRevoked {
+    /// The key is revoked; every server refuses it within 5 seconds.
+    #[oai(status = 204)]
+    Revoked,
+}
+
+/// Resolves the scope a new key asks for, checking that its park, bank or enterprise exists.
+async fn resolve_scope(state: &AppState, body: &NewApiKey) -> Result<Scope, ApiError> {
+    let ids = [
+        ("park_id", &body.park_id),
+        ("bank_id", &body.bank_id),
+        ("enterprise_id", &body.enterprise_id),
+    ];
+    let wanted = match body.role {
+        Role::Admin => None,
+        Role::ParkOffice => Some("park_id"),
+        Role::Bank => Some("bank_id"),
+        Role::Enterprise => Some("enterprise_id"),
+    };
+    let mut errors = Vec::new();
+    for (field, value) in ids {
+        match (Some(field) == wanted, value) {
+            (true, None) => errors.push(store::FieldError::new(
+                field,
+                format!("a {} key needs {field}", body.role),
+            )),
+            (false, Some(_)) => errors.push(store::FieldError::new(
+                field,
+                format!("a {} key takes no {field}", body.role),
+            )),
+            _ => {}
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::invalid(errors));
+    }
+    let Some(field) = wanted else {
+        return Ok(Scope::All);
+    };
+    let raw = ids
+        .iter()
+        .find(|(f, _)| *f == field)
+        .and_then(|(_, v)| v.as_deref())
+        .unwrap_or_default();
+    let missing = || ApiError::invalid_field(field, format!("there is no record with id {raw:?}"));
+    let id = raw.parse::<i64>().map_err(|_| missing())?;
+    let found = match body.role {
+        Role::ParkOffice => store::parks::get(&state.db, id)
+            .await
+            .map(|_| Scope::Park(id)),
+        Role::Bank => store::banks::get(&state.db, id)
+            .await
+            .map(|_| Scope::Bank(id)),
+        _ => store::enterprises::get(&state.db, id)
+            .await
+            .map(|_| Scope::Enterprise(id)),
+    };
+    found.map_err(|e| match e {
+        StoreError::NotFound => missing(),
+        other => other.into(),
+    })
+}
+
+pub struct ApiKeysApi;
+
+#[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::ApiKeys")]
+impl ApiKeysApi {
+    /// Create an API key
+    ///
+    /// Admin only. A `park_office` key needs `park_id`, a `bank` key `bank_id`, and an
+    /// `enterprise` key `enterprise_id`. The answer carries the secret, this once only.
+    #[oai(path = "/api-keys", method = "post", operation_id = "create_api_key")]
+    async fn create_api_key(
+        &self,
+        caller: Caller,
+        state: Data<&AppState>,
+        body: Json<NewApiKey>,
+    ) -> ApiResult<ApiKeyCreated> {
+        caller.require_admin("create API keys")?;
+        let scope = resolve_scope(&state, &body.0).await?;
+        let name = non_blank("name", body.0.name)?;
+        let created = store::api_keys::create(&state.db, &caller.actor(), name, scope).await?;
+        Ok(ApiKeyCreated::Created(Json(CreatedApiKey {
+            key: created.key.into(),
+            secret: created.secret,
+        })))
+    }
+
+    /// List API keys
+    ///
+    /// Admin only. Secrets are never shown.
+    #[oai(path = "/api-keys", method = "get", operation_id = "list_api_keys")]
+    async fn list_api_keys(
+        &self,
+        caller: Caller,
+        state: Data<&AppState>,
+        /// How many keys to return.
+        #[oai(
+            default = "default_limit",
+            validator(minimum(value = "1"), maximum(value = "500"))
+        )]
+        limit: Query<u64>,
+        /// The `next_cursor` of the previous page.
+        #[oai(validator(max_length = 100))]
+        cursor: Query<Option<String>>,
+    ) -> ApiResult<Json<List<ApiKey>>> {
+        caller.require_admin("list API keys")?;
+        let page =
+            store::api_keys::list(&state.db, after_id(cursor.0.as_deref())?, limit.0).await?;
+        Ok(Json(List::from_page(page, ApiKey::from)))
+    }
+
+    /// Revoke an API key
+    ///
+    /// Admin only. Every server process refuses the key within 5 seconds.
+    #[oai(
+        path = "/api-keys/:id",
+        method = "delete",
+        operation_id = "revoke_api_key"
+    )]
+    async fn revoke_api_key(
+        &self,
+        caller: Caller,
+        state: Data<&AppState>,
+        id: Path<String>,
+    ) -> ApiResult<ApiKeyRevoked> {
+        caller.require_admin("revoke API keys")?;
+        let id = parse_id(&id.0, "the API key")?;
+        let key = store::api_keys::revoke(&state.db, &caller.actor(), id)
+            .await
+            .map_err(|e| not_found_as(e, "the API key"))?;
+        state.auth.forget(&key.prefix).await;
+        Ok(ApiKeyRevoked::Revoked)
+    }
+}

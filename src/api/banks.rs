@@ -1,0 +1,114 @@
+//! Banks: created by the admin, read by anyone authenticated.
+
+use chrono::{DateTime, Utc};
+use poem::web::Data;
+use poem_openapi::{
+    ApiResponse, Object, OpenApi,
+    param::{Path, Query},
+    payload::Json,
+};
+
+use super::{
+    ApiTags, AppState,
+    auth::Caller,
+    error::ApiResult,
+    pagination::{List, after_id, default_limit, parse_id},
+    parks::{non_blank, not_found_as},
+};
+use crate::store::{self, banks::NewBank as StoreNewBank};
+use entity::bank;
+
+#[derive(Object)]
+pub struct NewBank {
+    /// A short unique handle, such as `bank-of-chengdu`.
+    #[oai(validator(min_length = 1, max_length = 64, pattern = "^[a-z0-9][a-z0-9-]*$"))]
+    pub code: String,
+    /// The bank's name, such as 成都银行.
+    #[oai(validator(min_length = 1, max_length = 200))]
+    pub name: String,
+}
+
+#[derive(Object)]
+pub struct Bank {
+    pub id: String,
+    pub code: String,
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<bank::Model> for Bank {
+    fn from(b: bank::Model) -> Self {
+        Self {
+            id: b.id.to_string(),
+            code: b.code,
+            name: b.name,
+            created_at: b.created_at,
+        }
+    }
+}
+
+#[derive(ApiResponse)]
+pub enum BankCreated {
+    /// The bank was created.
+    #[oai(status = 201)]
+    Created(Json<Bank>),
+}
+
+pub struct BanksApi;
+
+#[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Banks")]
+impl BanksApi {
+    /// Create a bank
+    ///
+    /// Admin only. The code must be unique.
+    #[oai(path = "/banks", method = "post", operation_id = "create_bank")]
+    async fn create_bank(
+        &self,
+        caller: Caller,
+        state: Data<&AppState>,
+        body: Json<NewBank>,
+    ) -> ApiResult<BankCreated> {
+        caller.require_admin("create banks")?;
+        let new = StoreNewBank {
+            code: body.0.code,
+            name: non_blank("name", body.0.name)?,
+        };
+        let bank = store::banks::create(&state.db, &caller.actor(), new).await?;
+        Ok(BankCreated::Created(Json(bank.into())))
+    }
+
+    /// List banks
+    #[oai(path = "/banks", method = "get", operation_id = "list_banks")]
+    async fn list_banks(
+        &self,
+        _caller: Caller,
+        state: Data<&AppState>,
+        /// How many banks to return.
+        #[oai(
+            default = "default_limit",
+            validator(minimum(value = "1"), maximum(value = "500"))
+        )]
+        limit: Query<u64>,
+        /// The `next_cursor` of the previous page.
+        #[oai(validator(max_length = 100))]
+        cursor: Query<Option<String>>,
+    ) -> ApiResult<Json<List<Bank>>> {
+        let page = store::banks::list(&state.db, after_id(cursor.0.as_deref())?, limit.0).await?;
+        Ok(Json(List::from_page(page, Bank::from)))
+    }
+
+    /// Get a bank
+    #[oai(path = "/banks/:id", method = "get", operation_id = "get_bank")]
+    async fn get_bank(
+        &self,
+        _caller: Caller,
+        state: Data<&AppState>,
+        id: Path<String>,
+    ) -> ApiResult<Json<Bank>> {
+        let id = parse_id(&id.0, "the bank")?;
+        let bank = store::banks::get(&state.db, id)
+            .await
+            .map_err(|e| not_found_as(e, "the bank"))?;
+        Ok(Json(bank.into()))
+    }
+}

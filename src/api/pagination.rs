@@ -1,0 +1,76 @@
+//! List envelopes and opaque cursors.
+
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use poem_openapi::{
+    Object,
+    types::{ParseFromJSON, ToJSON},
+};
+
+use super::error::ApiError;
+use crate::store::Page;
+
+pub const DEFAULT_LIMIT: u64 = 50;
+pub const MAX_LIMIT: u64 = 500;
+
+pub fn default_limit() -> u64 {
+    DEFAULT_LIMIT
+}
+
+/// A page of records; pass `next_cursor` back as `?cursor=` for the next page.
+#[derive(Object)]
+pub struct List<T: ParseFromJSON + ToJSON + Send + Sync> {
+    pub items: Vec<T>,
+    /// `null` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+impl<T: ParseFromJSON + ToJSON + Send + Sync> List<T> {
+    pub fn from_page<R>(page: Page<R>, to_item: impl Fn(R) -> T) -> Self {
+        Self {
+            next_cursor: page
+                .next_after
+                .map(|after| encode_cursor(&after.to_string())),
+            items: page.items.into_iter().map(to_item).collect(),
+        }
+    }
+}
+
+pub fn encode_cursor(position: &str) -> String {
+    URL_SAFE_NO_PAD.encode(position)
+}
+
+/// Decodes a cursor this service gave out back into its position text.
+pub fn decode_cursor(cursor: &str) -> Result<String, ApiError> {
+    URL_SAFE_NO_PAD
+        .decode(cursor)
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .ok_or_else(|| {
+            ApiError::bad_request(
+                "invalid_cursor",
+                "the cursor is not one this service gave out",
+            )
+        })
+}
+
+/// Decodes a cursor that holds the id of the last record seen.
+pub fn after_id(cursor: Option<&str>) -> Result<Option<i64>, ApiError> {
+    cursor
+        .map(|c| {
+            decode_cursor(c)?.parse::<i64>().map_err(|_| {
+                ApiError::bad_request(
+                    "invalid_cursor",
+                    "the cursor is not one this service gave out",
+                )
+            })
+        })
+        .transpose()
+}
+
+/// Parses a record id from a path. Ids are decimal strings; anything else names no record.
+pub fn parse_id(id: &str, what: &str) -> Result<i64, ApiError> {
+    id.parse::<i64>()
+        .ok()
+        .filter(|&n| n > 0)
+        .ok_or_else(|| ApiError::not_found(what))
+}

@@ -1,0 +1,140 @@
+//! Parks: created by the admin, read by anyone authenticated.
+
+use chrono::{DateTime, Utc};
+use poem::web::Data;
+use poem_openapi::{
+    ApiResponse, Object, OpenApi,
+    param::{Path, Query},
+    payload::Json,
+};
+
+use super::{
+    ApiTags, AppState,
+    auth::Caller,
+    error::{ApiError, ApiResult},
+    pagination::{List, after_id, default_limit, parse_id},
+};
+use crate::store::{self, parks::NewPark as StoreNewPark};
+use entity::park;
+
+#[derive(Object)]
+pub struct NewPark {
+    /// A short unique handle, such as `optics-valley`.
+    #[oai(validator(min_length = 1, max_length = 64, pattern = "^[a-z0-9][a-z0-9-]*$"))]
+    pub code: String,
+    /// The park's name, such as 武汉东湖新技术开发区.
+    #[oai(validator(min_length = 1, max_length = 200))]
+    pub name: String,
+    /// The region, such as 湖北省武汉市.
+    #[oai(validator(min_length = 1, max_length = 200))]
+    pub region: String,
+}
+
+#[derive(Object)]
+pub struct Park {
+    pub id: String,
+    pub code: String,
+    pub name: String,
+    pub region: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<park::Model> for Park {
+    fn from(p: park::Model) -> Self {
+        Self {
+            id: p.id.to_string(),
+            code: p.code,
+            name: p.name,
+            region: p.region,
+            created_at: p.created_at,
+        }
+    }
+}
+
+#[derive(ApiResponse)]
+pub enum ParkCreated {
+    /// The park was created.
+    #[oai(status = 201)]
+    Created(Json<Park>),
+}
+
+/// Trims a name and refuses one that is blank.
+pub(crate) fn non_blank(field: &str, value: String) -> Result<String, ApiError> {
+    let trimmed = value.trim();
+    if trimmed.is_empty() {
+        Err(ApiError::invalid_field(
+            field,
+            format!("{field} must not be blank"),
+        ))
+    } else {
+        Ok(trimmed.to_owned())
+    }
+}
+
+pub struct ParksApi;
+
+#[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Parks")]
+impl ParksApi {
+    /// Create a park
+    ///
+    /// Admin only. The code must be unique.
+    #[oai(path = "/parks", method = "post", operation_id = "create_park")]
+    async fn create_park(
+        &self,
+        caller: Caller,
+        state: Data<&AppState>,
+        body: Json<NewPark>,
+    ) -> ApiResult<ParkCreated> {
+        caller.require_admin("create parks")?;
+        let new = StoreNewPark {
+            code: body.0.code,
+            name: non_blank("name", body.0.name)?,
+            region: non_blank("region", body.0.region)?,
+        };
+        let park = store::parks::create(&state.db, &caller.actor(), new).await?;
+        Ok(ParkCreated::Created(Json(park.into())))
+    }
+
+    /// List parks
+    #[oai(path = "/parks", method = "get", operation_id = "list_parks")]
+    async fn list_parks(
+        &self,
+        _caller: Caller,
+        state: Data<&AppState>,
+        /// How many parks to return.
+        #[oai(
+            default = "default_limit",
+            validator(minimum(value = "1"), maximum(value = "500"))
+        )]
+        limit: Query<u64>,
+        /// The `next_cursor` of the previous page.
+        #[oai(validator(max_length = 100))]
+        cursor: Query<Option<String>>,
+    ) -> ApiResult<Json<List<Park>>> {
+        let page = store::parks::list(&state.db, after_id(cursor.0.as_deref())?, limit.0).await?;
+        Ok(Json(List::from_page(page, Park::from)))
+    }
+
+    /// Get a park
+    #[oai(path = "/parks/:id", method = "get", operation_id = "get_park")]
+    async fn get_park(
+        &self,
+        _caller: Caller,
+        state: Data<&AppState>,
+        id: Path<String>,
+    ) -> ApiResult<Json<Park>> {
+        let id = parse_id(&id.0, "the park")?;
+        let park = store::parks::get(&state.db, id)
+            .await
+            .map_err(|e| not_found_as(e, "the park"))?;
+        Ok(Json(park.into()))
+    }
+}
+
+/// Names the missing record in a 404.
+pub(crate) fn not_found_as(err: store::StoreError, what: &str) -> ApiError {
+    match err {
+        store::StoreError::NotFound => ApiError::not_found(what),
+        other => other.into(),
+    }
+}

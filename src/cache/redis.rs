@@ -1,0 +1,174 @@
+//! The Redis score cache, shared by every server process.
+//!
+//! Every call has a short timeout. When Redis is down or slow, look-ups report `Unavailable` and
+//! the caller reads the database. An invalidation that cannot reach Redis is kept and retried in
+//! the background until it lands; until then this process bypasses the cache for that park.
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use redis::{AsyncCommands, Client, Script, aio::ConnectionManager, aio::ConnectionManagerConfig};
+
+use super::{FaultLog, Lookup};
+
+/// Reads the park's generation and the entry under it in one round trip.
+const GET_SCRIPT: &str = r"
+local generation = redis.call('GET', KEYS[1]) or '0'
+local entry = redis.call('GET', ARGV[1] .. generation .. ':' .. ARGV[2])
+return {generation, entry or ''}
+";
+
+#[derive(Clone)]
+pub struct RedisCache {
+    connection: ConnectionManager,
+    prefix: Arc<str>,
+    timeout: Duration,
+    ttl_seconds: u64,
+    get_script: Arc<Script>,
+    faults: Arc<FaultLog>,
+    /// Parks whose invalidation has not reached Redis yet.
+    pending: Arc<Mutex<HashSet<i64>>>,
+}
+
+impl RedisCache {
+    pub fn new(
+        url: &str,
+        prefix: &str,
+        timeout: Duration,
+        ttl: Duration,
+    ) -> redis::RedisResult<Self> {
+        let client = Client::open(url)?;
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(timeout))
+            .set_response_timeout(Some(timeout))
+            .set_number_of_retries(1)
+            .set_max_delay(Duration::from_millis(500));
+        let connection = ConnectionManager::new_lazy_with_config(client, config)?;
+        let cache = Self {
+            connection,
+            prefix: Arc::from(prefix),
+            timeout,
+            ttl_seconds: ttl.as_secs().max(1),
+            get_script: Arc::new(Script::new(GET_SCRIPT)),
+            faults: Arc::new(FaultLog::new(Duration::from_secs(30))),
+            pending: Arc::default(),
+        };
+        cache.spawn_retry_of_pending_invalidations();
+        Ok(cache)
+    }
+
+    fn generation_key(&self, park_id: i64) -> String {
+        format!("{}:park:{park_id}:generation", self.prefix)
+    }
+
+    fn entry_key_stem(&self, park_id: i64) -> String {
+        format!("{}:score:{park_id}:", self.prefix)
+    }
+
+    async fn with_timeout<T>(
+        &self,
+        what: &str,
+        call: impl Future<Output = redis::RedisResult<T>>,
+    ) -> Option<T> {
+        match tokio::time::timeout(self.timeout, call).await {
+            Ok(Ok(value)) => Some(value),
+            Ok(Err(err)) => {
+                self.faults.report(what, &err);
+                None
+            }
+            Err(_) => {
+                self.faults
+                    .report(what, &format!("no answer within {:?}", self.timeout));
+                None
+            }
+        }
+    }
+
+    fn is_pending(&self, park_id: i64) -> bool {
+        self.pending
+            .lock()
+            .map(|p| p.contains(&park_id))
+            .unwrap_or(true)
+    }
+
+    pub async fn get(&self, park_id: i64, enterprise_id: i64) -> Lookup {
+        if self.is_pending(park_id) {
+            return Lookup::Unavailable;
+        }
+        let mut connection = self.connection.clone();
+        let mut invocation = self.get_script.key(self.generation_key(park_id));
+        invocation
+            .arg(self.entry_key_stem(park_id))
+            .arg(enterprise_id);
+        let call = invocation.invoke_async::<(u64, String)>(&mut connection);
+        match self.with_timeout("Redis look-up failed", call).await {
+            Some((_, entry)) if !entry.is_empty() => Lookup::Hit(entry),
+            Some((generation, _)) => Lookup::Miss { generation },
+            None => Lookup::Unavailable,
+        }
+    }
+
+    pub async fn put(&self, park_id: i64, generation: u64, enterprise_id: i64, json: String) {
+        let key = format!(
+            "{}{generation}:{enterprise_id}",
+            self.entry_key_stem(park_id)
+        );
+        let mut connection = self.connection.clone();
+        let call = connection.set_ex::<_, _, ()>(key, json, self.ttl_seconds);
+        self.with_timeout("Redis write failed", call).await;
+    }
+
+    async fn bump_generation(&self, park_id: i64) -> bool {
+        let mut connection = self.connection.clone();
+        let call = connection.incr::<_, _, u64>(self.generation_key(park_id), 1);
+        self.with_timeout("Redis invalidation failed", call)
+            .await
+            .is_some()
+    }
+
+    pub async fn invalidate_park(&self, park_id: i64) {
+        if !self.bump_generation(park_id).await
+            && let Ok(mut pending) = self.pending.lock()
+        {
+            pending.insert(park_id);
+        }
+    }
+
+    fn spawn_retry_of_pending_invalidations(&self) {
+        let weak = Arc::downgrade(&self.pending);
+        let cache = self.clone();
+        // The task holds only a weak reference to the pending set through `cache.pending`'s
+        // clone being dropped below, so it ends when the last cache handle goes away.
+        let cache = RedisCache {
+            pending: Arc::new(Mutex::new(HashSet::new())),
+            ..cache
+        };
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_millis(500));
+            loop {
+                tick.tick().await;
+                let Some(pending) = weak.upgrade() else { break };
+                let parks: Vec<i64> = pending
+                    .lock()
+                    .map(|p| p.iter().copied().collect())
+                    .unwrap_or_default();
+                for park_id in parks {
+                    if cache.bump_generation(park_id).await {
+                        if let Ok(mut set) = pending.lock() {
+                            set.remove(&park_id);
+                        }
+                        tracing::info!(park_id, "delayed score-cache invalidation reached Redis");
+                    }
+                }
+            }
+        });
+    }
+
+    pub async fn ping(&self) -> bool {
+        let mut connection = self.connection.clone();
+        let ping = redis::cmd("PING");
+        let call = ping.query_async::<String>(&mut connection);
+        self.with_timeout("Redis ping failed", call).await.is_some()
+    }
+}

@@ -1,0 +1,62 @@
+//! The rules of the business: no HTTP, no SQL.
+
+pub mod access;
+pub mod money;
+pub mod score;
+pub mod uscc;
+
+pub use access::{Principal, Role, Scope};
+pub use money::{Money, RateBps};
+pub use score::{Period, Score, Stage};
+pub use uscc::Uscc;
+
+/// Declares a closed set of snake_case names that is stored as text and shown in the OpenAPI
+/// document as an enum.
+macro_rules! text_enum {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(poem_openapi::Enum, serde::Serialize, serde::Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[oai(rename_all = "snake_case")]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+
+            pub fn parse(text: &str) -> Option<Self> {
+                match text { $($text => Some($name::$variant),)+ _ => None }
+            }
+
+            /// The accepted names, for error messages.
+            pub fn names() -> String {
+                [$($text),+].join(", ")
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+pub(crate) use text_enum;
+
+text_enum!(
+    /// An enterprise's size class (大型, 中型, 小型, 微型).
+    EnterpriseSize { Micro => "micro", Small => "small", Medium => "medium", Large => "large" }
+);
+
+text_enum!(
+    /// A qualification an enterprise holds.
+    Qualification {
+        HighTechEnterprise => "high_tech_enterprise",
+        SpecializedSme => "specialized_sme",
+        LittleGiant => "little_giant",
+        TechSme => "tech_sme",
+    }
+);

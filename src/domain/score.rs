@@ -1,0 +1,243 @@
+//! Innovation scores (创新积分): exact two-decimal scores, periods, stages and park ranking.
+
+use std::fmt;
+
+use super::text_enum;
+
+text_enum!(
+    /// The enterprise's stage, which decides the indicator weights (初创期, 成长期, 稳定期).
+    Stage { Startup => "startup", Growth => "growth", Mature => "mature" }
+);
+
+/// A score from 0.00 to 1000.00, held exactly as hundredths of a point.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Score(i32);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ScoreError {
+    #[error("a score is between 0 and 1000, got {0}")]
+    OutOfRange(String),
+    #[error("a score has at most two decimal places, got {0}")]
+    TooPrecise(String),
+}
+
+impl Score {
+    pub const MAX_CENTI: i32 = 100_000;
+
+    pub fn from_centi(centi: i32) -> Result<Self, ScoreError> {
+        if (0..=Self::MAX_CENTI).contains(&centi) {
+            Ok(Self(centi))
+        } else {
+            Err(ScoreError::OutOfRange(format!(
+                "{}.{:02}",
+                centi / 100,
+                (centi % 100).abs()
+            )))
+        }
+    }
+
+    /// Parses a JSON number such as `72.5`. Values that are not exactly two decimals away from a
+    /// hundredth (beyond float noise) are refused rather than rounded.
+    pub fn from_f64(value: f64) -> Result<Self, ScoreError> {
+        if !value.is_finite() || !(0.0..=1000.0).contains(&value) {
+            return Err(ScoreError::OutOfRange(value.to_string()));
+        }
+        let scaled = value * 100.0;
+        let centi = scaled.round();
+        if (scaled - centi).abs() > 1e-6 {
+            return Err(ScoreError::TooPrecise(value.to_string()));
+        }
+        // In range by the check above, so the cast is exact.
+        Self::from_centi(centi as i32)
+    }
+
+    /// Parses text such as `72.50`, as found in a CSV cell.
+    pub fn parse(text: &str) -> Result<Self, ScoreError> {
+        let text = text.trim();
+        let (whole, frac) = text.split_once('.').unwrap_or((text, ""));
+        let digits_only = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+        if whole.is_empty() || whole.len() > 4 || !digits_only(whole) || !digits_only(frac) {
+            return Err(ScoreError::OutOfRange(text.to_string()));
+        }
+        if frac.len() > 2 {
+            return Err(ScoreError::TooPrecise(text.to_string()));
+        }
+        let whole: i32 = whole
+            .parse()
+            .map_err(|_| ScoreError::OutOfRange(text.to_string()))?;
+        let frac: i32 = format!("{frac:0<2}").parse().unwrap_or(0);
+        Self::from_centi(whole * 100 + frac).map_err(|_| ScoreError::OutOfRange(text.to_string()))
+    }
+
+    pub fn centi(self) -> i32 {
+        self.0
+    }
+
+    /// The score as a JSON number. Every hundredth below 1000 round-trips through f64's shortest
+    /// representation, so `7250` becomes `72.5` and back.
+    pub fn as_f64(self) -> f64 {
+        f64::from(self.0) / 100.0
+    }
+}
+
+impl fmt::Display for Score {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{:02}", self.0 / 100, self.0 % 100)
+    }
+}
+
+/// A scoring period such as `2022`, `2022H1` or `2022-Q3`. Periods of one park sort as text, so
+/// the greatest is the latest.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Period(String);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "a period starts with a four-digit year and has at most 16 letters, digits or dashes \
+     (e.g. 2022, 2022H1, 2022-Q3), got {0:?}"
+)]
+pub struct PeriodError(pub String);
+
+impl Period {
+    pub fn parse(text: &str) -> Result<Self, PeriodError> {
+        let ok = text.len() <= 16
+            && text.len() >= 4
+            && text.bytes().take(4).all(|b| b.is_ascii_digit())
+            && text.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+        if ok {
+            Ok(Self(text.to_string()))
+        } else {
+            Err(PeriodError(text.to_string()))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// An enterprise's place in its park for one period.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Standing {
+    /// Competition rank: ties share a rank and the next rank skips (1, 2, 2, 4).
+    pub rank: i32,
+    pub park_size: i32,
+    /// The share of the park ranked at or below this enterprise, in hundredths of a percent:
+    /// the best is 100.00, the last of 4 is 25.00.
+    pub percentile_centi: i32,
+}
+
+/// Ranks scores, best first. Returns one standing per input, in input order.
+pub fn rank(scores: &[Score]) -> Vec<Standing> {
+    let mut order: Vec<usize> = (0..scores.len()).collect();
+    order.sort_by(|&a, &b| scores[b].cmp(&scores[a]));
+    let park_size = i32::try_from(scores.len()).unwrap_or(i32::MAX);
+    let mut standings = vec![
+        Standing {
+            rank: 0,
+            park_size,
+            percentile_centi: 0
+        };
+        scores.len()
+    ];
+    let mut rank = 0;
+    let mut previous: Option<Score> = None;
+    for (position, &index) in order.iter().enumerate() {
+        if previous != Some(scores[index]) {
+            rank = i32::try_from(position + 1).unwrap_or(i32::MAX);
+            previous = Some(scores[index]);
+        }
+        let at_or_below = i64::from(park_size) - i64::from(rank) + 1;
+        let percentile_centi = (at_or_below * 10_000 / i64::from(park_size.max(1))) as i32;
+        standings[index] = Standing {
+            rank,
+            park_size,
+            percentile_centi,
+        };
+    }
+    standings
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn s(centi: i32) -> Score {
+        Score::from_centi(centi).unwrap()
+    }
+
+    #[test]
+    fn scores_parse_exactly() {
+        assert_eq!(Score::from_f64(72.5).unwrap().centi(), 7250);
+        assert_eq!(Score::from_f64(0.07).unwrap().centi(), 7);
+        assert_eq!(Score::from_f64(1000.0).unwrap().centi(), 100_000);
+        assert!(matches!(
+            Score::from_f64(1000.01),
+            Err(ScoreError::OutOfRange(_))
+        ));
+        assert!(matches!(
+            Score::from_f64(-0.01),
+            Err(ScoreError::OutOfRange(_))
+        ));
+        assert!(matches!(
+            Score::from_f64(72.555),
+            Err(ScoreError::TooPrecise(_))
+        ));
+        assert!(Score::from_f64(f64::NAN).is_err());
+        assert_eq!(Score::parse("72.50").unwrap().centi(), 7250);
+        assert_eq!(Score::parse("8").unwrap().centi(), 800);
+        assert_eq!(Score::parse("8.1").unwrap().centi(), 810);
+        assert!(Score::parse("8.123").is_err());
+        assert!(Score::parse("abc").is_err());
+        assert!(Score::parse("-1").is_err());
+        assert!(Score::parse("1000.01").is_err());
+        assert_eq!(s(7250).to_string(), "72.50");
+    }
+
+    #[test]
+    fn periods() {
+        assert!(Period::parse("2022").is_ok());
+        assert!(Period::parse("2022-Q3").is_ok());
+        assert!(Period::parse("22").is_err());
+        assert!(Period::parse("Q3-2022").is_err());
+        assert!(Period::parse("2022 H1").is_err());
+    }
+
+    #[test]
+    fn ties_share_a_rank() {
+        let standings = rank(&[s(9000), s(8000), s(8000), s(7000)]);
+        let ranks: Vec<i32> = standings.iter().map(|s| s.rank).collect();
+        assert_eq!(ranks, vec![1, 2, 2, 4]);
+        assert_eq!(standings[0].percentile_centi, 10_000);
+        assert_eq!(standings[3].percentile_centi, 2_500);
+        assert!(standings.iter().all(|s| s.park_size == 4));
+    }
+
+    #[test]
+    fn ranks_follow_input_order() {
+        let ranks: Vec<i32> = rank(&[s(1), s(3), s(2)]).iter().map(|s| s.rank).collect();
+        assert_eq!(ranks, vec![3, 1, 2]);
+        assert!(rank(&[]).is_empty());
+    }
+
+    proptest! {
+        #[test]
+        fn f64_round_trip(centi in 0..=100_000i32) {
+            prop_assert_eq!(Score::from_f64(s(centi).as_f64()).unwrap(), s(centi));
+            prop_assert_eq!(Score::parse(&s(centi).to_string()).unwrap(), s(centi));
+        }
+
+        #[test]
+        fn higher_scores_never_rank_lower(centis in proptest::collection::vec(0..1000i32, 1..50)) {
+            let scores: Vec<Score> = centis.iter().map(|&c| s(c)).collect();
+            let standings = rank(&scores);
+            for i in 0..scores.len() {
+                for j in 0..scores.len() {
+                    if scores[i] > scores[j] { prop_assert!(standings[i].rank < standings[j].rank); }
+                    if scores[i] == scores[j] { prop_assert_eq!(standings[i].rank, standings[j].rank); }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,112 @@
+//! innoloan: the marketplace behind innovation-points credit loans (创新积分贷).
+
+pub mod api;
+pub mod auth;
+pub mod cache;
+pub mod cli;
+pub mod config;
+pub mod domain;
+pub mod metrics;
+pub mod store;
+pub mod telemetry;
+
+use std::sync::Arc;
+
+use poem::{
+    Server,
+    listener::{Acceptor, Listener, TcpListener},
+};
+
+use crate::{
+    api::AppState, auth::Authenticator, cache::ScoreCache, config::Config, metrics::Metrics,
+};
+
+/// A server bound to its address and ready to run. Bind to port 0 to get a free port.
+pub struct Application {
+    acceptor: poem::listener::TcpAcceptor,
+    port: u16,
+    state: AppState,
+}
+
+impl Application {
+    /// Connects to the database, runs the migrations, connects the cache and binds the port.
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        let db = store::connect(&config.database_url, config.database_max_connections).await?;
+        store::migrate(&db).await?;
+        Self::build_with_db(config, db).await
+    }
+
+    /// Like [`Application::build`], on a database that is already connected and migrated.
+    pub async fn build_with_db(
+        config: Config,
+        db: sea_orm::DatabaseConnection,
+    ) -> anyhow::Result<Self> {
+        let metrics = Arc::new(Metrics::new()?);
+        let scores = ScoreCache::from_config(&config, metrics.clone())?;
+        let auth = Authenticator::new(db.clone(), config.auth_cache_ttl);
+        let acceptor = TcpListener::bind(config.bind_addr.clone())
+            .into_acceptor()
+            .await?;
+        let port = acceptor
+            .local_addr()
+            .first()
+            .and_then(|addr| addr.as_socket_addr().map(|a| a.port()))
+            .unwrap_or(0);
+        let state = AppState {
+            db,
+            auth,
+            scores,
+            metrics,
+            config: Arc::new(config),
+        };
+        Ok(Self {
+            acceptor,
+            port,
+            state,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until the process receives Ctrl-C or SIGTERM.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        tracing::info!(
+            port = self.port,
+            cache = self.state.scores.kind(),
+            "serving"
+        );
+        Server::new_with_acceptor(self.acceptor)
+            .run_with_graceful_shutdown(
+                api::app(self.state),
+                shutdown_signal(),
+                Some(std::time::Duration::from_secs(10)),
+            )
+            .await
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(term) => term,
+                Err(_) => return std::future::pending().await,
+            };
+        tokio::select! {
+            _ = ctrl_c => {},
+            _ = term.recv() => {},
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}

@@ -1,0 +1,125 @@
+//! API keys. Only a SHA-256 hash of each key is stored; the key is shown once, at creation.
+
+use entity::api_key;
+use rand::{Rng, distr::Alphanumeric};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set,
+    TransactionSession, TransactionTrait,
+};
+use sha2::{Digest, Sha256};
+
+use super::{Page, StoreError, audit::Actor};
+use crate::domain::Scope;
+
+/// Every key reads `ilk_<prefix>_<secret>`: the prefix finds the row, the hash proves the secret.
+pub const KEY_MARK: &str = "ilk_";
+const PREFIX_LEN: usize = 12;
+const SECRET_LEN: usize = 40;
+
+pub fn hash_key(key: &str) -> String {
+    hex::encode(Sha256::digest(key.as_bytes()))
+}
+
+/// Splits a presented key into its prefix, refusing anything not shaped like one of ours.
+pub fn prefix_of(key: &str) -> Option<&str> {
+    let rest = key.strip_prefix(KEY_MARK)?;
+    let (prefix, secret) = rest.split_once('_')?;
+    let well_formed = prefix.len() == PREFIX_LEN
+        && secret.len() == SECRET_LEN
+        && rest.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+    well_formed.then_some(prefix)
+}
+
+fn random_text(len: usize) -> String {
+    rand::rng()
+        .sample_iter(&Alphanumeric)
+        .take(len)
+        .map(char::from)
+        .collect()
+}
+
+/// A newly made key: the stored row and the secret, which is never available again.
+pub struct CreatedKey {
+    pub key: api_key::Model,
+    pub secret: String,
+}
+
+pub async fn create(
+    db: &impl TransactionTrait,
+    actor: &Actor,
+    name: String,
+    scope: Scope,
+) -> Result<CreatedKey, StoreError> {
+    let prefix = random_text(PREFIX_LEN).to_ascii_lowercase();
+    let secret = format!("{KEY_MARK}{prefix}_{}", random_text(SECRET_LEN));
+    let (park_id, bank_id, enterprise_id) = match scope {
+        Scope::All => (None, None, None),
+        Scope::Park(id) => (Some(id), None, None),
+        Scope::Bank(id) => (None, Some(id), None),
+        Scope::Enterprise(id) => (None, None, Some(id)),
+    };
+    let txn = db.begin().await?;
+    let key = api_key::ActiveModel {
+        name: Set(name),
+        role: Set(scope.role().as_str().to_owned()),
+        park_id: Set(park_id),
+        bank_id: Set(bank_id),
+        enterprise_id: Set(enterprise_id),
+        prefix: Set(prefix),
+        secret_hash: Set(hash_key(&secret)),
+        created_at: Set(super::now()),
+        revoked_at: Set(None),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    super::audit::record(&txn, actor, "api_key.create", "api_key", key.id).await?;
+    txn.commit().await?;
+    Ok(CreatedKey { key, secret })
+}
+
+pub async fn find_by_prefix(
+    db: &impl ConnectionTrait,
+    prefix: &str,
+) -> Result<Option<api_key::Model>, StoreError> {
+    Ok(api_key::Entity::find()
+        .filter(api_key::Column::Prefix.eq(prefix))
+        .one(db)
+        .await?)
+}
+
+pub async fn list(
+    db: &impl ConnectionTrait,
+    after: Option<i64>,
+    limit: u64,
+) -> Result<Page<api_key::Model>, StoreError> {
+    super::page_by_id(
+        db,
+        api_key::Entity::find(),
+        api_key::Column::Id,
+        after,
+        limit,
+        |k| k.id,
+    )
+    .await
+}
+
+/// Revokes a key. A key already revoked is gone as far as callers are concerned.
+pub async fn revoke(
+    db: &impl TransactionTrait,
+    actor: &Actor,
+    id: i64,
+) -> Result<api_key::Model, StoreError> {
+    let txn = db.begin().await?;
+    let key = api_key::Entity::find_by_id(id)
+        .filter(api_key::Column::RevokedAt.is_null())
+        .one(&txn)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    let mut active: api_key::ActiveModel = key.into();
+    active.revoked_at = Set(Some(super::now()));
+    let key = active.update(&txn).await?;
+    super::audit::record(&txn, actor, "api_key.revoke", "api_key", id).await?;
+    txn.commit().await?;
+    Ok(key)
+}

@@ -1,0 +1,135 @@
+//! Enterprises, registered by their park.
+
+use chrono::NaiveDate;
+use entity::{enterprise, park};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryTrait, Set, TransactionSession, TransactionTrait,
+};
+
+use super::{FieldError, Page, StoreError, audit::Actor};
+use crate::domain::{EnterpriseSize, Qualification, Scope, Uscc};
+
+pub struct NewEnterprise {
+    pub uscc: Uscc,
+    pub name: String,
+    pub park_id: i64,
+    pub industry: String,
+    pub size: EnterpriseSize,
+    pub founded_on: NaiveDate,
+    pub qualifications: Vec<Qualification>,
+}
+
+/// Registers an enterprise in a park that the caller governs. A park outside the caller's scope
+/// is reported exactly as a park that does not exist.
+pub async fn create(
+    db: &impl TransactionTrait,
+    actor: &Actor,
+    caller: Scope,
+    new: NewEnterprise,
+) -> Result<enterprise::Model, StoreError> {
+    let txn = db.begin().await?;
+    let park_visible = matches!(caller, Scope::All) || caller == Scope::Park(new.park_id);
+    if !park_visible
+        || park::Entity::find_by_id(new.park_id)
+            .one(&txn)
+            .await?
+            .is_none()
+    {
+        return Err(StoreError::Invalid(vec![FieldError::new(
+            "park_id",
+            format!("there is no park with id {}", new.park_id),
+        )]));
+    }
+    let mut qualifications = new.qualifications;
+    qualifications.sort();
+    qualifications.dedup();
+    let uscc = new.uscc.clone();
+    let model = enterprise::ActiveModel {
+        uscc: Set(new.uscc.as_str().to_owned()),
+        name: Set(new.name),
+        park_id: Set(new.park_id),
+        industry: Set(new.industry),
+        size: Set(new.size.as_str().to_owned()),
+        founded_on: Set(new.founded_on),
+        qualifications: Set(serde_json::json!(qualifications)),
+        created_at: Set(super::now()),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await
+    .map_err(|e| {
+        super::conflict_on_unique(e, || {
+            format!("an enterprise with USCC {uscc} is already registered")
+        })
+    })?;
+    super::audit::record(&txn, actor, "enterprise.create", "enterprise", model.id).await?;
+    txn.commit().await?;
+    Ok(model)
+}
+
+/// The condition that limits enterprises to those a caller may see, or `None` when it may see
+/// none at all.
+fn visible_to(caller: Scope) -> Option<Condition> {
+    match caller {
+        Scope::All => Some(Condition::all()),
+        Scope::Park(park_id) => Some(Condition::all().add(enterprise::Column::ParkId.eq(park_id))),
+        Scope::Enterprise(id) => Some(Condition::all().add(enterprise::Column::Id.eq(id))),
+        // A bank sees an enterprise once it has applied to one of the bank's products, and
+        // there is no application yet in this schema.
+        Scope::Bank(_) => None,
+    }
+}
+
+/// Reads one enterprise, as the caller may see it.
+pub async fn get_visible(
+    db: &impl ConnectionTrait,
+    caller: Scope,
+    id: i64,
+) -> Result<enterprise::Model, StoreError> {
+    let condition = visible_to(caller).ok_or(StoreError::NotFound)?;
+    enterprise::Entity::find_by_id(id)
+        .filter(condition)
+        .one(db)
+        .await?
+        .ok_or(StoreError::NotFound)
+}
+
+pub async fn get(db: &impl ConnectionTrait, id: i64) -> Result<enterprise::Model, StoreError> {
+    enterprise::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(StoreError::NotFound)
+}
+
+pub async fn find_by_uscc(
+    db: &impl ConnectionTrait,
+    uscc: &Uscc,
+) -> Result<enterprise::Model, StoreError> {
+    enterprise::Entity::find()
+        .filter(enterprise::Column::Uscc.eq(uscc.as_str()))
+        .one(db)
+        .await?
+        .ok_or(StoreError::NotFound)
+}
+
+pub async fn list_visible(
+    db: &impl ConnectionTrait,
+    caller: Scope,
+    park_id: Option<i64>,
+    after: Option<i64>,
+    limit: u64,
+) -> Result<Page<enterprise::Model>, StoreError> {
+    let Some(condition) = visible_to(caller) else {
+        return Ok(Page {
+            items: Vec::new(),
+            next_after: None,
+        });
+    };
+    let query = enterprise::Entity::find()
+        .filter(condition)
+        .apply_if(park_id, |q, park_id| {
+            q.filter(enterprise::Column::ParkId.eq(park_id))
+        });
+    super::page_by_id(db, query, enterprise::Column::Id, after, limit, |e| e.id).await
+}

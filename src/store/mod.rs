@@ -1,0 +1,175 @@
+//! Queries and transactions on sea-orm. No HTTP types here.
+
+pub mod api_keys;
+pub mod audit;
+pub mod banks;
+pub mod enterprises;
+pub mod parks;
+
+use std::time::Duration;
+
+use migration::MigratorTrait;
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr, SqlErr};
+
+/// What a store call can fail with, in terms the API can answer.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    /// A unique constraint or a state conflict; the message is safe to show.
+    #[error("{0}")]
+    Conflict(String),
+    /// A business rule failed on the named fields; the messages are safe to show.
+    #[error("invalid input")]
+    Invalid(Vec<FieldError>),
+    #[error("the database is unavailable")]
+    Unavailable(#[source] DbErr),
+    #[error("database error")]
+    Db(#[source] DbErr),
+}
+
+/// One problem with one field of the input, or one row of an import.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    pub row: Option<u32>,
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            row: None,
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+
+    pub fn at_row(row: u32, field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            row: Some(row),
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+impl From<DbErr> for StoreError {
+    fn from(err: DbErr) -> Self {
+        match err {
+            DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => StoreError::Unavailable(err),
+            DbErr::Exec(sea_orm::RuntimeErr::SqlxError(ref e))
+            | DbErr::Query(sea_orm::RuntimeErr::SqlxError(ref e))
+                if is_connection_error(e) =>
+            {
+                StoreError::Unavailable(err)
+            }
+            other => StoreError::Db(other),
+        }
+    }
+}
+
+fn is_connection_error(err: &sea_orm::sqlx::Error) -> bool {
+    use sea_orm::sqlx::Error;
+    matches!(
+        err,
+        Error::Io(_)
+            | Error::PoolTimedOut
+            | Error::PoolClosed
+            | Error::WorkerCrashed
+            | Error::Tls(_)
+    )
+}
+
+/// Turns a unique-constraint violation into a conflict with a readable message.
+pub(crate) fn conflict_on_unique(err: DbErr, message: impl FnOnce() -> String) -> StoreError {
+    match err.sql_err() {
+        Some(SqlErr::UniqueConstraintViolation(_)) => StoreError::Conflict(message()),
+        _ => err.into(),
+    }
+}
+
+pub fn is_sqlite(url: &str) -> bool {
+    url.starts_with("sqlite:")
+}
+
+/// Opens the pool. SQLite gets one connection: SQLite serialises writers anyway, and one
+/// connection rules out "database is locked" failures between concurrent write transactions.
+pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnection, DbErr> {
+    let mut options = ConnectOptions::new(url.to_owned());
+    options
+        .acquire_timeout(Duration::from_secs(10))
+        .connect_timeout(Duration::from_secs(5))
+        .sqlx_logging(false);
+    if is_sqlite(url) {
+        // The one connection lives as long as the pool: an in-memory database dies with it.
+        options
+            .max_connections(1)
+            .min_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .map_sqlx_sqlite_opts(|opts| {
+                opts.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+                    .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
+                    .busy_timeout(Duration::from_secs(10))
+                    .foreign_keys(true)
+            });
+    } else {
+        options.max_connections(max_connections).min_connections(1);
+    }
+    Database::connect(options).await
+}
+
+pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
+    migration::Migrator::up(db, None).await
+}
+
+/// Reads one page of `query` in id order, after the id `after`.
+pub(crate) async fn page_by_id<E>(
+    db: &impl sea_orm::ConnectionTrait,
+    query: sea_orm::Select<E>,
+    id_column: E::Column,
+    after: Option<i64>,
+    limit: u64,
+    id_of: impl Fn(&E::Model) -> i64,
+) -> Result<Page<E::Model>, StoreError>
+where
+    E: sea_orm::EntityTrait,
+{
+    use sea_orm::{ColumnTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait};
+    let rows = query
+        .apply_if(after, |q, after| q.filter(id_column.gt(after)))
+        .order_by_asc(id_column)
+        .limit(limit + 1)
+        .all(db)
+        .await?;
+    Ok(Page::from_overfetch(rows, limit, id_of))
+}
+
+/// A page of a list: the items, and the id to continue after when there are more.
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next_after: Option<i64>,
+}
+
+impl<T> Page<T> {
+    /// Builds a page from a query that fetched `limit + 1` rows, so that the extra row tells
+    /// whether there is a next page.
+    pub fn from_overfetch(mut rows: Vec<T>, limit: u64, id: impl Fn(&T) -> i64) -> Self {
+        let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+        let next_after = if rows.len() > limit {
+            rows.truncate(limit);
+            rows.last().map(&id)
+        } else {
+            None
+        };
+        Self {
+            items: rows,
+            next_after,
+        }
+    }
+}
+
+pub fn now() -> chrono::DateTime<chrono::Utc> {
+    chrono::Utc::now()
+}

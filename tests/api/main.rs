@@ -1,0 +1,8 @@
+//! Integration tests through real HTTP: one binary, one fresh database per test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod helpers;
+
+mod auth;
+mod directory;
+mod service;
