@@ -29,10 +29,7 @@ pub struct Authenticator {
 
 impl Authenticator {
     pub fn new(db: DatabaseConnection, ttl: Duration) -> Self {
-        let keys = Cache::builder()
-            .max_capacity(100_000)
-            .time_to_live(ttl)
-            .build();
+        let keys = Cache::builder().max_capacity(100_000).time_to_live(ttl).build();
         Self { db, keys }
     }
 
@@ -51,14 +48,9 @@ impl Authenticator {
                 if row.revoked_at.is_some() {
                     return Ok(None);
                 }
-                let scope = Role::parse(&row.role).and_then(|role| {
-                    Scope::from_parts(role, row.park_id, row.bank_id, row.enterprise_id)
-                });
-                Ok(scope.map(|scope| KnownKey {
-                    id: row.id,
-                    scope,
-                    secret_hash: row.secret_hash,
-                }))
+                let scope = Role::parse(&row.role)
+                    .and_then(|role| Scope::from_parts(role, row.park_id, row.bank_id, row.enterprise_id));
+                Ok(scope.map(|scope| KnownKey { id: row.id, scope, secret_hash: row.secret_hash }))
             })
             .await
             .map_err(|err| match std::sync::Arc::try_unwrap(err) {
@@ -69,14 +61,8 @@ impl Authenticator {
             return Ok(None);
         };
         let presented_hash = api_keys::hash_key(presented);
-        let matches: bool = presented_hash
-            .as_bytes()
-            .ct_eq(known.secret_hash.as_bytes())
-            .into();
-        Ok(matches.then_some(Principal {
-            key_id: known.id,
-            scope: known.scope,
-        }))
+        let matches: bool = presented_hash.as_bytes().ct_eq(known.secret_hash.as_bytes()).into();
+        Ok(matches.then_some(Principal { key_id: known.id, scope: known.scope }))
     }
 
     /// Forgets every remembered key with this prefix, after a revocation through this process.

@@ -57,22 +57,16 @@ pub async fn create_key(
                 .id,
         ),
         (Role::Enterprise, None, None, Some(uscc)) => {
-            let uscc =
-                Uscc::parse(&uscc).with_context(|| format!("{uscc:?} is not a valid USCC"))?;
+            let uscc = Uscc::parse(&uscc).with_context(|| format!("{uscc:?} is not a valid USCC"))?;
             let found = store::enterprises::find_by_uscc(&db, &uscc).await;
-            Scope::Enterprise(
-                found
-                    .with_context(|| format!("no enterprise has USCC {uscc}"))?
-                    .id,
-            )
+            Scope::Enterprise(found.with_context(|| format!("no enterprise has USCC {uscc}"))?.id)
         }
         (Role::Admin, ..) => bail!("an admin key takes none of --park, --bank or --uscc"),
         (Role::ParkOffice, ..) => bail!("a park_office key needs --park CODE, and nothing else"),
         (Role::Bank, ..) => bail!("a bank key needs --bank CODE, and nothing else"),
         (Role::Enterprise, ..) => bail!("an enterprise key needs --uscc USCC, and nothing else"),
     };
-    let created =
-        store::api_keys::create(&db, &Actor::command_line(), name.to_owned(), resolved).await?;
+    let created = store::api_keys::create(&db, &Actor::command_line(), name.to_owned(), resolved).await?;
     let description = format!(
         "created {role} key {} ({name}); store the secret below now, it cannot be shown again",
         created.key.id

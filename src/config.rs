@@ -63,14 +63,11 @@ impl Config {
         let millis = |name: &'static str, default: Duration| -> Result<Duration, ConfigError> {
             match var(name) {
                 None => Ok(default),
-                Some(value) => value
-                    .parse::<u64>()
-                    .map(Duration::from_millis)
-                    .map_err(|_| ConfigError {
-                        name,
-                        value,
-                        why: "expected a number of milliseconds",
-                    }),
+                Some(value) => value.parse::<u64>().map(Duration::from_millis).map_err(|_| ConfigError {
+                    name,
+                    value,
+                    why: "expected a number of milliseconds",
+                }),
             }
         };
         let log_format = match var("LOG_FORMAT").as_deref() {

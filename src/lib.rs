@@ -17,9 +17,7 @@ use poem::{
     listener::{Acceptor, Listener, TcpListener},
 };
 
-use crate::{
-    api::AppState, auth::Authenticator, cache::ScoreCache, config::Config, metrics::Metrics,
-};
+use crate::{api::AppState, auth::Authenticator, cache::ScoreCache, config::Config, metrics::Metrics};
 
 /// A server bound to its address and ready to run. Bind to port 0 to get a free port.
 pub struct Application {
@@ -37,33 +35,20 @@ impl Application {
     }
 
     /// Like [`Application::build`], on a database that is already connected and migrated.
-    pub async fn build_with_db(
-        config: Config,
-        db: sea_orm::DatabaseConnection,
-    ) -> anyhow::Result<Self> {
+    pub async fn build_with_db(config: Config, db: sea_orm::DatabaseConnection) -> anyhow::Result<Self> {
         let metrics = Arc::new(Metrics::new()?);
         let scores = ScoreCache::from_config(&config, metrics.clone())?;
         let auth = Authenticator::new(db.clone(), config.auth_cache_ttl);
-        let acceptor = TcpListener::bind(config.bind_addr.clone())
-            .into_acceptor()
-            .await?;
+        let acceptor = TcpListener::bind(config.bind_addr.clone()).into_acceptor().await?;
         let port = acceptor
             .local_addr()
             .first()
             .and_then(|addr| addr.as_socket_addr().map(|a| a.port()))
             .unwrap_or(0);
-        let state = AppState {
-            db,
-            auth,
-            scores,
-            metrics,
-            config: Arc::new(config),
-        };
-        Ok(Self {
-            acceptor,
-            port,
-            state,
-        })
+        // Enterprises never move between parks, so this map of enterprise → park never goes stale.
+        let enterprise_parks = moka::future::Cache::builder().max_capacity(1_000_000).build();
+        let state = AppState { db, auth, scores, metrics, config: Arc::new(config), enterprise_parks };
+        Ok(Self { acceptor, port, state })
     }
 
     pub fn port(&self) -> u16 {
@@ -76,11 +61,7 @@ impl Application {
 
     /// Serves until the process receives Ctrl-C or SIGTERM.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        tracing::info!(
-            port = self.port,
-            cache = self.state.scores.kind(),
-            "serving"
-        );
+        tracing::info!(port = self.port, cache = self.state.scores.kind(), "serving");
         Server::new_with_acceptor(self.acceptor)
             .run_with_graceful_shutdown(
                 api::app(self.state),
@@ -95,11 +76,10 @@ async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(term) => term,
-                Err(_) => return std::future::pending().await,
-            };
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(term) => term,
+            Err(_) => return std::future::pending().await,
+        };
         tokio::select! {
             _ = ctrl_c => {},
             _ = term.recv() => {},

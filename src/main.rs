@@ -78,14 +78,7 @@ impl From<RoleArg> for Role {
 async fn main() -> anyhow::Result<()> {
     let args = Cli::parse();
     if let Command::Openapi { format } = args.command {
-        print!(
-            "{}",
-            cli::openapi(if matches!(format, Format::Json) {
-                "json"
-            } else {
-                "yaml"
-            })
-        );
+        print!("{}", cli::openapi(if matches!(format, Format::Json) { "json" } else { "yaml" }));
         return Ok(());
     }
     let config = Config::from_env()?;
@@ -93,16 +86,7 @@ async fn main() -> anyhow::Result<()> {
     match args.command {
         Command::Serve => cli::serve(config).await,
         Command::Migrate => cli::migrate(&config).await,
-        Command::Keys {
-            command:
-                KeysCommand::Create {
-                    role,
-                    name,
-                    park,
-                    bank,
-                    uscc,
-                },
-        } => {
+        Command::Keys { command: KeysCommand::Create { role, name, park, bank, uscc } } => {
             let scope = cli::KeyScope { park, bank, uscc };
             let (description, secret) = cli::create_key(&config, role.into(), &name, scope).await?;
             println!("{description}");

@@ -11,11 +11,7 @@ pub fn init(format: &LogFormat) {
     let builder = fmt().with_env_filter(filter).with_writer(std::io::stderr);
     // A second call (in tests) finds a subscriber installed already; that is fine.
     let _ = match format {
-        LogFormat::Json => builder
-            .json()
-            .flatten_event(true)
-            .with_current_span(true)
-            .try_init(),
+        LogFormat::Json => builder.json().flatten_event(true).with_current_span(true).try_init(),
         LogFormat::Text => builder.try_init(),
     };
 }

@@ -20,11 +20,7 @@ pub struct Model {
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {
-    #[sea_orm(
-        belongs_to = "super::park::Entity",
-        from = "Column::ParkId",
-        to = "super::park::Column::Id"
-    )]
+    #[sea_orm(belongs_to = "super::park::Entity", from = "Column::ParkId", to = "super::park::Column::Id")]
     Park,
 }
 

@@ -5,3 +5,4 @@ pub mod audit_log;
 pub mod bank;
 pub mod enterprise;
 pub mod park;
+pub mod score;

@@ -65,15 +65,8 @@ enum AuditLog {
     At,
 }
 
-fn fk(
-    from: (impl IntoIden, impl IntoIden),
-    to: (impl IntoIden, impl IntoIden),
-) -> ForeignKeyCreateStatement {
-    ForeignKey::create()
-        .from(from.0, from.1)
-        .to(to.0, to.1)
-        .on_delete(ForeignKeyAction::Restrict)
-        .to_owned()
+fn fk(from: (impl IntoIden, impl IntoIden), to: (impl IntoIden, impl IntoIden)) -> ForeignKeyCreateStatement {
+    ForeignKey::create().from(from.0, from.1).to(to.0, to.1).on_delete(ForeignKeyAction::Restrict).to_owned()
 }
 
 #[async_trait::async_trait]
@@ -193,20 +186,10 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .drop_table(Table::drop().table(AuditLog::Table).to_owned())
-            .await?;
-        manager
-            .drop_table(Table::drop().table(ApiKeys::Table).to_owned())
-            .await?;
-        manager
-            .drop_table(Table::drop().table(Enterprises::Table).to_owned())
-            .await?;
-        manager
-            .drop_table(Table::drop().table(Banks::Table).to_owned())
-            .await?;
-        manager
-            .drop_table(Table::drop().table(Parks::Table).to_owned())
-            .await
+        manager.drop_table(Table::drop().table(AuditLog::Table).to_owned()).await?;
+        manager.drop_table(Table::drop().table(ApiKeys::Table).to_owned()).await?;
+        manager.drop_table(Table::drop().table(Enterprises::Table).to_owned()).await?;
+        manager.drop_table(Table::drop().table(Banks::Table).to_owned()).await?;
+        manager.drop_table(Table::drop().table(Parks::Table).to_owned()).await
     }
 }

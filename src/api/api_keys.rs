@@ -89,11 +89,8 @@ pub enum ApiKeyRevoked {
 
 /// Resolves the scope a new key asks for, checking that its park, bank or enterprise exists.
 async fn resolve_scope(state: &AppState, body: &NewApiKey) -> Result<Scope, ApiError> {
-    let ids = [
-        ("park_id", &body.park_id),
-        ("bank_id", &body.bank_id),
-        ("enterprise_id", &body.enterprise_id),
-    ];
+    let ids =
+        [("park_id", &body.park_id), ("bank_id", &body.bank_id), ("enterprise_id", &body.enterprise_id)];
     let wanted = match body.role {
         Role::Admin => None,
         Role::ParkOffice => Some("park_id"),
@@ -103,14 +100,12 @@ async fn resolve_scope(state: &AppState, body: &NewApiKey) -> Result<Scope, ApiE
     let mut errors = Vec::new();
     for (field, value) in ids {
         match (Some(field) == wanted, value) {
-            (true, None) => errors.push(store::FieldError::new(
-                field,
-                format!("a {} key needs {field}", body.role),
-            )),
-            (false, Some(_)) => errors.push(store::FieldError::new(
-                field,
-                format!("a {} key takes no {field}", body.role),
-            )),
+            (true, None) => {
+                errors.push(store::FieldError::new(field, format!("a {} key needs {field}", body.role)))
+            }
+            (false, Some(_)) => {
+                errors.push(store::FieldError::new(field, format!("a {} key takes no {field}", body.role)))
+            }
             _ => {}
         }
     }
@@ -120,23 +115,13 @@ async fn resolve_scope(state: &AppState, body: &NewApiKey) -> Result<Scope, ApiE
     let Some(field) = wanted else {
         return Ok(Scope::All);
     };
-    let raw = ids
-        .iter()
-        .find(|(f, _)| *f == field)
-        .and_then(|(_, v)| v.as_deref())
-        .unwrap_or_default();
+    let raw = ids.iter().find(|(f, _)| *f == field).and_then(|(_, v)| v.as_deref()).unwrap_or_default();
     let missing = || ApiError::invalid_field(field, format!("there is no record with id {raw:?}"));
     let id = raw.parse::<i64>().map_err(|_| missing())?;
     let found = match body.role {
-        Role::ParkOffice => store::parks::get(&state.db, id)
-            .await
-            .map(|_| Scope::Park(id)),
-        Role::Bank => store::banks::get(&state.db, id)
-            .await
-            .map(|_| Scope::Bank(id)),
-        _ => store::enterprises::get(&state.db, id)
-            .await
-            .map(|_| Scope::Enterprise(id)),
+        Role::ParkOffice => store::parks::get(&state.db, id).await.map(|_| Scope::Park(id)),
+        Role::Bank => store::banks::get(&state.db, id).await.map(|_| Scope::Bank(id)),
+        _ => store::enterprises::get(&state.db, id).await.map(|_| Scope::Enterprise(id)),
     };
     found.map_err(|e| match e {
         StoreError::NotFound => missing(),
@@ -163,10 +148,7 @@ impl ApiKeysApi {
         let scope = resolve_scope(&state, &body.0).await?;
         let name = non_blank("name", body.0.name)?;
         let created = store::api_keys::create(&state.db, &caller.actor(), name, scope).await?;
-        Ok(ApiKeyCreated::Created(Json(CreatedApiKey {
-            key: created.key.into(),
-            secret: created.secret,
-        })))
+        Ok(ApiKeyCreated::Created(Json(CreatedApiKey { key: created.key.into(), secret: created.secret })))
     }
 
     /// List API keys
@@ -178,29 +160,21 @@ impl ApiKeysApi {
         caller: Caller,
         state: Data<&AppState>,
         /// How many keys to return.
-        #[oai(
-            default = "default_limit",
-            validator(minimum(value = "1"), maximum(value = "500"))
-        )]
+        #[oai(default = "default_limit", validator(minimum(value = "1"), maximum(value = "500")))]
         limit: Query<u64>,
         /// The `next_cursor` of the previous page.
         #[oai(validator(max_length = 100))]
         cursor: Query<Option<String>>,
     ) -> ApiResult<Json<List<ApiKey>>> {
         caller.require_admin("list API keys")?;
-        let page =
-            store::api_keys::list(&state.db, after_id(cursor.0.as_deref())?, limit.0).await?;
+        let page = store::api_keys::list(&state.db, after_id(cursor.0.as_deref())?, limit.0).await?;
         Ok(Json(List::from_page(page, ApiKey::from)))
     }
 
     /// Revoke an API key
     ///
     /// Admin only. Every server process refuses the key within 5 seconds.
-    #[oai(
-        path = "/api-keys/:id",
-        method = "delete",
-        operation_id = "revoke_api_key"
-    )]
+    #[oai(path = "/api-keys/:id", method = "delete", operation_id = "revoke_api_key")]
     async fn revoke_api_key(
         &self,
         caller: Caller,

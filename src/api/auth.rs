@@ -20,17 +20,12 @@ pub struct Authenticated {
 }
 
 async fn check_key(req: &Request, bearer: Bearer) -> poem::Result<Authenticated> {
-    let state = req
-        .data::<AppState>()
-        .ok_or_else(|| poem::Error::from(ApiError::internal()))?;
+    let state = req.data::<AppState>().ok_or_else(|| poem::Error::from(ApiError::internal()))?;
     match state.auth.authenticate(&bearer.token).await {
-        Ok(Some(principal)) => Ok(Authenticated {
-            principal,
-            request_id: req.data::<RequestId>().map(|id| id.0.clone()),
-        }),
-        Ok(None) => {
-            Err(ApiError::unauthorized("the API key is unknown or has been revoked").into())
+        Ok(Some(principal)) => {
+            Ok(Authenticated { principal, request_id: req.data::<RequestId>().map(|id| id.0.clone()) })
         }
+        Ok(None) => Err(ApiError::unauthorized("the API key is unknown or has been revoked").into()),
         Err(err) => Err(ApiError::from(err).into()),
     }
 }
@@ -42,10 +37,7 @@ impl Caller {
 
     /// The actor recorded in the audit log for changes this caller makes.
     pub fn actor(&self) -> Actor {
-        Actor {
-            key_id: Some(self.0.principal.key_id),
-            request_id: self.0.request_id.clone(),
-        }
+        Actor { key_id: Some(self.0.principal.key_id), request_id: self.0.request_id.clone() }
     }
 
     /// Refuses with 403 unless the caller's role is one of `roles`.
@@ -54,10 +46,7 @@ impl Caller {
         if principal.is_admin() || roles.contains(&principal.role()) {
             Ok(principal)
         } else {
-            Err(ApiError::forbidden(format!(
-                "a {} key may not {action}",
-                principal.role()
-            )))
+            Err(ApiError::forbidden(format!("a {} key may not {action}", principal.role())))
         }
     }
 

@@ -38,12 +38,7 @@ pub struct Bank {
 
 impl From<bank::Model> for Bank {
     fn from(b: bank::Model) -> Self {
-        Self {
-            id: b.id.to_string(),
-            code: b.code,
-            name: b.name,
-            created_at: b.created_at,
-        }
+        Self { id: b.id.to_string(), code: b.code, name: b.name, created_at: b.created_at }
     }
 }
 
@@ -69,10 +64,7 @@ impl BanksApi {
         body: Json<NewBank>,
     ) -> ApiResult<BankCreated> {
         caller.require_admin("create banks")?;
-        let new = StoreNewBank {
-            code: body.0.code,
-            name: non_blank("name", body.0.name)?,
-        };
+        let new = StoreNewBank { code: body.0.code, name: non_blank("name", body.0.name)? };
         let bank = store::banks::create(&state.db, &caller.actor(), new).await?;
         Ok(BankCreated::Created(Json(bank.into())))
     }
@@ -84,10 +76,7 @@ impl BanksApi {
         _caller: Caller,
         state: Data<&AppState>,
         /// How many banks to return.
-        #[oai(
-            default = "default_limit",
-            validator(minimum(value = "1"), maximum(value = "500"))
-        )]
+        #[oai(default = "default_limit", validator(minimum(value = "1"), maximum(value = "500")))]
         limit: Query<u64>,
         /// The `next_cursor` of the previous page.
         #[oai(validator(max_length = 100))]
@@ -106,9 +95,7 @@ impl BanksApi {
         id: Path<String>,
     ) -> ApiResult<Json<Bank>> {
         let id = parse_id(&id.0, "the bank")?;
-        let bank = store::banks::get(&state.db, id)
-            .await
-            .map_err(|e| not_found_as(e, "the bank"))?;
+        let bank = store::banks::get(&state.db, id).await.map_err(|e| not_found_as(e, "the bank"))?;
         Ok(Json(bank.into()))
     }
 }

@@ -58,12 +58,7 @@ impl From<enterprise::Model> for Enterprise {
         let qualifications = e
             .qualifications
             .as_array()
-            .map(|names| {
-                names
-                    .iter()
-                    .filter_map(|n| n.as_str().and_then(Qualification::parse))
-                    .collect()
-            })
+            .map(|names| names.iter().filter_map(|n| n.as_str().and_then(Qualification::parse)).collect())
             .unwrap_or_default();
         Self {
             id: e.id.to_string(),
@@ -94,11 +89,7 @@ impl EnterprisesApi {
     ///
     /// An admin, or the office of the park it is registered in. The USCC must be valid
     /// (GB 32100-2015) and not registered yet.
-    #[oai(
-        path = "/enterprises",
-        method = "post",
-        operation_id = "create_enterprise"
-    )]
+    #[oai(path = "/enterprises", method = "post", operation_id = "create_enterprise")]
     async fn create_enterprise(
         &self,
         caller: Caller,
@@ -107,19 +98,12 @@ impl EnterprisesApi {
     ) -> ApiResult<EnterpriseCreated> {
         let principal = caller.require(&[Role::ParkOffice], "register enterprises")?;
         let body = body.0;
-        let uscc =
-            Uscc::parse(&body.uscc).map_err(|e| ApiError::invalid_field("uscc", e.to_string()))?;
+        let uscc = Uscc::parse(&body.uscc).map_err(|e| ApiError::invalid_field("uscc", e.to_string()))?;
         let park_id = body.park_id.parse::<i64>().map_err(|_| {
-            ApiError::invalid_field(
-                "park_id",
-                format!("there is no park with id {:?}", body.park_id),
-            )
+            ApiError::invalid_field("park_id", format!("there is no park with id {:?}", body.park_id))
         })?;
         if body.founded_on > Utc::now().date_naive() {
-            return Err(ApiError::invalid_field(
-                "founded_on",
-                "the founding date is in the future",
-            ));
+            return Err(ApiError::invalid_field("founded_on", "the founding date is in the future"));
         }
         let new = StoreNewEnterprise {
             uscc,
@@ -130,8 +114,7 @@ impl EnterprisesApi {
             founded_on: body.founded_on,
             qualifications: body.qualifications,
         };
-        let created =
-            store::enterprises::create(&state.db, &caller.actor(), principal.scope, new).await?;
+        let created = store::enterprises::create(&state.db, &caller.actor(), principal.scope, new).await?;
         Ok(EnterpriseCreated::Created(Json(created.into())))
     }
 
@@ -139,11 +122,7 @@ impl EnterprisesApi {
     ///
     /// Scoped: an admin sees all, a park office its park's, an enterprise itself, and a bank
     /// those that applied to its products.
-    #[oai(
-        path = "/enterprises",
-        method = "get",
-        operation_id = "list_enterprises"
-    )]
+    #[oai(path = "/enterprises", method = "get", operation_id = "list_enterprises")]
     async fn list_enterprises(
         &self,
         caller: Caller,
@@ -152,10 +131,7 @@ impl EnterprisesApi {
         #[oai(validator(max_length = 20))]
         park_id: Query<Option<String>>,
         /// How many enterprises to return.
-        #[oai(
-            default = "default_limit",
-            validator(minimum(value = "1"), maximum(value = "500"))
-        )]
+        #[oai(default = "default_limit", validator(minimum(value = "1"), maximum(value = "500")))]
         limit: Query<u64>,
         /// The `next_cursor` of the previous page.
         #[oai(validator(max_length = 100))]
@@ -176,11 +152,7 @@ impl EnterprisesApi {
     }
 
     /// Get an enterprise
-    #[oai(
-        path = "/enterprises/:id",
-        method = "get",
-        operation_id = "get_enterprise"
-    )]
+    #[oai(path = "/enterprises/:id", method = "get", operation_id = "get_enterprise")]
     async fn get_enterprise(
         &self,
         caller: Caller,

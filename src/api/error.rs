@@ -5,8 +5,7 @@ use poem::{IntoResponse, Response, http::StatusCode};
 use poem_openapi::{
     ApiResponse, Object,
     error::{
-        AuthorizationError, ContentTypeError, ParseParamError, ParsePathError,
-        ParseRequestPayloadError,
+        AuthorizationError, ContentTypeError, ParseParamError, ParsePathError, ParseRequestPayloadError,
     },
     payload::Json,
 };
@@ -81,14 +80,8 @@ pub enum ApiError {
 
 pub type ApiResult<T> = Result<T, ApiError>;
 
-fn body(code: &str, message: impl Into<String>, details: Vec<ErrorDetail>) -> Json<ErrorBody> {
-    Json(ErrorBody {
-        error: ErrorInfo {
-            code: code.to_owned(),
-            message: message.into(),
-            details,
-        },
-    })
+pub(crate) fn body(code: &str, message: impl Into<String>, details: Vec<ErrorDetail>) -> Json<ErrorBody> {
+    Json(ErrorBody { error: ErrorInfo { code: code.to_owned(), message: message.into(), details } })
 }
 
 impl ApiError {
@@ -105,11 +98,7 @@ impl ApiError {
     }
 
     pub fn not_found(what: &str) -> Self {
-        Self::NotFound(body(
-            "not_found",
-            format!("{what} was not found"),
-            Vec::new(),
-        ))
+        Self::NotFound(body("not_found", format!("{what} was not found"), Vec::new()))
     }
 
     pub fn conflict(code: &str, message: impl Into<String>) -> Self {
@@ -121,11 +110,7 @@ impl ApiError {
         Self::PayloadTooLarge(body("payload_too_large", message, Vec::new()))
     }
 
-    pub fn unprocessable(
-        code: &str,
-        message: impl Into<String>,
-        details: Vec<ErrorDetail>,
-    ) -> Self {
+    pub fn unprocessable(code: &str, message: impl Into<String>, details: Vec<ErrorDetail>) -> Self {
         Self::Unprocessable(body(code, message, details))
     }
 
@@ -153,11 +138,7 @@ impl ApiError {
     }
 
     pub fn internal() -> Self {
-        Self::Internal(body(
-            "internal",
-            "something went wrong on our side; it has been logged",
-            Vec::new(),
-        ))
+        Self::Internal(body("internal", "something went wrong on our side; it has been logged", Vec::new()))
     }
 
     pub fn unavailable(message: impl Into<String>) -> Self {
@@ -239,10 +220,7 @@ fn is_syntax_error(reason: &str) -> bool {
 /// The path of the first member of `value` that holds the JSON text `found` (such as `"root"`).
 fn locate(value: &serde_json::Value, found: &str, prefix: &str) -> Option<String> {
     let members: Vec<(String, &serde_json::Value)> = match value {
-        serde_json::Value::Object(map) => map
-            .iter()
-            .map(|(k, v)| (format!("{prefix}{k}"), v))
-            .collect(),
+        serde_json::Value::Object(map) => map.iter().map(|(k, v)| (format!("{prefix}{k}"), v)).collect(),
         serde_json::Value::Array(items) => items
             .iter()
             .enumerate()
@@ -258,9 +236,7 @@ fn locate(value: &serde_json::Value, found: &str, prefix: &str) -> Option<String
             return Some(path.clone());
         }
     }
-    members
-        .iter()
-        .find_map(|(path, member)| locate(member, found, &format!("{path}.")))
+    members.iter().find_map(|(path, member)| locate(member, found, &format!("{path}.")))
 }
 
 /// A body that poem-openapi could not read: broken JSON is a 400, a schema failure a 422 that
@@ -277,24 +253,18 @@ fn payload_error(reason: &str, body: Option<&[u8]>) -> ApiError {
         return ApiError::invalid_field(&field, message);
     }
     // `Expected input type "Role", found "root". (occurred while parsing "NewApiKey")`
-    let expected_found = reason
-        .strip_prefix("Expected input type ")
-        .and_then(|rest| {
-            let (expected, rest) = rest.split_once(", found ")?;
-            let found = rest.split(". (occurred").next()?;
-            Some((expected.trim_matches('"').to_owned(), found.to_owned()))
-        });
+    let expected_found = reason.strip_prefix("Expected input type ").and_then(|rest| {
+        let (expected, rest) = rest.split_once(", found ")?;
+        let found = rest.split(". (occurred").next()?;
+        Some((expected.trim_matches('"').to_owned(), found.to_owned()))
+    });
     match expected_found {
-        Some((expected, found)) if found == "null" => ApiError::invalid_field(
-            "body",
-            format!("a required field is missing: expected a {expected}"),
-        ),
+        Some((expected, found)) if found == "null" => {
+            ApiError::invalid_field("body", format!("a required field is missing: expected a {expected}"))
+        }
         Some((expected, found)) => {
-            let value: Option<serde_json::Value> =
-                body.and_then(|b| serde_json::from_slice(b).ok());
-            let field = value
-                .and_then(|v| locate(&v, &found, ""))
-                .unwrap_or_else(|| "body".to_owned());
+            let value: Option<serde_json::Value> = body.and_then(|b| serde_json::from_slice(b).ok());
+            let field = value.and_then(|v| locate(&v, &found, "")).unwrap_or_else(|| "body".to_owned());
             ApiError::invalid_field(&field, format!("{field} must be a {expected}, not {found}"))
         }
         None => ApiError::invalid_field("body", reason.to_owned()),
@@ -317,17 +287,9 @@ pub fn into_response(err: poem::Error, request_body: Option<&[u8]>) -> Response 
     } else if let Some(e) = err.downcast_ref::<ContentTypeError>() {
         ApiError::UnsupportedMediaType(body("unsupported_media_type", e.to_string(), Vec::new()))
     } else if err.is::<poem::error::NotFoundError>() {
-        ApiError::NotFound(body(
-            "not_found",
-            "there is no such path; see /docs",
-            Vec::new(),
-        ))
+        ApiError::NotFound(body("not_found", "there is no such path; see /docs", Vec::new()))
     } else if err.is::<poem::error::MethodNotAllowedError>() {
-        let response = body(
-            "method_not_allowed",
-            "this path does not take that method",
-            Vec::new(),
-        );
+        let response = body("method_not_allowed", "this path does not take that method", Vec::new());
         return (StatusCode::METHOD_NOT_ALLOWED, response).into_response();
     } else {
         let status = err.status();
@@ -335,11 +297,7 @@ pub fn into_response(err: poem::Error, request_body: Option<&[u8]>) -> Response 
             tracing::error!(error = %err, "unhandled error");
             ApiError::internal()
         } else {
-            let code = status
-                .canonical_reason()
-                .unwrap_or("error")
-                .to_ascii_lowercase()
-                .replace(' ', "_");
+            let code = status.canonical_reason().unwrap_or("error").to_ascii_lowercase().replace(' ', "_");
             return (status, body(&code, err.to_string(), Vec::new())).into_response();
         }
     };
@@ -358,20 +316,12 @@ mod tests {
         );
         assert_eq!(field_in("expected value at line 1 column 1"), None);
         assert!(is_syntax_error("expected value at line 1 column 1"));
-        assert!(!is_syntax_error(
-            "Expected input type \"Role\", found \"root\"."
-        ));
+        assert!(!is_syntax_error("Expected input type \"Role\", found \"root\"."));
         let body = serde_json::json!({"name": "x", "role": "root", "tiers": [{"stage": "old"}]});
         assert_eq!(locate(&body, "\"root\"", ""), Some("role".to_owned()));
+        assert_eq!(locate(&body, "\"old\"", ""), Some("tiers[0].stage".to_owned()));
         assert_eq!(
-            locate(&body, "\"old\"", ""),
-            Some("tiers[0].stage".to_owned())
-        );
-        assert_eq!(
-            readable(
-                "code",
-                "failed to parse \"Park\": field `code` verification failed. maxLength(64)"
-            ),
+            readable("code", "failed to parse \"Park\": field `code` verification failed. maxLength(64)"),
             "code must have at most 64 characters"
         );
     }

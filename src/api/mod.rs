@@ -4,10 +4,12 @@
 pub mod api_keys;
 pub mod auth;
 pub mod banks;
+pub mod csv;
 pub mod enterprises;
 pub mod error;
 pub mod pagination;
 pub mod parks;
+pub mod scores;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -32,6 +34,25 @@ pub struct AppState {
     pub scores: ScoreCache,
     pub metrics: Arc<Metrics>,
     pub config: Arc<Config>,
+    /// enterprise id → park id. Enterprises never move between parks, so this never goes stale.
+    pub enterprise_parks: moka::future::Cache<i64, i64>,
+}
+
+impl AppState {
+    /// The park an enterprise is registered in, or `None` when there is no such enterprise.
+    pub async fn park_of(&self, enterprise_id: i64) -> Result<Option<i64>, ApiError> {
+        if let Some(park_id) = self.enterprise_parks.get(&enterprise_id).await {
+            return Ok(Some(park_id));
+        }
+        match crate::store::enterprises::get(&self.db, enterprise_id).await {
+            Ok(enterprise) => {
+                self.enterprise_parks.insert(enterprise_id, enterprise.park_id).await;
+                Ok(Some(enterprise.park_id))
+            }
+            Err(crate::store::StoreError::NotFound) => Ok(None),
+            Err(other) => Err(other.into()),
+        }
+    }
 }
 
 /// The request id, taken from `X-Request-Id` or made up, and echoed in the response.
@@ -52,12 +73,8 @@ pub enum ApiTags {
     Scores,
 }
 
-pub type Apis = (
-    parks::ParksApi,
-    banks::BanksApi,
-    enterprises::EnterprisesApi,
-    api_keys::ApiKeysApi,
-);
+pub type Apis =
+    (parks::ParksApi, banks::BanksApi, enterprises::EnterprisesApi, api_keys::ApiKeysApi, scores::ScoresApi);
 
 pub fn openapi_service() -> OpenApiService<Apis, ()> {
     OpenApiService::new(
@@ -66,6 +83,7 @@ pub fn openapi_service() -> OpenApiService<Apis, ()> {
             banks::BanksApi,
             enterprises::EnterprisesApi,
             api_keys::ApiKeysApi,
+            scores::ScoresApi,
         ),
         "innoloan",
         env!("CARGO_PKG_VERSION"),
@@ -105,11 +123,7 @@ fn body_limit(method: &Method, path: &str) -> usize {
     let is_score_import = method == Method::POST
         && path.starts_with("/api/v1/parks/")
         && path.trim_end_matches('/').ends_with("/scores");
-    if is_score_import {
-        64 * 1024 * 1024
-    } else {
-        1024 * 1024
-    }
+    if is_score_import { 64 * 1024 * 1024 } else { 1024 * 1024 }
 }
 
 fn request_id(req: &Request) -> String {
@@ -123,11 +137,7 @@ fn request_id(req: &Request) -> String {
 
 /// Gives each request an id and a span, caps its body, turns every error into the one error
 /// shape, and records the route's count and latency.
-async fn observe<E: Endpoint>(
-    ep: E,
-    mut req: Request,
-    metrics: Arc<Metrics>,
-) -> poem::Result<Response> {
+async fn observe<E: Endpoint>(ep: E, mut req: Request, metrics: Arc<Metrics>) -> poem::Result<Response> {
     let started = Instant::now();
     let id = request_id(&req);
     let method = req.method().clone();
@@ -149,10 +159,7 @@ async fn observe<E: Endpoint>(
                     return Err(ApiError::payload_too_large(limit).into());
                 }
                 Err(err) => {
-                    return Err(poem::Error::from_string(
-                        err.to_string(),
-                        StatusCode::BAD_REQUEST,
-                    ));
+                    return Err(poem::Error::from_string(err.to_string(), StatusCode::BAD_REQUEST));
                 }
             }
         }
@@ -179,12 +186,7 @@ async fn observe<E: Endpoint>(
     });
     let status = response.status();
     let elapsed = started.elapsed();
-    metrics.observe_request(
-        route,
-        method.as_str(),
-        status.as_u16(),
-        elapsed.as_secs_f64(),
-    );
+    metrics.observe_request(route, method.as_str(), status.as_u16(), elapsed.as_secs_f64());
     span.in_scope(|| {
         tracing::info!(
             status = status.as_u16(),
@@ -218,17 +220,11 @@ async fn readyz(state: Data<&AppState>) -> Response {
         "redis": redis,
         "cache": state.scores.kind(),
     });
-    let status = if database_ok {
-        StatusCode::OK
-    } else {
-        StatusCode::SERVICE_UNAVAILABLE
-    };
+    let status = if database_ok { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     (status, PoemJson(body)).into_response()
 }
 
 #[handler]
 fn metrics_text(state: Data<&AppState>) -> Response {
-    Response::builder()
-        .content_type("text/plain; version=0.0.4")
-        .body(state.metrics.render())
+    Response::builder().content_type("text/plain; version=0.0.4").body(state.metrics.render())
 }

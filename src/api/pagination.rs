@@ -27,9 +27,7 @@ pub struct List<T: ParseFromJSON + ToJSON + Send + Sync> {
 impl<T: ParseFromJSON + ToJSON + Send + Sync> List<T> {
     pub fn from_page<R>(page: Page<R>, to_item: impl Fn(R) -> T) -> Self {
         Self {
-            next_cursor: page
-                .next_after
-                .map(|after| encode_cursor(&after.to_string())),
+            next_cursor: page.next_after.map(|after| encode_cursor(&after.to_string())),
             items: page.items.into_iter().map(to_item).collect(),
         }
     }
@@ -45,12 +43,7 @@ pub fn decode_cursor(cursor: &str) -> Result<String, ApiError> {
         .decode(cursor)
         .ok()
         .and_then(|bytes| String::from_utf8(bytes).ok())
-        .ok_or_else(|| {
-            ApiError::bad_request(
-                "invalid_cursor",
-                "the cursor is not one this service gave out",
-            )
-        })
+        .ok_or_else(|| ApiError::bad_request("invalid_cursor", "the cursor is not one this service gave out"))
 }
 
 /// Decodes a cursor that holds the id of the last record seen.
@@ -58,10 +51,7 @@ pub fn after_id(cursor: Option<&str>) -> Result<Option<i64>, ApiError> {
     cursor
         .map(|c| {
             decode_cursor(c)?.parse::<i64>().map_err(|_| {
-                ApiError::bad_request(
-                    "invalid_cursor",
-                    "the cursor is not one this service gave out",
-                )
+                ApiError::bad_request("invalid_cursor", "the cursor is not one this service gave out")
             })
         })
         .transpose()
@@ -69,8 +59,5 @@ pub fn after_id(cursor: Option<&str>) -> Result<Option<i64>, ApiError> {
 
 /// Parses a record id from a path. Ids are decimal strings; anything else names no record.
 pub fn parse_id(id: &str, what: &str) -> Result<i64, ApiError> {
-    id.parse::<i64>()
-        .ok()
-        .filter(|&n| n > 0)
-        .ok_or_else(|| ApiError::not_found(what))
+    id.parse::<i64>().ok().filter(|&n| n > 0).ok_or_else(|| ApiError::not_found(what))
 }

@@ -41,13 +41,7 @@ pub struct Park {
 
 impl From<park::Model> for Park {
     fn from(p: park::Model) -> Self {
-        Self {
-            id: p.id.to_string(),
-            code: p.code,
-            name: p.name,
-            region: p.region,
-            created_at: p.created_at,
-        }
+        Self { id: p.id.to_string(), code: p.code, name: p.name, region: p.region, created_at: p.created_at }
     }
 }
 
@@ -62,10 +56,7 @@ pub enum ParkCreated {
 pub(crate) fn non_blank(field: &str, value: String) -> Result<String, ApiError> {
     let trimmed = value.trim();
     if trimmed.is_empty() {
-        Err(ApiError::invalid_field(
-            field,
-            format!("{field} must not be blank"),
-        ))
+        Err(ApiError::invalid_field(field, format!("{field} must not be blank")))
     } else {
         Ok(trimmed.to_owned())
     }
@@ -102,10 +93,7 @@ impl ParksApi {
         _caller: Caller,
         state: Data<&AppState>,
         /// How many parks to return.
-        #[oai(
-            default = "default_limit",
-            validator(minimum(value = "1"), maximum(value = "500"))
-        )]
+        #[oai(default = "default_limit", validator(minimum(value = "1"), maximum(value = "500")))]
         limit: Query<u64>,
         /// The `next_cursor` of the previous page.
         #[oai(validator(max_length = 100))]
@@ -124,9 +112,7 @@ impl ParksApi {
         id: Path<String>,
     ) -> ApiResult<Json<Park>> {
         let id = parse_id(&id.0, "the park")?;
-        let park = store::parks::get(&state.db, id)
-            .await
-            .map_err(|e| not_found_as(e, "the park"))?;
+        let park = store::parks::get(&state.db, id).await.map_err(|e| not_found_as(e, "the park"))?;
         Ok(Json(park.into()))
     }
 }

@@ -18,37 +18,25 @@ pub struct MemoryCache {
 impl MemoryCache {
     pub fn new(ttl: Duration) -> Self {
         Self {
-            entries: Cache::builder()
-                .max_capacity(200_000)
-                .time_to_live(ttl)
-                .build(),
+            entries: Cache::builder().max_capacity(200_000).time_to_live(ttl).build(),
             generations: Arc::default(),
         }
     }
 
     fn generation(&self, park_id: i64) -> u64 {
-        self.generations
-            .read()
-            .map(|g| g.get(&park_id).copied().unwrap_or(0))
-            .unwrap_or(0)
+        self.generations.read().map(|g| g.get(&park_id).copied().unwrap_or(0)).unwrap_or(0)
     }
 
     pub async fn get(&self, park_id: i64, enterprise_id: i64) -> Lookup {
         let generation = self.generation(park_id);
-        match self
-            .entries
-            .get(&(park_id, generation, enterprise_id))
-            .await
-        {
+        match self.entries.get(&(park_id, generation, enterprise_id)).await {
             Some(json) => Lookup::Hit(json),
             None => Lookup::Miss { generation },
         }
     }
 
     pub async fn put(&self, park_id: i64, generation: u64, enterprise_id: i64, json: String) {
-        self.entries
-            .insert((park_id, generation, enterprise_id), json)
-            .await;
+        self.entries.insert((park_id, generation, enterprise_id), json).await;
     }
 
     pub fn invalidate_park(&self, park_id: i64) {

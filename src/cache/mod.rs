@@ -41,10 +41,7 @@ pub struct ScoreCache {
 }
 
 impl ScoreCache {
-    pub fn from_config(
-        config: &Config,
-        metrics: Arc<Metrics>,
-    ) -> Result<Self, ::redis::RedisError> {
+    pub fn from_config(config: &Config, metrics: Arc<Metrics>) -> Result<Self, ::redis::RedisError> {
         let backend = match &config.redis_url {
             Some(url) => Backend::Redis(RedisCache::new(
                 url,
@@ -109,10 +106,7 @@ pub(crate) struct FaultLog {
 
 impl FaultLog {
     pub(crate) fn new(interval: Duration) -> Self {
-        Self {
-            last: std::sync::Mutex::new(None),
-            interval,
-        }
+        Self { last: std::sync::Mutex::new(None), interval }
     }
 
     pub(crate) fn report(&self, what: &str, error: &dyn std::fmt::Display) {

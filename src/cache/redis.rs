@@ -32,12 +32,7 @@ pub struct RedisCache {
 }
 
 impl RedisCache {
-    pub fn new(
-        url: &str,
-        prefix: &str,
-        timeout: Duration,
-        ttl: Duration,
-    ) -> redis::RedisResult<Self> {
+    pub fn new(url: &str, prefix: &str, timeout: Duration, ttl: Duration) -> redis::RedisResult<Self> {
         let client = Client::open(url)?;
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(timeout))
@@ -78,18 +73,14 @@ impl RedisCache {
                 None
             }
             Err(_) => {
-                self.faults
-                    .report(what, &format!("no answer within {:?}", self.timeout));
+                self.faults.report(what, &format!("no answer within {:?}", self.timeout));
                 None
             }
         }
     }
 
     fn is_pending(&self, park_id: i64) -> bool {
-        self.pending
-            .lock()
-            .map(|p| p.contains(&park_id))
-            .unwrap_or(true)
+        self.pending.lock().map(|p| p.contains(&park_id)).unwrap_or(true)
     }
 
     pub async fn get(&self, park_id: i64, enterprise_id: i64) -> Lookup {
@@ -98,9 +89,7 @@ impl RedisCache {
         }
         let mut connection = self.connection.clone();
         let mut invocation = self.get_script.key(self.generation_key(park_id));
-        invocation
-            .arg(self.entry_key_stem(park_id))
-            .arg(enterprise_id);
+        invocation.arg(self.entry_key_stem(park_id)).arg(enterprise_id);
         let call = invocation.invoke_async::<(u64, String)>(&mut connection);
         match self.with_timeout("Redis look-up failed", call).await {
             Some((_, entry)) if !entry.is_empty() => Lookup::Hit(entry),
@@ -110,10 +99,7 @@ impl RedisCache {
     }
 
     pub async fn put(&self, park_id: i64, generation: u64, enterprise_id: i64, json: String) {
-        let key = format!(
-            "{}{generation}:{enterprise_id}",
-            self.entry_key_stem(park_id)
-        );
+        let key = format!("{}{generation}:{enterprise_id}", self.entry_key_stem(park_id));
         let mut connection = self.connection.clone();
         let call = connection.set_ex::<_, _, ()>(key, json, self.ttl_seconds);
         self.with_timeout("Redis write failed", call).await;
@@ -122,9 +108,7 @@ impl RedisCache {
     async fn bump_generation(&self, park_id: i64) -> bool {
         let mut connection = self.connection.clone();
         let call = connection.incr::<_, _, u64>(self.generation_key(park_id), 1);
-        self.with_timeout("Redis invalidation failed", call)
-            .await
-            .is_some()
+        self.with_timeout("Redis invalidation failed", call).await.is_some()
     }
 
     pub async fn invalidate_park(&self, park_id: i64) {
@@ -140,19 +124,13 @@ impl RedisCache {
         let cache = self.clone();
         // The task holds only a weak reference to the pending set through `cache.pending`'s
         // clone being dropped below, so it ends when the last cache handle goes away.
-        let cache = RedisCache {
-            pending: Arc::new(Mutex::new(HashSet::new())),
-            ..cache
-        };
+        let cache = RedisCache { pending: Arc::new(Mutex::new(HashSet::new())), ..cache };
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(Duration::from_millis(500));
             loop {
                 tick.tick().await;
                 let Some(pending) = weak.upgrade() else { break };
-                let parks: Vec<i64> = pending
-                    .lock()
-                    .map(|p| p.iter().copied().collect())
-                    .unwrap_or_default();
+                let parks: Vec<i64> = pending.lock().map(|p| p.iter().copied().collect()).unwrap_or_default();
                 for park_id in parks {
                     if cache.bump_generation(park_id).await {
                         if let Ok(mut set) = pending.lock() {

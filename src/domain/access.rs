@@ -76,14 +76,8 @@ mod tests {
 
     #[test]
     fn scopes_match_roles() {
-        assert_eq!(
-            Scope::from_parts(Role::Admin, None, None, None),
-            Some(Scope::All)
-        );
-        assert_eq!(
-            Scope::from_parts(Role::ParkOffice, Some(3), None, None),
-            Some(Scope::Park(3))
-        );
+        assert_eq!(Scope::from_parts(Role::Admin, None, None, None), Some(Scope::All));
+        assert_eq!(Scope::from_parts(Role::ParkOffice, Some(3), None, None), Some(Scope::Park(3)));
         assert_eq!(Scope::from_parts(Role::ParkOffice, None, None, None), None);
         assert_eq!(Scope::from_parts(Role::Bank, Some(1), Some(2), None), None);
         assert_eq!(Scope::Enterprise(9).role(), Role::Enterprise);
@@ -91,16 +85,10 @@ mod tests {
 
     #[test]
     fn park_governance() {
-        let office = Principal {
-            key_id: 1,
-            scope: Scope::Park(7),
-        };
+        let office = Principal { key_id: 1, scope: Scope::Park(7) };
         assert!(office.governs_park(7));
         assert!(!office.governs_park(8));
-        let admin = Principal {
-            key_id: 2,
-            scope: Scope::All,
-        };
+        let admin = Principal { key_id: 2, scope: Scope::All };
         assert!(admin.governs_park(8));
     }
 }

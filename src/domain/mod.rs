@@ -3,12 +3,32 @@
 pub mod access;
 pub mod money;
 pub mod score;
+pub mod score_import;
 pub mod uscc;
 
 pub use access::{Principal, Role, Scope};
 pub use money::{Money, RateBps};
 pub use score::{Period, Score, Stage};
 pub use uscc::Uscc;
+
+/// One problem with one field of the input, or with one row of an import.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    /// The 1-based data row of an import.
+    pub row: Option<u32>,
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self { row: None, field: field.into(), message: message.into() }
+    }
+
+    pub fn at_row(row: u32, field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self { row: Some(row), field: field.into(), message: message.into() }
+    }
+}
 
 /// Declares a closed set of snake_case names that is stored as text and shown in the OpenAPI
 /// document as an enum.

@@ -18,11 +18,7 @@ impl Money {
     pub const ZERO: Money = Money(0);
 
     pub fn from_fen(fen: i64) -> Result<Self, MoneyError> {
-        if fen < 0 {
-            Err(MoneyError::Negative(fen))
-        } else {
-            Ok(Self(fen))
-        }
+        if fen < 0 { Err(MoneyError::Negative(fen)) } else { Ok(Self(fen)) }
     }
 
     pub fn fen(self) -> i64 {
@@ -31,10 +27,7 @@ impl Money {
 
     /// Adds two amounts, refusing to wrap at `i64::MAX`.
     pub fn checked_add(self, other: Money) -> Result<Money, MoneyError> {
-        self.0
-            .checked_add(other.0)
-            .map(Money)
-            .ok_or(MoneyError::Overflow)
+        self.0.checked_add(other.0).map(Money).ok_or(MoneyError::Overflow)
     }
 
     /// Subtracts, saturating at zero: what is left of `self` after `other`.
@@ -78,10 +71,7 @@ impl RateBps {
     pub fn new(bps: i64) -> Result<Self, RateError> {
         match i32::try_from(bps) {
             Ok(v) if (0..=Self::MAX).contains(&v) => Ok(Self(v)),
-            _ => Err(RateError {
-                got: bps,
-                max: Self::MAX,
-            }),
+            _ => Err(RateError { got: bps, max: Self::MAX }),
         }
     }
 
@@ -104,19 +94,13 @@ mod tests {
     fn money_refuses_negative_and_overflow() {
         assert_eq!(Money::from_fen(-1), Err(MoneyError::Negative(-1)));
         let max = Money::from_fen(i64::MAX).unwrap();
-        assert_eq!(
-            max.checked_add(Money::from_fen(1).unwrap()),
-            Err(MoneyError::Overflow)
-        );
+        assert_eq!(max.checked_add(Money::from_fen(1).unwrap()), Err(MoneyError::Overflow));
         assert_eq!(max.checked_add(Money::ZERO), Ok(max));
     }
 
     #[test]
     fn money_displays_as_yuan() {
-        assert_eq!(
-            Money::from_fen(6_648_500_000_000).unwrap().to_string(),
-            "¥66,485,000,000.00"
-        );
+        assert_eq!(Money::from_fen(6_648_500_000_000).unwrap().to_string(), "¥66,485,000,000.00");
         assert_eq!(Money::from_fen(5).unwrap().to_string(), "¥0.05");
         assert_eq!(Money::from_fen(123_456).unwrap().to_string(), "¥1,234.56");
     }

@@ -10,8 +10,22 @@ text_enum!(
 );
 
 /// A score from 0.00 to 1000.00, held exactly as hundredths of a point.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(try_from = "i32", into = "i32")]
 pub struct Score(i32);
+
+impl TryFrom<i32> for Score {
+    type Error = ScoreError;
+    fn try_from(centi: i32) -> Result<Self, ScoreError> {
+        Self::from_centi(centi)
+    }
+}
+
+impl From<Score> for i32 {
+    fn from(score: Score) -> i32 {
+        score.0
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ScoreError {
@@ -28,11 +42,7 @@ impl Score {
         if (0..=Self::MAX_CENTI).contains(&centi) {
             Ok(Self(centi))
         } else {
-            Err(ScoreError::OutOfRange(format!(
-                "{}.{:02}",
-                centi / 100,
-                (centi % 100).abs()
-            )))
+            Err(ScoreError::OutOfRange(format!("{}.{:02}", centi / 100, (centi % 100).abs())))
         }
     }
 
@@ -62,9 +72,7 @@ impl Score {
         if frac.len() > 2 {
             return Err(ScoreError::TooPrecise(text.to_string()));
         }
-        let whole: i32 = whole
-            .parse()
-            .map_err(|_| ScoreError::OutOfRange(text.to_string()))?;
+        let whole: i32 = whole.parse().map_err(|_| ScoreError::OutOfRange(text.to_string()))?;
         let frac: i32 = format!("{frac:0<2}").parse().unwrap_or(0);
         Self::from_centi(whole * 100 + frac).map_err(|_| ScoreError::OutOfRange(text.to_string()))
     }
@@ -104,11 +112,7 @@ impl Period {
             && text.len() >= 4
             && text.bytes().take(4).all(|b| b.is_ascii_digit())
             && text.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
-        if ok {
-            Ok(Self(text.to_string()))
-        } else {
-            Err(PeriodError(text.to_string()))
-        }
+        if ok { Ok(Self(text.to_string())) } else { Err(PeriodError(text.to_string())) }
     }
 
     pub fn as_str(&self) -> &str {
@@ -132,14 +136,7 @@ pub fn rank(scores: &[Score]) -> Vec<Standing> {
     let mut order: Vec<usize> = (0..scores.len()).collect();
     order.sort_by(|&a, &b| scores[b].cmp(&scores[a]));
     let park_size = i32::try_from(scores.len()).unwrap_or(i32::MAX);
-    let mut standings = vec![
-        Standing {
-            rank: 0,
-            park_size,
-            percentile_centi: 0
-        };
-        scores.len()
-    ];
+    let mut standings = vec![Standing { rank: 0, park_size, percentile_centi: 0 }; scores.len()];
     let mut rank = 0;
     let mut previous: Option<Score> = None;
     for (position, &index) in order.iter().enumerate() {
@@ -149,11 +146,7 @@ pub fn rank(scores: &[Score]) -> Vec<Standing> {
         }
         let at_or_below = i64::from(park_size) - i64::from(rank) + 1;
         let percentile_centi = (at_or_below * 10_000 / i64::from(park_size.max(1))) as i32;
-        standings[index] = Standing {
-            rank,
-            park_size,
-            percentile_centi,
-        };
+        standings[index] = Standing { rank, park_size, percentile_centi };
     }
     standings
 }
@@ -172,18 +165,9 @@ mod tests {
         assert_eq!(Score::from_f64(72.5).unwrap().centi(), 7250);
         assert_eq!(Score::from_f64(0.07).unwrap().centi(), 7);
         assert_eq!(Score::from_f64(1000.0).unwrap().centi(), 100_000);
-        assert!(matches!(
-            Score::from_f64(1000.01),
-            Err(ScoreError::OutOfRange(_))
-        ));
-        assert!(matches!(
-            Score::from_f64(-0.01),
-            Err(ScoreError::OutOfRange(_))
-        ));
-        assert!(matches!(
-            Score::from_f64(72.555),
-            Err(ScoreError::TooPrecise(_))
-        ));
+        assert!(matches!(Score::from_f64(1000.01), Err(ScoreError::OutOfRange(_))));
+        assert!(matches!(Score::from_f64(-0.01), Err(ScoreError::OutOfRange(_))));
+        assert!(matches!(Score::from_f64(72.555), Err(ScoreError::TooPrecise(_))));
         assert!(Score::from_f64(f64::NAN).is_err());
         assert_eq!(Score::parse("72.50").unwrap().centi(), 7250);
         assert_eq!(Score::parse("8").unwrap().centi(), 800);
@@ -240,4 +224,20 @@ mod tests {
             }
         }
     }
+}
+
+/// An enterprise's score for one period, with its standing in the park. This is what the score
+/// cache holds.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct EnterpriseScore {
+    pub enterprise_id: i64,
+    pub park_id: i64,
+    pub period: String,
+    pub score: Score,
+    pub stage: Stage,
+    pub rank: i32,
+    pub park_size: i32,
+    pub percentile_centi: i32,
+    pub indicators: std::collections::BTreeMap<String, f64>,
+    pub imported_at: chrono::DateTime<chrono::Utc>,
 }

@@ -5,9 +5,7 @@ use std::fmt;
 /// The 31 characters a USCC may use: digits and upper-case letters without I, O, S, V and Z.
 const ALPHABET: &[u8; 31] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
 /// The weights of the first 17 characters in the check-character sum.
-const WEIGHTS: [u32; 17] = [
-    1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
-];
+const WEIGHTS: [u32; 17] = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
 
 /// A USCC whose length, alphabet and check character have been verified.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -46,10 +44,8 @@ impl Uscc {
         let bytes = code.as_bytes();
         let mut indices = [0u32; 17];
         for (position, &b) in bytes.iter().enumerate() {
-            let index = index_of(b).ok_or(UsccError::Character {
-                position: position + 1,
-                found: char::from(b),
-            })?;
+            let index =
+                index_of(b).ok_or(UsccError::Character { position: position + 1, found: char::from(b) })?;
             if let Some(slot) = indices.get_mut(position) {
                 *slot = index;
             }
@@ -70,10 +66,8 @@ impl Uscc {
         }
         let mut indices = [0u32; 17];
         for (position, b) in first17.bytes().enumerate() {
-            indices[position] = index_of(b).ok_or(UsccError::Character {
-                position: position + 1,
-                found: char::from(b),
-            })?;
+            indices[position] =
+                index_of(b).ok_or(UsccError::Character { position: position + 1, found: char::from(b) })?;
         }
         let check = check_character(&indices);
         Ok(Self(format!("{first17}{check}")))
@@ -109,53 +103,30 @@ mod tests {
 
     #[test]
     fn normalises_case_and_whitespace() {
-        assert_eq!(
-            Uscc::parse(" 91350100m000100y43 ").unwrap().as_str(),
-            "91350100M000100Y43"
-        );
+        assert_eq!(Uscc::parse(" 91350100m000100y43 ").unwrap().as_str(), "91350100M000100Y43");
     }
 
     #[test]
     fn rejects_a_wrong_check_character() {
         let err = Uscc::parse("91350100M000100Y44").unwrap_err();
-        assert_eq!(
-            err,
-            UsccError::CheckCharacter {
-                found: '4',
-                expected: '3'
-            }
-        );
+        assert_eq!(err, UsccError::CheckCharacter { found: '4', expected: '3' });
         assert!(err.to_string().contains("should be '3'"));
     }
 
     #[test]
     fn rejects_wrong_lengths_and_letters() {
-        assert_eq!(
-            Uscc::parse("91350100M000100Y4").unwrap_err(),
-            UsccError::Length(17)
-        );
+        assert_eq!(Uscc::parse("91350100M000100Y4").unwrap_err(), UsccError::Length(17));
         assert_eq!(Uscc::parse("").unwrap_err(), UsccError::Length(0));
         assert_eq!(
             Uscc::parse("91350100I000100Y43").unwrap_err(),
-            UsccError::Character {
-                position: 9,
-                found: 'I'
-            }
+            UsccError::Character { position: 9, found: 'I' }
         );
-        assert!(matches!(
-            Uscc::parse("9135010０M000100Y43"),
-            Err(UsccError::Character { .. })
-        ));
+        assert!(matches!(Uscc::parse("9135010０M000100Y43"), Err(UsccError::Character { .. })));
     }
 
     #[test]
     fn completes_a_code() {
-        assert_eq!(
-            Uscc::with_check_character("91350100M000100Y4")
-                .unwrap()
-                .as_str(),
-            "91350100M000100Y43"
-        );
+        assert_eq!(Uscc::with_check_character("91350100M000100Y4").unwrap().as_str(), "91350100M000100Y43");
     }
 
     fn alphabet_char() -> impl Strategy<Value = char> {

@@ -3,8 +3,8 @@
 use entity::api_key;
 use rand::{Rng, distr::Alphanumeric};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set,
-    TransactionSession, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, TransactionSession,
+    TransactionTrait,
 };
 use sha2::{Digest, Sha256};
 
@@ -31,11 +31,7 @@ pub fn prefix_of(key: &str) -> Option<&str> {
 }
 
 fn random_text(len: usize) -> String {
-    rand::rng()
-        .sample_iter(&Alphanumeric)
-        .take(len)
-        .map(char::from)
-        .collect()
+    rand::rng().sample_iter(&Alphanumeric).take(len).map(char::from).collect()
 }
 
 /// A newly made key: the stored row and the secret, which is never available again.
@@ -82,10 +78,7 @@ pub async fn find_by_prefix(
     db: &impl ConnectionTrait,
     prefix: &str,
 ) -> Result<Option<api_key::Model>, StoreError> {
-    Ok(api_key::Entity::find()
-        .filter(api_key::Column::Prefix.eq(prefix))
-        .one(db)
-        .await?)
+    Ok(api_key::Entity::find().filter(api_key::Column::Prefix.eq(prefix)).one(db).await?)
 }
 
 pub async fn list(
@@ -93,15 +86,7 @@ pub async fn list(
     after: Option<i64>,
     limit: u64,
 ) -> Result<Page<api_key::Model>, StoreError> {
-    super::page_by_id(
-        db,
-        api_key::Entity::find(),
-        api_key::Column::Id,
-        after,
-        limit,
-        |k| k.id,
-    )
-    .await
+    super::page_by_id(db, api_key::Entity::find(), api_key::Column::Id, after, limit, |k| k.id).await
 }
 
 /// Revokes a key. A key already revoked is gone as far as callers are concerned.

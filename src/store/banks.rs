@@ -2,8 +2,8 @@
 
 use entity::bank;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set,
-    TransactionSession, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, TransactionSession,
+    TransactionTrait,
 };
 
 use super::{Page, StoreError, audit::Actor};
@@ -28,30 +28,18 @@ pub async fn create(
     }
     .insert(&txn)
     .await
-    .map_err(|e| {
-        super::conflict_on_unique(e, || format!("a bank with code {code:?} already exists"))
-    })?;
+    .map_err(|e| super::conflict_on_unique(e, || format!("a bank with code {code:?} already exists")))?;
     super::audit::record(&txn, actor, "bank.create", "bank", bank.id).await?;
     txn.commit().await?;
     Ok(bank)
 }
 
 pub async fn get(db: &impl ConnectionTrait, id: i64) -> Result<bank::Model, StoreError> {
-    bank::Entity::find_by_id(id)
-        .one(db)
-        .await?
-        .ok_or(StoreError::NotFound)
+    bank::Entity::find_by_id(id).one(db).await?.ok_or(StoreError::NotFound)
 }
 
-pub async fn find_by_code(
-    db: &impl ConnectionTrait,
-    code: &str,
-) -> Result<bank::Model, StoreError> {
-    bank::Entity::find()
-        .filter(bank::Column::Code.eq(code))
-        .one(db)
-        .await?
-        .ok_or(StoreError::NotFound)
+pub async fn find_by_code(db: &impl ConnectionTrait, code: &str) -> Result<bank::Model, StoreError> {
+    bank::Entity::find().filter(bank::Column::Code.eq(code)).one(db).await?.ok_or(StoreError::NotFound)
 }
 
 pub async fn list(
@@ -59,13 +47,5 @@ pub async fn list(
     after: Option<i64>,
     limit: u64,
 ) -> Result<Page<bank::Model>, StoreError> {
-    super::page_by_id(
-        db,
-        bank::Entity::find(),
-        bank::Column::Id,
-        after,
-        limit,
-        |b| b.id,
-    )
-    .await
+    super::page_by_id(db, bank::Entity::find(), bank::Column::Id, after, limit, |b| b.id).await
 }

@@ -1,9 +1,11 @@
 //! Enterprises, registered by their park.
 
+use std::collections::HashMap;
+
 use chrono::NaiveDate;
 use entity::{enterprise, park};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect,
     QueryTrait, Set, TransactionSession, TransactionTrait,
 };
 
@@ -30,12 +32,7 @@ pub async fn create(
 ) -> Result<enterprise::Model, StoreError> {
     let txn = db.begin().await?;
     let park_visible = matches!(caller, Scope::All) || caller == Scope::Park(new.park_id);
-    if !park_visible
-        || park::Entity::find_by_id(new.park_id)
-            .one(&txn)
-            .await?
-            .is_none()
-    {
+    if !park_visible || park::Entity::find_by_id(new.park_id).one(&txn).await?.is_none() {
         return Err(StoreError::Invalid(vec![FieldError::new(
             "park_id",
             format!("there is no park with id {}", new.park_id),
@@ -59,13 +56,69 @@ pub async fn create(
     .insert(&txn)
     .await
     .map_err(|e| {
-        super::conflict_on_unique(e, || {
-            format!("an enterprise with USCC {uscc} is already registered")
-        })
+        super::conflict_on_unique(e, || format!("an enterprise with USCC {uscc} is already registered"))
     })?;
     super::audit::record(&txn, actor, "enterprise.create", "enterprise", model.id).await?;
     txn.commit().await?;
     Ok(model)
+}
+
+/// Registers many enterprises in one park in one transaction, for seeding and bulk loads. The
+/// rows are checked as `create` checks them; any duplicate USCC refuses the whole batch.
+pub async fn create_many(
+    db: &impl TransactionTrait,
+    actor: &Actor,
+    park_id: i64,
+    batch: Vec<NewEnterprise>,
+) -> Result<Vec<i64>, StoreError> {
+    let txn = db.begin().await?;
+    if park::Entity::find_by_id(park_id).one(&txn).await?.is_none() {
+        return Err(StoreError::NotFound);
+    }
+    let now = super::now();
+    let usccs: Vec<String> = batch.iter().map(|e| e.uscc.as_str().to_owned()).collect();
+    let mut models = batch.into_iter().map(|new| {
+        let mut qualifications = new.qualifications;
+        qualifications.sort();
+        qualifications.dedup();
+        enterprise::ActiveModel {
+            uscc: Set(new.uscc.as_str().to_owned()),
+            name: Set(new.name),
+            park_id: Set(park_id),
+            industry: Set(new.industry),
+            size: Set(new.size.as_str().to_owned()),
+            founded_on: Set(new.founded_on),
+            qualifications: Set(serde_json::json!(qualifications)),
+            created_at: Set(now),
+            ..Default::default()
+        }
+    });
+    loop {
+        let chunk: Vec<enterprise::ActiveModel> = models.by_ref().take(1_000).collect();
+        if chunk.is_empty() {
+            break;
+        }
+        enterprise::Entity::insert_many(chunk).exec_without_returning(&txn).await.map_err(|e| {
+            super::conflict_on_unique(e, || "a USCC in the batch is already registered".to_owned())
+        })?;
+    }
+    let mut ids = Vec::with_capacity(usccs.len());
+    for chunk in usccs.chunks(1_000) {
+        let found: HashMap<String, i64> = enterprise::Entity::find()
+            .select_only()
+            .column(enterprise::Column::Uscc)
+            .column(enterprise::Column::Id)
+            .filter(enterprise::Column::Uscc.is_in(chunk.iter().cloned()))
+            .into_tuple::<(String, i64)>()
+            .all(&txn)
+            .await?
+            .into_iter()
+            .collect();
+        ids.extend(chunk.iter().filter_map(|u| found.get(u).copied()));
+    }
+    super::audit::record(&txn, actor, "enterprise.bulk_create", "park", park_id).await?;
+    txn.commit().await?;
+    Ok(ids)
 }
 
 /// The condition that limits enterprises to those a caller may see, or `None` when it may see
@@ -88,24 +141,14 @@ pub async fn get_visible(
     id: i64,
 ) -> Result<enterprise::Model, StoreError> {
     let condition = visible_to(caller).ok_or(StoreError::NotFound)?;
-    enterprise::Entity::find_by_id(id)
-        .filter(condition)
-        .one(db)
-        .await?
-        .ok_or(StoreError::NotFound)
+    enterprise::Entity::find_by_id(id).filter(condition).one(db).await?.ok_or(StoreError::NotFound)
 }
 
 pub async fn get(db: &impl ConnectionTrait, id: i64) -> Result<enterprise::Model, StoreError> {
-    enterprise::Entity::find_by_id(id)
-        .one(db)
-        .await?
-        .ok_or(StoreError::NotFound)
+    enterprise::Entity::find_by_id(id).one(db).await?.ok_or(StoreError::NotFound)
 }
 
-pub async fn find_by_uscc(
-    db: &impl ConnectionTrait,
-    uscc: &Uscc,
-) -> Result<enterprise::Model, StoreError> {
+pub async fn find_by_uscc(db: &impl ConnectionTrait, uscc: &Uscc) -> Result<enterprise::Model, StoreError> {
     enterprise::Entity::find()
         .filter(enterprise::Column::Uscc.eq(uscc.as_str()))
         .one(db)
@@ -121,15 +164,10 @@ pub async fn list_visible(
     limit: u64,
 ) -> Result<Page<enterprise::Model>, StoreError> {
     let Some(condition) = visible_to(caller) else {
-        return Ok(Page {
-            items: Vec::new(),
-            next_after: None,
-        });
+        return Ok(Page { items: Vec::new(), next_after: None });
     };
     let query = enterprise::Entity::find()
         .filter(condition)
-        .apply_if(park_id, |q, park_id| {
-            q.filter(enterprise::Column::ParkId.eq(park_id))
-        });
+        .apply_if(park_id, |q, park_id| q.filter(enterprise::Column::ParkId.eq(park_id)));
     super::page_by_id(db, query, enterprise::Column::Id, after, limit, |e| e.id).await
 }

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod banks;
 pub mod enterprises;
 pub mod parks;
+pub mod scores;
 
 use std::time::Duration;
 
@@ -28,31 +29,7 @@ pub enum StoreError {
     Db(#[source] DbErr),
 }
 
-/// One problem with one field of the input, or one row of an import.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FieldError {
-    pub row: Option<u32>,
-    pub field: String,
-    pub message: String,
-}
-
-impl FieldError {
-    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self {
-            row: None,
-            field: field.into(),
-            message: message.into(),
-        }
-    }
-
-    pub fn at_row(row: u32, field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self {
-            row: Some(row),
-            field: field.into(),
-            message: message.into(),
-        }
-    }
-}
+pub use crate::domain::FieldError;
 
 impl From<DbErr> for StoreError {
     fn from(err: DbErr) -> Self {
@@ -73,11 +50,7 @@ fn is_connection_error(err: &sea_orm::sqlx::Error) -> bool {
     use sea_orm::sqlx::Error;
     matches!(
         err,
-        Error::Io(_)
-            | Error::PoolTimedOut
-            | Error::PoolClosed
-            | Error::WorkerCrashed
-            | Error::Tls(_)
+        Error::Io(_) | Error::PoolTimedOut | Error::PoolClosed | Error::WorkerCrashed | Error::Tls(_)
     )
 }
 
@@ -163,10 +136,7 @@ impl<T> Page<T> {
         } else {
             None
         };
-        Self {
-            items: rows,
-            next_after,
-        }
+        Self { items: rows, next_after }
     }
 }
 

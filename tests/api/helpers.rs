@@ -36,12 +36,7 @@ impl Reply {
     /// Asserts the status, showing the body when it differs.
     #[track_caller]
     pub fn expect(self, status: u16) -> Self {
-        assert_eq!(
-            self.status.as_u16(),
-            status,
-            "unexpected status; body: {}",
-            self.text
-        );
+        assert_eq!(self.status.as_u16(), status, "unexpected status; body: {}", self.text);
         self
     }
 
@@ -50,11 +45,7 @@ impl Reply {
     pub fn expect_error(self, status: u16, code: &str) -> Self {
         let reply = self.expect(status);
         assert_eq!(reply.body["error"]["code"], code, "body: {}", reply.text);
-        assert!(
-            reply.body["error"]["message"]
-                .as_str()
-                .is_some_and(|m| !m.is_empty())
-        );
+        assert!(reply.body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()));
         assert!(reply.body["error"]["details"].is_array());
         reply
     }
@@ -63,43 +54,24 @@ impl Reply {
     pub fn error_fields(&self) -> Vec<String> {
         self.body["error"]["details"]
             .as_array()
-            .map(|d| {
-                d.iter()
-                    .filter_map(|x| x["field"].as_str().map(str::to_owned))
-                    .collect()
-            })
+            .map(|d| d.iter().filter_map(|x| x["field"].as_str().map(str::to_owned)).collect())
             .unwrap_or_default()
     }
 
     pub fn id(&self) -> String {
-        self.body["id"]
-            .as_str()
-            .expect("the record has an id")
-            .to_owned()
+        self.body["id"].as_str().expect("the record has an id").to_owned()
     }
 }
 
 fn unique_suffix() -> String {
-    let seconds = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    format!(
-        "{seconds}_{}",
-        uuid::Uuid::new_v4()
-            .simple()
-            .to_string()
-            .get(..12)
-            .unwrap_or("x")
-    )
+    let seconds = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    format!("{seconds}_{}", uuid::Uuid::new_v4().simple().to_string().get(..12).unwrap_or("x"))
 }
 
 /// The URL of a fresh PostgreSQL database, made from `TEST_DATABASE_URL`.
 async fn fresh_postgres(base_url: &str) -> String {
     static CLEANED: AtomicBool = AtomicBool::new(false);
-    let admin = sea_orm::Database::connect(base_url)
-        .await
-        .expect("TEST_DATABASE_URL must be reachable");
+    let admin = sea_orm::Database::connect(base_url).await.expect("TEST_DATABASE_URL must be reachable");
     if !CLEANED.swap(true, Ordering::SeqCst) {
         drop_stale_databases(&admin).await;
     }
@@ -109,18 +81,13 @@ async fn fresh_postgres(base_url: &str) -> String {
         .await
         .expect("the test role may create databases");
     let _ = admin.close().await;
-    let (head, _) = base_url
-        .rsplit_once('/')
-        .expect("TEST_DATABASE_URL ends with /database");
+    let (head, _) = base_url.rsplit_once('/').expect("TEST_DATABASE_URL ends with /database");
     format!("{head}/{name}")
 }
 
 /// Drops test databases left by runs more than an hour ago.
 async fn drop_stale_databases(admin: &DatabaseConnection) {
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
     let rows = admin
         .query_all_raw(sea_orm::Statement::from_string(
             admin.get_database_backend(),
@@ -132,34 +99,23 @@ async fn drop_stale_databases(admin: &DatabaseConnection) {
         let Ok(name) = row.try_get::<String>("", "datname") else {
             continue;
         };
-        let made_at = name
-            .split('_')
-            .nth(2)
-            .and_then(|s| s.parse::<u64>().ok())
-            .unwrap_or(now);
+        let made_at = name.split('_').nth(2).and_then(|s| s.parse::<u64>().ok()).unwrap_or(now);
         if now.saturating_sub(made_at) > 3600 {
-            let _ = admin
-                .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name}"))
-                .await;
+            let _ = admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name}")).await;
         }
     }
 }
 
 /// The configuration a test server runs with; tests may change it before `spawn_app_with`.
 pub async fn test_config() -> Config {
-    let database_url = match std::env::var("TEST_DATABASE_URL")
-        .ok()
-        .filter(|u| !u.is_empty())
-    {
+    let database_url = match std::env::var("TEST_DATABASE_URL").ok().filter(|u| !u.is_empty()) {
         Some(base) => fresh_postgres(&base).await,
         None => "sqlite::memory:".to_owned(),
     };
     Config {
         database_url,
         database_max_connections: 8,
-        redis_url: std::env::var("TEST_REDIS_URL")
-            .ok()
-            .filter(|u| !u.is_empty()),
+        redis_url: std::env::var("TEST_REDIS_URL").ok().filter(|u| !u.is_empty()),
         redis_key_prefix: format!("innoloan_test:{}", unique_suffix()),
         bind_addr: "127.0.0.1:0".into(),
         ..Config::default()
@@ -174,30 +130,16 @@ pub async fn spawn_app_with(config: Config) -> TestApp {
     if std::env::var("TEST_LOG").is_ok() {
         innoloan::telemetry::init(&config.log_format);
     }
-    let db = store::connect(&config.database_url, config.database_max_connections)
-        .await
-        .expect("database");
+    let db = store::connect(&config.database_url, config.database_max_connections).await.expect("database");
     store::migrate(&db).await.expect("migrations");
-    let admin = store::api_keys::create(
-        &db,
-        &Default::default(),
-        "test-admin".into(),
-        innoloan::domain::Scope::All,
-    )
-    .await
-    .expect("admin key");
-    let app = Application::build_with_db(config.clone(), db.clone())
-        .await
-        .expect("the server builds");
+    let admin =
+        store::api_keys::create(&db, &Default::default(), "test-admin".into(), innoloan::domain::Scope::All)
+            .await
+            .expect("admin key");
+    let app = Application::build_with_db(config.clone(), db.clone()).await.expect("the server builds");
     let address = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
-    TestApp {
-        address,
-        client: reqwest::Client::new(),
-        admin_key: admin.secret,
-        db,
-        config,
-    }
+    TestApp { address, client: reqwest::Client::new(), admin_key: admin.secret, db, config }
 }
 
 impl TestApp {
@@ -208,9 +150,7 @@ impl TestApp {
         key: Option<&str>,
         body: Option<&Value>,
     ) -> Reply {
-        let mut request = self
-            .client
-            .request(method, format!("{}{path}", self.address));
+        let mut request = self.client.request(method, format!("{}{path}", self.address));
         if let Some(key) = key {
             request = request.bearer_auth(key);
         }
@@ -225,8 +165,7 @@ impl TestApp {
     }
 
     pub async fn post(&self, path: &str, key: &str, body: &Value) -> Reply {
-        self.request(Method::POST, path, Some(key), Some(body))
-            .await
+        self.request(Method::POST, path, Some(key), Some(body)).await
     }
 
     pub async fn delete(&self, path: &str, key: &str) -> Reply {
@@ -252,21 +191,14 @@ impl TestApp {
 
     pub async fn create_park(&self, code: &str, name: &str) -> String {
         let body = json!({"code": code, "name": name, "region": "测试省"});
-        self.post("/api/v1/parks", &self.admin_key, &body)
-            .await
-            .expect(201)
-            .id()
+        self.post("/api/v1/parks", &self.admin_key, &body).await.expect(201).id()
     }
 
     pub async fn create_bank(&self, code: &str, name: &str) -> String {
-        self.post(
-            "/api/v1/banks",
-            &self.admin_key,
-            &json!({"code": code, "name": name}),
-        )
-        .await
-        .expect(201)
-        .id()
+        self.post("/api/v1/banks", &self.admin_key, &json!({"code": code, "name": name}))
+            .await
+            .expect(201)
+            .id()
     }
 
     pub async fn create_enterprise(&self, park_id: &str, uscc: &str, name: &str) -> String {
@@ -274,10 +206,7 @@ impl TestApp {
             "uscc": uscc, "name": name, "park_id": park_id, "industry": "software",
             "size": "small", "founded_on": "2018-03-01", "qualifications": ["high_tech_enterprise"],
         });
-        self.post("/api/v1/enterprises", &self.admin_key, &body)
-            .await
-            .expect(201)
-            .id()
+        self.post("/api/v1/enterprises", &self.admin_key, &body).await.expect(201).id()
     }
 
     /// Creates a key for a role, scoped by `scope_field` (`park_id`, `bank_id`, `enterprise_id`).
@@ -286,10 +215,7 @@ impl TestApp {
         if let Some((field, id)) = scope {
             body[field] = json!(id);
         }
-        let reply = self
-            .post("/api/v1/api-keys", &self.admin_key, &body)
-            .await
-            .expect(201);
+        let reply = self.post("/api/v1/api-keys", &self.admin_key, &body).await.expect(201);
         reply.body["secret"].as_str().expect("a secret").to_owned()
     }
 }
@@ -299,12 +225,7 @@ async fn into_reply(response: reqwest::Response) -> Reply {
     let headers = response.headers().clone();
     let text = response.text().await.unwrap_or_default();
     let body = serde_json::from_str(&text).unwrap_or(Value::Null);
-    Reply {
-        status,
-        headers,
-        body,
-        text,
-    }
+    Reply { status, headers, body, text }
 }
 
 /// A valid USCC made from a number, for test data.

@@ -5,4 +5,5 @@ mod helpers;
 
 mod auth;
 mod directory;
+mod scores;
 mod service;

@@ -5,44 +5,25 @@ use crate::helpers::spawn_app;
 #[tokio::test]
 async fn health_readiness_and_metrics() {
     let app = spawn_app().await;
-    let health = app
-        .request(Method::GET, "/healthz", None, None)
-        .await
-        .expect(200);
+    let health = app.request(Method::GET, "/healthz", None, None).await.expect(200);
     assert!(health.header("x-request-id").is_some());
-    let ready = app
-        .request(Method::GET, "/readyz", None, None)
-        .await
-        .expect(200);
+    let ready = app.request(Method::GET, "/readyz", None, None).await.expect(200);
     assert_eq!(ready.body["database"], "ok");
     app.get("/api/v1/parks", &app.admin_key).await.expect(200);
-    let metrics = app
-        .request(Method::GET, "/metrics", None, None)
-        .await
-        .expect(200);
+    let metrics = app.request(Method::GET, "/metrics", None, None).await.expect(200);
     assert!(
-        metrics
-            .text
-            .contains("http_requests_total{method=\"GET\",route=\"list_parks\",status=\"200\"} 1"),
+        metrics.text.contains("http_requests_total{method=\"GET\",route=\"list_parks\",status=\"200\"} 1"),
         "{}",
         metrics.text
     );
-    assert!(
-        metrics
-            .text
-            .contains("http_request_duration_seconds_bucket")
-    );
+    assert!(metrics.text.contains("http_request_duration_seconds_bucket"));
 }
 
 #[tokio::test]
 async fn unknown_routes_answer_in_the_error_shape() {
     let app = spawn_app().await;
-    app.request(Method::GET, "/nope", None, None)
-        .await
-        .expect_error(404, "not_found");
-    app.request(Method::GET, "/api/v1/nope", Some(&app.admin_key), None)
-        .await
-        .expect_error(404, "not_found");
+    app.request(Method::GET, "/nope", None, None).await.expect_error(404, "not_found");
+    app.request(Method::GET, "/api/v1/nope", Some(&app.admin_key), None).await.expect_error(404, "not_found");
     app.request(Method::PUT, "/api/v1/parks", Some(&app.admin_key), None)
         .await
         .expect_error(405, "method_not_allowed");
@@ -73,22 +54,14 @@ async fn oversized_bodies_get_413() {
 #[tokio::test]
 async fn the_document_is_served_and_committed() {
     let app = spawn_app().await;
-    let served = app
-        .request(Method::GET, "/openapi.yaml", None, None)
-        .await
-        .expect(200);
+    let served = app.request(Method::GET, "/openapi.yaml", None, None).await.expect(200);
     let committed =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/openapi/openapi.yaml"))
-            .unwrap();
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/openapi/openapi.yaml")).unwrap();
     assert!(
         served.text == committed,
         "openapi/openapi.yaml is stale: run `cargo run -- openapi > openapi/openapi.yaml`"
     );
     assert_eq!(innoloan::cli::openapi("yaml"), committed);
-    app.request(Method::GET, "/openapi.json", None, None)
-        .await
-        .expect(200);
-    app.request(Method::GET, "/docs", None, None)
-        .await
-        .expect(200);
+    app.request(Method::GET, "/openapi.json", None, None).await.expect(200);
+    app.request(Method::GET, "/docs", None, None).await.expect(200);
 }

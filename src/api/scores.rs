@@ -1,0 +1,399 @@
+//! Innovation scores: park imports (JSON or CSV), cached look-ups and rankings.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use poem::web::Data;
+use poem_openapi::{
+    ApiRequest, ApiResponse, Object, OpenApi,
+    param::{Path, Query},
+    payload::Json,
+};
+
+use super::{
+    ApiTags, AppState,
+    auth::Caller,
+    csv::Csv,
+    error::{ApiError, ApiResult},
+    pagination::{decode_cursor, encode_cursor, parse_id},
+    parks::not_found_as,
+};
+use crate::cache::Lookup;
+use crate::domain::{
+    FieldError, Period, Role, Scope, Stage,
+    score::EnterpriseScore,
+    score_import::{Cell, RawRow, parse_rows},
+};
+use crate::store::{self, scores::RankingCursor};
+
+/// One enterprise's score in an import.
+#[derive(Object)]
+pub struct ScoreImportRow {
+    /// The enterprise's USCC; it must be registered in this park.
+    #[oai(validator(max_length = 32))]
+    pub uscc: String,
+    /// 0 to 1000, at most two decimals. Checked per row, so that every bad row is reported.
+    pub score: f64,
+    /// `startup`, `growth` or `mature`. Checked per row.
+    #[oai(validator(max_length = 32))]
+    pub stage: String,
+    /// Indicator name → number, such as `{"研发费用金额": 1200000}`. At most 64.
+    #[oai(default)]
+    pub indicators: BTreeMap<String, serde_json::Value>,
+}
+
+/// A whole period's scores for the park. It replaces any earlier import of that period.
+#[derive(Object)]
+pub struct ScoreImport {
+    /// Such as `2022`, `2022H1` or `2022-Q3`.
+    #[oai(validator(min_length = 4, max_length = 16))]
+    pub period: String,
+    pub scores: Vec<ScoreImportRow>,
+}
+
+#[derive(ApiRequest)]
+pub enum ScoreBatch {
+    /// `{period, scores: [{uscc, score, stage, indicators}]}`
+    Json(Json<ScoreImport>),
+    /// A header row `uscc,score,stage,<indicator>…`, then one row per enterprise; the period
+    /// comes from `?period=`.
+    Csv(Csv),
+}
+
+#[derive(Object)]
+pub struct ImportResult {
+    pub period: String,
+    /// Rows stored.
+    pub imported: u64,
+    /// Enterprises ranked in the park for the period.
+    pub ranked: u64,
+}
+
+#[derive(ApiResponse)]
+pub enum Imported {
+    /// The period's scores were stored and ranked, replacing any earlier import of the period.
+    #[oai(status = 201)]
+    Created(Json<ImportResult>),
+}
+
+#[derive(Object)]
+pub struct ScoreView {
+    pub enterprise_id: String,
+    pub period: String,
+    /// 0 to 1000, two decimals.
+    pub score: f64,
+    pub stage: Stage,
+    /// Competition rank in the park for the period: ties share a rank (1, 2, 2, 4).
+    pub rank: i32,
+    /// How many enterprises the park scored for the period.
+    pub park_size: i32,
+    /// The share of the park ranked at or below this enterprise, in percent: 100 is the best.
+    pub percentile: f64,
+    pub indicators: BTreeMap<String, f64>,
+    pub imported_at: DateTime<Utc>,
+}
+
+impl From<EnterpriseScore> for ScoreView {
+    fn from(s: EnterpriseScore) -> Self {
+        Self {
+            enterprise_id: s.enterprise_id.to_string(),
+            period: s.period,
+            score: s.score.as_f64(),
+            stage: s.stage,
+            rank: s.rank,
+            park_size: s.park_size,
+            percentile: f64::from(s.percentile_centi) / 100.0,
+            indicators: s.indicators,
+            imported_at: s.imported_at,
+        }
+    }
+}
+
+#[derive(ApiResponse)]
+pub enum ScoreFound {
+    /// The enterprise's latest score.
+    #[oai(status = 200)]
+    Ok(
+        Json<ScoreView>,
+        /// `hit` when the score came from the cache, `miss` when from the database.
+        #[oai(header = "X-Cache")]
+        String,
+    ),
+}
+
+#[derive(Object)]
+pub struct RankingEntry {
+    pub rank: i32,
+    pub enterprise_id: String,
+    pub name: String,
+    pub uscc: String,
+    pub score: f64,
+    pub stage: Stage,
+    pub percentile: f64,
+}
+
+#[derive(Object)]
+pub struct Ranking {
+    pub park_id: String,
+    /// The period ranked; `null` when the park has no scores yet.
+    pub period: Option<String>,
+    pub items: Vec<RankingEntry>,
+    /// `null` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+pub fn default_ranking_limit() -> u64 {
+    100
+}
+
+/// Turns a JSON import into raw rows, keeping every cell as it came for the per-row checks.
+fn rows_from_json(import: ScoreImport) -> Vec<RawRow> {
+    import
+        .scores
+        .into_iter()
+        .enumerate()
+        .map(|(i, row)| RawRow {
+            row: u32::try_from(i + 1).unwrap_or(u32::MAX),
+            uscc: row.uscc,
+            score: Cell::Number(row.score),
+            stage: row.stage,
+            indicators: row
+                .indicators
+                .into_iter()
+                .map(|(name, value)| {
+                    let cell = match value {
+                        serde_json::Value::Number(n) => {
+                            n.as_f64().map_or(Cell::Other(n.to_string()), Cell::Number)
+                        }
+                        serde_json::Value::String(s) => Cell::Text(s),
+                        other => Cell::Other(other.to_string()),
+                    };
+                    (name, cell)
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+/// Reads a CSV import: `uscc,score,stage` and then one column per indicator.
+fn rows_from_csv(text: &str) -> Result<Vec<RawRow>, ApiError> {
+    let mut reader =
+        csv::ReaderBuilder::new().flexible(false).trim(csv::Trim::All).from_reader(text.as_bytes());
+    let headers = reader
+        .headers()
+        .map_err(|e| ApiError::invalid_field("header", format!("the header row cannot be read: {e}")))?
+        .clone();
+    let expected = ["uscc", "score", "stage"];
+    let leading: Vec<String> = headers.iter().take(3).map(str::to_ascii_lowercase).collect();
+    if leading != expected {
+        return Err(ApiError::invalid_field(
+            "header",
+            format!("the header row must start with uscc,score,stage; it starts with {}", leading.join(",")),
+        ));
+    }
+    let indicator_names: Vec<String> = headers.iter().skip(3).map(str::to_owned).collect();
+    let mut rows = Vec::new();
+    let mut errors = Vec::new();
+    for (i, record) in reader.records().enumerate() {
+        let row = u32::try_from(i + 1).unwrap_or(u32::MAX);
+        match record {
+            Ok(record) => {
+                let cell = |n: usize| record.get(n).unwrap_or_default().to_owned();
+                rows.push(RawRow {
+                    row,
+                    uscc: cell(0),
+                    score: Cell::Text(cell(1)),
+                    stage: cell(2),
+                    indicators: indicator_names
+                        .iter()
+                        .enumerate()
+                        .map(|(k, name)| (name.clone(), Cell::Text(cell(k + 3))))
+                        .collect(),
+                });
+            }
+            Err(e) => errors.push(FieldError::at_row(row, "row", format!("the row cannot be read: {e}"))),
+        }
+        if rows.len() + errors.len() > crate::domain::score_import::MAX_ROWS {
+            break;
+        }
+    }
+    if errors.is_empty() { Ok(rows) } else { Err(import_refused(errors)) }
+}
+
+fn import_refused(errors: Vec<FieldError>) -> ApiError {
+    let rows = errors.iter().filter_map(|e| e.row).collect::<std::collections::BTreeSet<_>>().len();
+    let mut refused = ApiError::invalid(errors);
+    if let ApiError::Unprocessable(body) = &mut refused {
+        body.0.error.message = format!("nothing was imported: {rows} rows are invalid; see details");
+    }
+    refused
+}
+
+fn ranking_cursor(cursor: Option<&str>) -> Result<Option<RankingCursor>, ApiError> {
+    let Some(cursor) = cursor else {
+        return Ok(None);
+    };
+    let text = decode_cursor(cursor)?;
+    let parsed = text.split_once(':').and_then(|(score, id)| {
+        Some(RankingCursor { score_centi: score.parse().ok()?, enterprise_id: id.parse().ok()? })
+    });
+    parsed
+        .map(Some)
+        .ok_or_else(|| ApiError::bad_request("invalid_cursor", "the cursor is not one this service gave out"))
+}
+
+pub struct ScoresApi;
+
+#[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Scores")]
+impl ScoresApi {
+    /// Import a period's scores
+    ///
+    /// The park's office or an admin. All or nothing, in one transaction: every row is checked (a
+    /// valid USCC registered in this park, a score from 0 to 1000 with at most two decimals, a
+    /// stage, numeric indicators, no USCC twice), and one bad row means nothing is stored; the 422
+    /// lists every bad row as `{row, field, message}`. The period is ranked (ties share a rank)
+    /// and replaces any earlier import of the same period. Send JSON, or `text/csv` with
+    /// `?period=`. Up to 100,000 rows and 64 MiB.
+    #[oai(path = "/parks/:id/scores", method = "post", operation_id = "import_scores")]
+    async fn import_scores(
+        &self,
+        caller: Caller,
+        state: Data<&AppState>,
+        id: Path<String>,
+        /// The period, for a CSV import; for JSON, if given, it must match the body's.
+        #[oai(validator(max_length = 16))]
+        period: Query<Option<String>>,
+        body: ScoreBatch,
+    ) -> ApiResult<Imported> {
+        let principal = caller.require(&[Role::ParkOffice], "import scores")?;
+        let park_id = parse_id(&id.0, "the park")?;
+        if !principal.governs_park(park_id) {
+            return Err(ApiError::not_found("the park"));
+        }
+        store::parks::get(&state.db, park_id).await.map_err(|e| not_found_as(e, "the park"))?;
+        let (period_text, raw) = match body {
+            ScoreBatch::Json(Json(import)) => {
+                if let Some(query) = period.0.as_deref().filter(|q| *q != import.period) {
+                    return Err(ApiError::invalid_field(
+                        "period",
+                        format!("?period={query} does not match the body's period {}", import.period),
+                    ));
+                }
+                (import.period.clone(), rows_from_json(import))
+            }
+            ScoreBatch::Csv(Csv(text)) => {
+                let period = period
+                    .0
+                    .ok_or_else(|| ApiError::invalid_field("period", "a CSV import needs ?period="))?;
+                (period, rows_from_csv(&text)?)
+            }
+        };
+        let period =
+            Period::parse(&period_text).map_err(|e| ApiError::invalid_field("period", e.to_string()))?;
+        let batch = parse_rows(&raw).map_err(import_refused)?;
+        let summary = store::scores::import(&state.db, &caller.actor(), park_id, &period, batch)
+            .await
+            .map_err(|e| match e {
+                store::StoreError::Invalid(errors) => import_refused(errors),
+                other => other.into(),
+            })?;
+        // After the commit and before answering: no reader may see the old scores from now on.
+        state.scores.invalidate_park(park_id).await;
+        Ok(Imported::Created(Json(ImportResult {
+            period: period.as_str().to_owned(),
+            imported: summary.imported as u64,
+            ranked: summary.ranked as u64,
+        })))
+    }
+
+    /// Get an enterprise's latest score
+    ///
+    /// An admin, the enterprise's park office, the enterprise itself, or any bank. Read through
+    /// the cache; `X-Cache` says whether it was a hit.
+    #[oai(path = "/enterprises/:id/score", method = "get", operation_id = "get_enterprise_score")]
+    async fn get_enterprise_score(
+        &self,
+        caller: Caller,
+        state: Data<&AppState>,
+        id: Path<String>,
+    ) -> ApiResult<ScoreFound> {
+        let enterprise_id = parse_id(&id.0, "the enterprise")?;
+        let park_id =
+            state.park_of(enterprise_id).await?.ok_or_else(|| ApiError::not_found("the enterprise"))?;
+        let visible = match caller.principal().scope {
+            Scope::All | Scope::Bank(_) => true,
+            Scope::Park(own) => own == park_id,
+            Scope::Enterprise(own) => own == enterprise_id,
+        };
+        if !visible {
+            return Err(ApiError::not_found("the enterprise"));
+        }
+        let generation = match state.scores.get(park_id, enterprise_id).await {
+            Lookup::Hit(json) => match serde_json::from_str::<EnterpriseScore>(&json) {
+                Ok(score) => return Ok(ScoreFound::Ok(Json(score.into()), "hit".into())),
+                Err(_) => None,
+            },
+            Lookup::Miss { generation } => Some(generation),
+            Lookup::Unavailable => None,
+        };
+        let score = store::scores::latest(&state.db, enterprise_id).await?.ok_or_else(|| {
+            ApiError::NotFound(super::error::body("no_score", "the enterprise has no score yet", Vec::new()))
+        })?;
+        if let (Some(generation), Ok(json)) = (generation, serde_json::to_string(&score)) {
+            state.scores.put(park_id, generation, enterprise_id, json).await;
+        }
+        Ok(ScoreFound::Ok(Json(score.into()), "miss".into()))
+    }
+
+    /// Get a park's ranking
+    ///
+    /// Anyone authenticated. Best first, with competition ranks (ties share a rank). `limit=100`
+    /// gives the top-100 list (百强榜). Without `period`, the park's latest period.
+    #[oai(path = "/parks/:id/rankings", method = "get", operation_id = "get_park_ranking")]
+    async fn get_park_ranking(
+        &self,
+        _caller: Caller,
+        state: Data<&AppState>,
+        id: Path<String>,
+        /// The period to rank; the latest when omitted.
+        #[oai(validator(max_length = 16))]
+        period: Query<Option<String>>,
+        /// How many enterprises to return.
+        #[oai(default = "default_ranking_limit", validator(minimum(value = "1"), maximum(value = "500")))]
+        limit: Query<u64>,
+        /// The `next_cursor` of the previous page.
+        #[oai(validator(max_length = 100))]
+        cursor: Query<Option<String>>,
+    ) -> ApiResult<Json<Ranking>> {
+        let park_id = parse_id(&id.0, "the park")?;
+        store::parks::get(&state.db, park_id).await.map_err(|e| not_found_as(e, "the park"))?;
+        let after = ranking_cursor(cursor.0.as_deref())?;
+        let period = match period.0 {
+            Some(period) => Some(period),
+            None => store::scores::latest_period(&state.db, park_id).await?,
+        };
+        let Some(period) = period else {
+            return Ok(Json(Ranking {
+                park_id: park_id.to_string(),
+                period: None,
+                items: Vec::new(),
+                next_cursor: None,
+            }));
+        };
+        let (ranked, next) = store::scores::ranking(&state.db, park_id, &period, after, limit.0).await?;
+        let items = ranked
+            .into_iter()
+            .map(|r| RankingEntry {
+                rank: r.score.rank,
+                enterprise_id: r.score.enterprise_id.to_string(),
+                name: r.name,
+                uscc: r.uscc,
+                score: r.score.score.as_f64(),
+                stage: r.score.stage,
+                percentile: f64::from(r.score.percentile_centi) / 100.0,
+            })
+            .collect();
+        let next_cursor = next.map(|c| encode_cursor(&format!("{}:{}", c.score_centi, c.enterprise_id)));
+        Ok(Json(Ranking { park_id: park_id.to_string(), period: Some(period), items, next_cursor }))
+    }
+}

@@ -1,0 +1,204 @@
+//! Score imports, look-ups and rankings.
+
+use std::collections::{BTreeMap, HashMap};
+
+use entity::{enterprise, score};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    TransactionSession, TransactionTrait,
+};
+
+use super::{FieldError, StoreError, audit::Actor};
+use crate::domain::{
+    Period, Score, Stage,
+    score::{EnterpriseScore, rank},
+    score_import::Batch,
+};
+
+/// Rows per INSERT: well under SQLite's and PostgreSQL's bind-parameter limits.
+const INSERT_CHUNK: usize = 1_000;
+
+pub struct ImportSummary {
+    pub imported: usize,
+    pub ranked: usize,
+}
+
+/// Replaces the park's scores for `period` with the batch, ranking them, in one transaction.
+/// Every USCC must be registered in this park. When the batch has any error, its own or an
+/// unregistered USCC, nothing is stored and every bad row is reported, in row order.
+pub async fn import(
+    db: &impl TransactionTrait,
+    actor: &Actor,
+    park_id: i64,
+    period: &Period,
+    batch: Batch,
+) -> Result<ImportSummary, StoreError> {
+    let Batch { rows, mut errors } = batch;
+    let txn = db.begin().await?;
+    let registered: HashMap<String, i64> = enterprise::Entity::find()
+        .select_only()
+        .column(enterprise::Column::Uscc)
+        .column(enterprise::Column::Id)
+        .filter(enterprise::Column::ParkId.eq(park_id))
+        .into_tuple::<(String, i64)>()
+        .all(&txn)
+        .await?
+        .into_iter()
+        .collect();
+    let mut enterprise_ids = Vec::with_capacity(rows.len());
+    for row in &rows {
+        match registered.get(row.uscc.as_str()) {
+            Some(&id) => enterprise_ids.push(id),
+            None => errors.push(FieldError::at_row(
+                row.row,
+                "uscc",
+                format!("no enterprise with USCC {} is registered in this park", row.uscc),
+            )),
+        }
+    }
+    if !errors.is_empty() {
+        errors.sort_by_key(|e| e.row);
+        return Err(StoreError::Invalid(errors));
+    }
+
+    let scores: Vec<Score> = rows.iter().map(|r| r.score).collect();
+    let standings = rank(&scores);
+    let imported_at = super::now();
+    score::Entity::delete_many()
+        .filter(score::Column::ParkId.eq(park_id))
+        .filter(score::Column::Period.eq(period.as_str()))
+        .exec(&txn)
+        .await?;
+    let models: Vec<score::ActiveModel> = rows
+        .into_iter()
+        .zip(enterprise_ids)
+        .zip(standings)
+        .map(|((row, enterprise_id), standing)| score::ActiveModel {
+            enterprise_id: Set(enterprise_id),
+            park_id: Set(park_id),
+            period: Set(period.as_str().to_owned()),
+            score_centi: Set(row.score.centi()),
+            stage: Set(row.stage.as_str().to_owned()),
+            indicators: Set(serde_json::json!(row.indicators)),
+            rank: Set(standing.rank),
+            park_size: Set(standing.park_size),
+            percentile_centi: Set(standing.percentile_centi),
+            imported_at: Set(imported_at),
+            ..Default::default()
+        })
+        .collect();
+    let imported = models.len();
+    let mut models = models.into_iter().peekable();
+    while models.peek().is_some() {
+        let chunk: Vec<score::ActiveModel> = models.by_ref().take(INSERT_CHUNK).collect();
+        score::Entity::insert_many(chunk).exec_without_returning(&txn).await?;
+    }
+    super::audit::record(&txn, actor, "scores.import", "park", format!("{park_id}/{}", period.as_str()))
+        .await?;
+    txn.commit().await?;
+    Ok(ImportSummary { imported, ranked: imported })
+}
+
+fn to_domain(row: score::Model) -> Result<EnterpriseScore, StoreError> {
+    let corrupt =
+        |what: &str| StoreError::Db(sea_orm::DbErr::Custom(format!("score {}: bad {what}", row.id)));
+    let indicators: BTreeMap<String, f64> =
+        serde_json::from_value(row.indicators.clone()).map_err(|_| corrupt("indicators"))?;
+    Ok(EnterpriseScore {
+        enterprise_id: row.enterprise_id,
+        park_id: row.park_id,
+        score: Score::from_centi(row.score_centi).map_err(|_| corrupt("score"))?,
+        stage: Stage::parse(&row.stage).ok_or_else(|| corrupt("stage"))?,
+        rank: row.rank,
+        park_size: row.park_size,
+        percentile_centi: row.percentile_centi,
+        imported_at: row.imported_at,
+        indicators,
+        period: row.period,
+    })
+}
+
+/// The enterprise's score for its latest period, if it has any.
+pub async fn latest(
+    db: &impl ConnectionTrait,
+    enterprise_id: i64,
+) -> Result<Option<EnterpriseScore>, StoreError> {
+    score::Entity::find()
+        .filter(score::Column::EnterpriseId.eq(enterprise_id))
+        .order_by_desc(score::Column::Period)
+        .one(db)
+        .await?
+        .map(to_domain)
+        .transpose()
+}
+
+/// The latest period the park has scores for.
+pub async fn latest_period(db: &impl ConnectionTrait, park_id: i64) -> Result<Option<String>, StoreError> {
+    Ok(score::Entity::find()
+        .select_only()
+        .column(score::Column::Period)
+        .filter(score::Column::ParkId.eq(park_id))
+        .order_by_desc(score::Column::Period)
+        .into_tuple::<String>()
+        .one(db)
+        .await?)
+}
+
+/// One line of a ranking.
+pub struct Ranked {
+    pub score: EnterpriseScore,
+    pub name: String,
+    pub uscc: String,
+}
+
+/// Where a ranking page starts: after this score and enterprise.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RankingCursor {
+    pub score_centi: i32,
+    pub enterprise_id: i64,
+}
+
+/// The park's ranking for a period, best first, ties by enterprise id.
+pub async fn ranking(
+    db: &impl ConnectionTrait,
+    park_id: i64,
+    period: &str,
+    after: Option<RankingCursor>,
+    limit: u64,
+) -> Result<(Vec<Ranked>, Option<RankingCursor>), StoreError> {
+    let mut query = score::Entity::find()
+        .find_also_related(enterprise::Entity)
+        .filter(score::Column::ParkId.eq(park_id))
+        .filter(score::Column::Period.eq(period));
+    if let Some(after) = after {
+        query = query.filter(
+            Condition::any().add(score::Column::ScoreCenti.lt(after.score_centi)).add(
+                Condition::all()
+                    .add(score::Column::ScoreCenti.eq(after.score_centi))
+                    .add(score::Column::EnterpriseId.gt(after.enterprise_id)),
+            ),
+        );
+    }
+    let rows = query
+        .order_by_desc(score::Column::ScoreCenti)
+        .order_by_asc(score::Column::EnterpriseId)
+        .limit(limit + 1)
+        .all(db)
+        .await?;
+    let has_more = rows.len() as u64 > limit;
+    let mut ranked = Vec::with_capacity(rows.len());
+    for (row, enterprise) in rows.into_iter().take(usize::try_from(limit).unwrap_or(usize::MAX)) {
+        let enterprise =
+            enterprise.ok_or(StoreError::Db(sea_orm::DbErr::RecordNotFound("enterprise".into())))?;
+        ranked.push(Ranked { score: to_domain(row)?, name: enterprise.name, uscc: enterprise.uscc });
+    }
+    let next = if has_more {
+        ranked.last().map(|r| RankingCursor {
+            score_centi: r.score.score.centi(),
+            enterprise_id: r.score.enterprise_id,
+        })
+    } else {
+        None
+    };
+    Ok((ranked, next))
+}
