@@ -47,7 +47,15 @@ impl Application {
             .unwrap_or(0);
         // Enterprises never move between parks, so this map of enterprise → park never goes stale.
         let enterprise_parks = moka::future::Cache::builder().max_capacity(1_000_000).build();
-        let state = AppState { db, auth, scores, metrics, config: Arc::new(config), enterprise_parks };
+        let state = AppState {
+            db,
+            auth,
+            scores,
+            metrics,
+            config: Arc::new(config),
+            enterprise_parks,
+            published: moka::future::Cache::builder().time_to_live(std::time::Duration::from_secs(2)).build(),
+        };
         Ok(Self { acceptor, port, state })
     }
 

@@ -5,4 +5,6 @@ pub mod audit_log;
 pub mod bank;
 pub mod enterprise;
 pub mod park;
+pub mod product;
+pub mod product_park;
 pub mod score;

@@ -4,12 +4,17 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261128_000001_directory;
 mod m20261128_000002_scores;
+mod m20261128_000003_products;
 
 pub struct Migrator;
 
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261128_000001_directory::Migration), Box::new(m20261128_000002_scores::Migration)]
+        vec![
+            Box::new(m20261128_000001_directory::Migration),
+            Box::new(m20261128_000002_scores::Migration),
+            Box::new(m20261128_000003_products::Migration),
+        ]
     }
 }

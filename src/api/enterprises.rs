@@ -55,18 +55,15 @@ pub struct Enterprise {
 
 impl From<enterprise::Model> for Enterprise {
     fn from(e: enterprise::Model) -> Self {
-        let qualifications = e
-            .qualifications
-            .as_array()
-            .map(|names| names.iter().filter_map(|n| n.as_str().and_then(Qualification::parse)).collect())
-            .unwrap_or_default();
+        let qualifications = store::enterprises::qualifications(&e);
+        let size = store::enterprises::size(&e);
         Self {
             id: e.id.to_string(),
             uscc: e.uscc,
             name: e.name,
             park_id: e.park_id.to_string(),
             industry: e.industry,
-            size: EnterpriseSize::parse(&e.size).unwrap_or(EnterpriseSize::Small),
+            size,
             founded_on: e.founded_on,
             qualifications,
             created_at: e.created_at,

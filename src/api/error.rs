@@ -166,6 +166,7 @@ impl From<StoreError> for ApiError {
         match err {
             StoreError::NotFound => Self::not_found("the resource"),
             StoreError::Conflict(message) => Self::conflict("conflict", message),
+            StoreError::WrongState(message) => Self::conflict("invalid_state", message),
             StoreError::Invalid(errors) => Self::invalid(errors),
             StoreError::Unavailable(cause) => {
                 tracing::error!(error = %cause, "database unavailable");

@@ -7,8 +7,10 @@ pub mod banks;
 pub mod csv;
 pub mod enterprises;
 pub mod error;
+pub mod matches;
 pub mod pagination;
 pub mod parks;
+pub mod products;
 pub mod scores;
 
 use std::sync::Arc;
@@ -23,7 +25,9 @@ use poem_openapi::{LicenseObject, OpenApiService, OperationId, ServerObject, Tag
 use sea_orm::DatabaseConnection;
 use tracing::Instrument;
 
-use crate::{auth::Authenticator, cache::ScoreCache, config::Config, metrics::Metrics};
+use crate::{
+    auth::Authenticator, cache::ScoreCache, config::Config, domain::product::Product, metrics::Metrics,
+};
 use error::ApiError;
 
 /// Everything a handler needs, shared by all requests.
@@ -36,9 +40,29 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// enterprise id → park id. Enterprises never move between parks, so this never goes stale.
     pub enterprise_parks: moka::future::Cache<i64, i64>,
+    /// Every published product, refreshed from the database at least every 2 seconds, so that
+    /// a lifecycle change on any process shows in matches everywhere within 5 seconds.
+    pub published: moka::future::Cache<(), Arc<Vec<Product>>>,
 }
 
 impl AppState {
+    /// Every published product, from the in-process copy (at most 2 seconds old).
+    pub async fn published_products(&self) -> Result<Arc<Vec<Product>>, ApiError> {
+        let db = self.db.clone();
+        self.published
+            .try_get_with((), async move { crate::store::products::published(&db).await.map(Arc::new) })
+            .await
+            .map_err(|err| {
+                tracing::error!(error = %err, "loading published products");
+                ApiError::unavailable("the product catalogue is unavailable; retry shortly")
+            })
+    }
+
+    /// Drops the in-process copy after this process changed a product's status.
+    pub async fn forget_published_products(&self) {
+        self.published.invalidate(&()).await;
+    }
+
     /// The park an enterprise is registered in, or `None` when there is no such enterprise.
     pub async fn park_of(&self, enterprise_id: i64) -> Result<Option<i64>, ApiError> {
         if let Some(park_id) = self.enterprise_parks.get(&enterprise_id).await {
@@ -71,32 +95,40 @@ pub enum ApiTags {
     ApiKeys,
     /// Innovation scores (创新积分) and park rankings
     Scores,
+    /// Loan products (the financial supermarket, 金融超市) and matching
+    Products,
 }
 
-pub type Apis =
-    (parks::ParksApi, banks::BanksApi, enterprises::EnterprisesApi, api_keys::ApiKeysApi, scores::ScoresApi);
+pub type Apis = (
+    parks::ParksApi,
+    banks::BanksApi,
+    enterprises::EnterprisesApi,
+    api_keys::ApiKeysApi,
+    scores::ScoresApi,
+    products::ProductsApi,
+    matches::MatchesApi,
+);
 
 pub fn openapi_service() -> OpenApiService<Apis, ()> {
-    OpenApiService::new(
-        (
-            parks::ParksApi,
-            banks::BanksApi,
-            enterprises::EnterprisesApi,
-            api_keys::ApiKeysApi,
-            scores::ScoresApi,
-        ),
-        "innoloan",
-        env!("CARGO_PKG_VERSION"),
-    )
-    .server(ServerObject::new("/").description("this server"))
-    .license(LicenseObject::new("Apache-2.0").url("https://www.apache.org/licenses/LICENSE-2.0"))
-    .description(
-        "The marketplace behind innovation-points credit loans (创新积分贷): parks score their \
+    let apis = (
+        parks::ParksApi,
+        banks::BanksApi,
+        enterprises::EnterprisesApi,
+        api_keys::ApiKeysApi,
+        scores::ScoresApi,
+        products::ProductsApi,
+        matches::MatchesApi,
+    );
+    OpenApiService::new(apis, "innoloan", env!("CARGO_PKG_VERSION"))
+        .server(ServerObject::new("/").description("this server"))
+        .license(LicenseObject::new("Apache-2.0").url("https://www.apache.org/licenses/LICENSE-2.0"))
+        .description(
+            "The marketplace behind innovation-points credit loans (创新积分贷): parks score their \
          enterprises, banks publish loan products whose eligibility uses the score, enterprises \
          apply, and park offices follow credit granted and disbursed.\n\n\
          Every error has the shape `{\"error\": {\"code\", \"message\", \"details\"}}`. Money is \
          integer fen; rates are integer basis points; lists are `{items, next_cursor}`.",
-    )
+        )
 }
 
 /// The whole HTTP application: the API, its document, Swagger UI and the service endpoints.

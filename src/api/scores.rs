@@ -242,6 +242,47 @@ fn ranking_cursor(cursor: Option<&str>) -> Result<Option<RankingCursor>, ApiErro
         .ok_or_else(|| ApiError::bad_request("invalid_cursor", "the cursor is not one this service gave out"))
 }
 
+/// Where a score came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CacheStatus {
+    Hit,
+    Miss,
+}
+
+impl CacheStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CacheStatus::Hit => "hit",
+            CacheStatus::Miss => "miss",
+        }
+    }
+}
+
+/// An enterprise's latest score, read through the cache (cache-aside). When the cache cannot be
+/// asked, the database answers and nothing is written back.
+pub async fn latest_score(
+    state: &AppState,
+    park_id: i64,
+    enterprise_id: i64,
+) -> Result<(Option<EnterpriseScore>, CacheStatus), ApiError> {
+    let generation = match state.scores.get(park_id, enterprise_id).await {
+        Lookup::Hit(json) => match serde_json::from_str::<EnterpriseScore>(&json) {
+            Ok(score) => return Ok((Some(score), CacheStatus::Hit)),
+            // An entry this version cannot read is skipped; it expires with its TTL.
+            Err(_) => None,
+        },
+        Lookup::Miss { generation } => Some(generation),
+        Lookup::Unavailable => None,
+    };
+    let score = store::scores::latest(&state.db, enterprise_id).await?;
+    if let (Some(generation), Some(score)) = (generation, &score)
+        && let Ok(json) = serde_json::to_string(score)
+    {
+        state.scores.put(park_id, generation, enterprise_id, json).await;
+    }
+    Ok((score, CacheStatus::Miss))
+}
+
 pub struct ScoresApi;
 
 #[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Scores")]
@@ -328,21 +369,14 @@ impl ScoresApi {
         if !visible {
             return Err(ApiError::not_found("the enterprise"));
         }
-        let generation = match state.scores.get(park_id, enterprise_id).await {
-            Lookup::Hit(json) => match serde_json::from_str::<EnterpriseScore>(&json) {
-                Ok(score) => return Ok(ScoreFound::Ok(Json(score.into()), "hit".into())),
-                Err(_) => None,
-            },
-            Lookup::Miss { generation } => Some(generation),
-            Lookup::Unavailable => None,
-        };
-        let score = store::scores::latest(&state.db, enterprise_id).await?.ok_or_else(|| {
-            ApiError::NotFound(super::error::body("no_score", "the enterprise has no score yet", Vec::new()))
-        })?;
-        if let (Some(generation), Ok(json)) = (generation, serde_json::to_string(&score)) {
-            state.scores.put(park_id, generation, enterprise_id, json).await;
+        match latest_score(&state, park_id, enterprise_id).await? {
+            (Some(score), cache) => Ok(ScoreFound::Ok(Json(score.into()), cache.as_str().into())),
+            (None, _) => Err(ApiError::NotFound(super::error::body(
+                "no_score",
+                "the enterprise has no score yet",
+                Vec::new(),
+            ))),
         }
-        Ok(ScoreFound::Ok(Json(score.into()), "miss".into()))
     }
 
     /// Get a park's ranking

@@ -1,7 +1,9 @@
 //! The rules of the business: no HTTP, no SQL.
 
 pub mod access;
+pub mod eligibility;
 pub mod money;
+pub mod product;
 pub mod score;
 pub mod score_import;
 pub mod uscc;

@@ -3,8 +3,24 @@
 use std::fmt;
 
 /// An amount of CNY in fen (1 yuan = 100 fen). Never negative.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default, serde::Serialize, serde::Deserialize,
+)]
+#[serde(try_from = "i64", into = "i64")]
 pub struct Money(i64);
+
+impl TryFrom<i64> for Money {
+    type Error = MoneyError;
+    fn try_from(fen: i64) -> Result<Self, MoneyError> {
+        Self::from_fen(fen)
+    }
+}
+
+impl From<Money> for i64 {
+    fn from(money: Money) -> i64 {
+        money.0
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum MoneyError {

@@ -241,3 +241,13 @@ pub struct EnterpriseScore {
     pub indicators: std::collections::BTreeMap<String, f64>,
     pub imported_at: chrono::DateTime<chrono::Utc>,
 }
+
+impl EnterpriseScore {
+    pub fn standing(&self) -> super::eligibility::Standing {
+        super::eligibility::Standing {
+            score: self.score,
+            rank: self.rank,
+            percentile_centi: self.percentile_centi,
+        }
+    }
+}

@@ -10,7 +10,7 @@ use sea_orm::{
 };
 
 use super::{FieldError, Page, StoreError, audit::Actor};
-use crate::domain::{EnterpriseSize, Qualification, Scope, Uscc};
+use crate::domain::{EnterpriseSize, Qualification, Scope, Uscc, eligibility::Profile};
 
 pub struct NewEnterprise {
     pub uscc: Uscc,
@@ -119,6 +119,31 @@ pub async fn create_many(
     super::audit::record(&txn, actor, "enterprise.bulk_create", "park", park_id).await?;
     txn.commit().await?;
     Ok(ids)
+}
+
+/// The qualifications recorded for an enterprise.
+pub fn qualifications(model: &enterprise::Model) -> Vec<Qualification> {
+    model
+        .qualifications
+        .as_array()
+        .map(|names| names.iter().filter_map(|n| n.as_str().and_then(Qualification::parse)).collect())
+        .unwrap_or_default()
+}
+
+pub fn size(model: &enterprise::Model) -> EnterpriseSize {
+    // The column only ever holds a name written from `EnterpriseSize`.
+    EnterpriseSize::parse(&model.size).unwrap_or(EnterpriseSize::Large)
+}
+
+/// What eligibility looks at in the record.
+pub fn profile(model: &enterprise::Model) -> Profile {
+    Profile {
+        park_id: model.park_id,
+        industry: model.industry.clone(),
+        size: size(model),
+        qualifications: qualifications(model),
+        founded_on: model.founded_on,
+    }
 }
 
 /// The condition that limits enterprises to those a caller may see, or `None` when it may see

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod banks;
 pub mod enterprises;
 pub mod parks;
+pub mod products;
 pub mod scores;
 
 use std::time::Duration;
@@ -20,6 +21,9 @@ pub enum StoreError {
     /// A unique constraint or a state conflict; the message is safe to show.
     #[error("{0}")]
     Conflict(String),
+    /// The record is in a state that does not allow the action; the message says which.
+    #[error("{0}")]
+    WrongState(String),
     /// A business rule failed on the named fields; the messages are safe to show.
     #[error("invalid input")]
     Invalid(Vec<FieldError>),

@@ -5,5 +5,6 @@ mod helpers;
 
 mod auth;
 mod directory;
+mod products;
 mod scores;
 mod service;

@@ -65,3 +65,17 @@ async fn the_document_is_served_and_committed() {
     app.request(Method::GET, "/openapi.json", None, None).await.expect(200);
     app.request(Method::GET, "/docs", None, None).await.expect(200);
 }
+
+#[tokio::test]
+async fn every_migration_goes_down_and_up_again() {
+    use migration::MigratorTrait;
+    use sea_orm::EntityTrait;
+    let config = crate::helpers::test_config().await;
+    let db = innoloan::store::connect(&config.database_url, 2).await.unwrap();
+    migration::Migrator::up(&db, None).await.unwrap();
+    entity::product::Entity::find().all(&db).await.unwrap();
+    migration::Migrator::down(&db, None).await.unwrap();
+    assert!(entity::park::Entity::find().all(&db).await.is_err(), "down drops every table");
+    migration::Migrator::up(&db, None).await.unwrap();
+    assert!(entity::park::Entity::find().all(&db).await.unwrap().is_empty());
+}

@@ -1,0 +1,459 @@
+//! Loan products, their lifecycle, and the enterprises eligible for them.
+
+use std::collections::HashSet;
+
+use chrono::{Datelike, NaiveDate};
+use entity::{enterprise, park, product, product_park, score};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, QueryTrait, Set, TransactionSession, TransactionTrait,
+    sea_query::{Alias, Expr, ExprTrait, Query},
+};
+
+use super::{FieldError, Page, StoreError, audit::Actor};
+use crate::domain::{
+    Money, RateBps, Scope, Score,
+    eligibility::{Standing, Verdict, evaluate},
+    product::{AmountTier, CreditType, Eligibility, Product, ProductStatus, Terms, Transition},
+};
+
+/// What a bank writes when it creates or edits a draft.
+#[derive(Clone, Debug)]
+pub struct Draft {
+    pub code: String,
+    pub name: String,
+    pub description: String,
+    pub credit_type: CreditType,
+    pub terms: Terms,
+}
+
+fn corrupt(id: i64, what: &str) -> StoreError {
+    StoreError::Db(sea_orm::DbErr::Custom(format!("product {id}: bad {what}")))
+}
+
+pub(crate) fn to_domain(m: product::Model) -> Result<Product, StoreError> {
+    let id = m.id;
+    let money = |fen: i64, what: &str| Money::from_fen(fen).map_err(|_| corrupt(id, what));
+    let rate = |bps: i32, what: &str| RateBps::new(i64::from(bps)).map_err(|_| corrupt(id, what));
+    let eligibility: Eligibility =
+        serde_json::from_value(m.eligibility).map_err(|_| corrupt(id, "eligibility"))?;
+    let amount_tiers: Vec<AmountTier> =
+        serde_json::from_value(m.amount_tiers).map_err(|_| corrupt(id, "amount_tiers"))?;
+    Ok(Product {
+        id,
+        bank_id: m.bank_id,
+        credit_type: CreditType::parse(&m.credit_type).ok_or_else(|| corrupt(id, "credit_type"))?,
+        status: ProductStatus::parse(&m.status).ok_or_else(|| corrupt(id, "status"))?,
+        terms: Terms {
+            min_amount: money(m.min_amount, "min_amount")?,
+            max_amount: money(m.max_amount, "max_amount")?,
+            rate_bps_min: rate(m.rate_bps_min, "rate_bps_min")?,
+            rate_bps_max: rate(m.rate_bps_max, "rate_bps_max")?,
+            term_months_min: m.term_months_min,
+            term_months_max: m.term_months_max,
+            approval_sla_days: m.approval_sla_days,
+            total_quota: money(m.total_quota, "total_quota")?,
+            eligibility,
+            amount_tiers,
+        },
+        granted_total: money(m.granted_total, "granted_total")?,
+        code: m.code,
+        name: m.name,
+        description: m.description,
+        created_at: m.created_at,
+        updated_at: m.updated_at,
+        published_at: m.published_at,
+    })
+}
+
+/// The rules that need the database: the parks exist, and the code is free at this bank.
+async fn database_problems(
+    db: &impl ConnectionTrait,
+    bank_id: i64,
+    draft: &Draft,
+    editing: Option<i64>,
+) -> Result<Vec<FieldError>, StoreError> {
+    let mut problems = Vec::new();
+    let wanted: HashSet<i64> = draft.terms.eligibility.park_ids.iter().copied().collect();
+    if !wanted.is_empty() {
+        let found: HashSet<i64> = park::Entity::find()
+            .select_only()
+            .column(park::Column::Id)
+            .filter(park::Column::Id.is_in(wanted.iter().copied()))
+            .into_tuple::<i64>()
+            .all(db)
+            .await?
+            .into_iter()
+            .collect();
+        let mut missing: Vec<i64> = wanted.difference(&found).copied().collect();
+        missing.sort();
+        for id in missing {
+            problems.push(FieldError::new("eligibility.park_ids", format!("there is no park with id {id}")));
+        }
+    }
+    let taken = product::Entity::find()
+        .filter(product::Column::BankId.eq(bank_id))
+        .filter(product::Column::Code.eq(draft.code.as_str()))
+        .apply_if(editing, |q, id| q.filter(product::Column::Id.ne(id)))
+        .one(db)
+        .await?;
+    if taken.is_some() {
+        problems.push(FieldError::new(
+            "code",
+            format!("this bank already has a product with code {:?}", draft.code),
+        ));
+    }
+    Ok(problems)
+}
+
+fn active_model(draft: Draft, model: &mut product::ActiveModel) {
+    let t = draft.terms;
+    model.code = Set(draft.code);
+    model.name = Set(draft.name);
+    model.description = Set(draft.description);
+    model.credit_type = Set(draft.credit_type.as_str().to_owned());
+    model.min_amount = Set(t.min_amount.fen());
+    model.max_amount = Set(t.max_amount.fen());
+    model.rate_bps_min = Set(t.rate_bps_min.bps());
+    model.rate_bps_max = Set(t.rate_bps_max.bps());
+    model.term_months_min = Set(t.term_months_min);
+    model.term_months_max = Set(t.term_months_max);
+    model.approval_sla_days = Set(t.approval_sla_days);
+    model.total_quota = Set(t.total_quota.fen());
+    model.eligibility = Set(serde_json::json!(t.eligibility));
+    model.amount_tiers = Set(serde_json::json!(t.amount_tiers));
+    model.updated_at = Set(super::now());
+}
+
+async fn replace_parks(
+    db: &impl ConnectionTrait,
+    product_id: i64,
+    park_ids: &[i64],
+) -> Result<(), StoreError> {
+    product_park::Entity::delete_many()
+        .filter(product_park::Column::ProductId.eq(product_id))
+        .exec(db)
+        .await?;
+    let unique: HashSet<i64> = park_ids.iter().copied().collect();
+    if !unique.is_empty() {
+        let rows = unique
+            .into_iter()
+            .map(|park_id| product_park::ActiveModel { product_id: Set(product_id), park_id: Set(park_id) });
+        product_park::Entity::insert_many(rows).exec_without_returning(db).await?;
+    }
+    Ok(())
+}
+
+/// Creates a draft product for the bank. Every problem with the terms is reported at once.
+pub async fn create(
+    db: &impl TransactionTrait,
+    actor: &Actor,
+    bank_id: i64,
+    draft: Draft,
+) -> Result<Product, StoreError> {
+    let txn = db.begin().await?;
+    let mut problems = draft.terms.problems();
+    problems.extend(database_problems(&txn, bank_id, &draft, None).await?);
+    if !problems.is_empty() {
+        return Err(StoreError::Invalid(problems));
+    }
+    let park_ids = draft.terms.eligibility.park_ids.clone();
+    let now = super::now();
+    let mut model = product::ActiveModel {
+        bank_id: Set(bank_id),
+        granted_total: Set(0),
+        status: Set(ProductStatus::Draft.as_str().to_owned()),
+        created_at: Set(now),
+        published_at: Set(None),
+        ..Default::default()
+    };
+    active_model(draft, &mut model);
+    let code = model.code.clone().unwrap();
+    let created = model.insert(&txn).await.map_err(|e| {
+        super::conflict_on_unique(e, || format!("this bank already has a product with code {code:?}"))
+    })?;
+    replace_parks(&txn, created.id, &park_ids).await?;
+    super::audit::record(&txn, actor, "product.create", "product", created.id).await?;
+    txn.commit().await?;
+    to_domain(created)
+}
+
+pub async fn get(db: &impl ConnectionTrait, id: i64) -> Result<Product, StoreError> {
+    to_domain(product::Entity::find_by_id(id).one(db).await?.ok_or(StoreError::NotFound)?)
+}
+
+pub(crate) fn not_editable(status: ProductStatus) -> StoreError {
+    StoreError::WrongState(format!(
+        "the product is {status}; only a draft can be edited. To change its terms, retire it and publish a new product"
+    ))
+}
+
+/// Rewrites a draft's terms. Refused once the product has been published.
+pub async fn update_draft(
+    db: &impl TransactionTrait,
+    actor: &Actor,
+    id: i64,
+    draft: Draft,
+) -> Result<Product, StoreError> {
+    let txn = db.begin().await?;
+    let current = get(&txn, id).await?;
+    if current.status != ProductStatus::Draft {
+        return Err(not_editable(current.status));
+    }
+    let mut problems = draft.terms.problems();
+    problems.extend(database_problems(&txn, current.bank_id, &draft, Some(id)).await?);
+    if !problems.is_empty() {
+        return Err(StoreError::Invalid(problems));
+    }
+    let park_ids = draft.terms.eligibility.park_ids.clone();
+    let mut model = <product::ActiveModel as Default>::default();
+    active_model(draft, &mut model);
+    // Only while it is still a draft: a publish that raced this edit wins, and the edit is refused.
+    let updated = product::Entity::update_many()
+        .set(model)
+        .filter(product::Column::Id.eq(id))
+        .filter(product::Column::Status.eq(ProductStatus::Draft.as_str()))
+        .exec(&txn)
+        .await
+        .map_err(|e| {
+            super::conflict_on_unique(e, || "this bank already has a product with that code".to_owned())
+        })?;
+    if updated.rows_affected == 0 {
+        let status = get(&txn, id).await?.status;
+        return Err(not_editable(status));
+    }
+    replace_parks(&txn, id, &park_ids).await?;
+    super::audit::record(&txn, actor, "product.update", "product", id).await?;
+    let product = get(&txn, id).await?;
+    txn.commit().await?;
+    Ok(product)
+}
+
+/// Publishes, suspends or retires a product, if its current status allows it.
+pub async fn transition(
+    db: &impl TransactionTrait,
+    actor: &Actor,
+    id: i64,
+    action: Transition,
+) -> Result<Product, StoreError> {
+    let txn = db.begin().await?;
+    let current = get(&txn, id).await?;
+    let Some(next) = current.status.after(action) else {
+        return Err(StoreError::WrongState(format!(
+            "the product is {}; it cannot be {}",
+            current.status,
+            action.past_tense()
+        )));
+    };
+    let now = super::now();
+    let mut update = product::Entity::update_many()
+        .col_expr(product::Column::Status, Expr::value(next.as_str()))
+        .col_expr(product::Column::UpdatedAt, Expr::value(now))
+        .filter(product::Column::Id.eq(id))
+        .filter(product::Column::Status.eq(current.status.as_str()));
+    if next == ProductStatus::Published && current.published_at.is_none() {
+        update = update.col_expr(product::Column::PublishedAt, Expr::value(Some(now)));
+    }
+    if update.exec(&txn).await?.rows_affected == 0 {
+        let status = get(&txn, id).await?.status;
+        return Err(StoreError::WrongState(format!("the product is now {status}; reload it and try again")));
+    }
+    super::audit::record(&txn, actor, &format!("product.{action}"), "product", id).await?;
+    let product = get(&txn, id).await?;
+    txn.commit().await?;
+    Ok(product)
+}
+
+/// Which products a caller may see: admins all; banks the published ones and all of their own;
+/// everyone else only the published ones.
+fn visible_to(caller: Scope) -> Condition {
+    let published = product::Column::Status.eq(ProductStatus::Published.as_str());
+    match caller {
+        Scope::All => Condition::all(),
+        Scope::Bank(bank_id) => Condition::any().add(published).add(product::Column::BankId.eq(bank_id)),
+        Scope::Park(_) | Scope::Enterprise(_) => Condition::all().add(published),
+    }
+}
+
+pub async fn get_visible(db: &impl ConnectionTrait, caller: Scope, id: i64) -> Result<Product, StoreError> {
+    let found = product::Entity::find_by_id(id).filter(visible_to(caller)).one(db).await?;
+    to_domain(found.ok_or(StoreError::NotFound)?)
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct ProductFilter {
+    pub status: Option<ProductStatus>,
+    pub bank_id: Option<i64>,
+    /// Products offered in this park: those listing it, and those listing no park.
+    pub park_id: Option<i64>,
+}
+
+pub async fn list_visible(
+    db: &impl ConnectionTrait,
+    caller: Scope,
+    filter: ProductFilter,
+    after: Option<i64>,
+    limit: u64,
+) -> Result<Page<Product>, StoreError> {
+    let in_park = filter.park_id.map(|park_id| {
+        let listed = Query::select()
+            .expr(Expr::val(1))
+            .from(product_park::Entity)
+            .and_where(
+                Expr::col((product_park::Entity, product_park::Column::ProductId))
+                    .equals((product::Entity, product::Column::Id)),
+            )
+            .to_owned();
+        let listed_here = listed.clone().and_where(product_park::Column::ParkId.eq(park_id)).to_owned();
+        Condition::any().add(Expr::exists(listed).not()).add(Expr::exists(listed_here))
+    });
+    let query = product::Entity::find()
+        .filter(visible_to(caller))
+        .apply_if(filter.status, |q, s| q.filter(product::Column::Status.eq(s.as_str())))
+        .apply_if(filter.bank_id, |q, b| q.filter(product::Column::BankId.eq(b)))
+        .apply_if(in_park, |q, c| q.filter(c));
+    let page = super::page_by_id(db, query, product::Column::Id, after, limit, |p| p.id).await?;
+    Ok(Page {
+        items: page.items.into_iter().map(to_domain).collect::<Result<_, _>>()?,
+        next_after: page.next_after,
+    })
+}
+
+/// Every published product, for matching.
+pub async fn published(db: &impl ConnectionTrait) -> Result<Vec<Product>, StoreError> {
+    product::Entity::find()
+        .filter(product::Column::Status.eq(ProductStatus::Published.as_str()))
+        .order_by_asc(product::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(to_domain)
+        .collect()
+}
+
+/// An enterprise that qualifies for a product, with what it may borrow.
+pub struct Prospect {
+    pub enterprise: enterprise::Model,
+    pub score: score::Model,
+    pub offer_max_amount: Money,
+}
+
+/// Where a prospects page starts: after this score and enterprise.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ProspectCursor {
+    pub score_centi: i32,
+    pub enterprise_id: i64,
+}
+
+/// The date `years` whole years before `today` (29 February falls back to the 28th).
+fn years_before(today: NaiveDate, years: u32) -> Option<NaiveDate> {
+    let year = today.year().checked_sub(i32::try_from(years).ok()?)?;
+    today.with_year(year).or_else(|| NaiveDate::from_ymd_opt(year, today.month(), 28))
+}
+
+/// The enterprises eligible for a product, best latest score first. The rules SQL can express
+/// (parks, score, rank, percentile, industry, size, age) filter in the query over the indexes;
+/// the rest (qualifications, tiers, quota) are judged by the eligibility engine row by row.
+/// Only scored enterprises are prospects.
+pub async fn prospects(
+    db: &impl ConnectionTrait,
+    product: &Product,
+    after: Option<ProspectCursor>,
+    limit: u64,
+    today: NaiveDate,
+) -> Result<(Vec<Prospect>, Option<ProspectCursor>), StoreError> {
+    let rules = &product.terms.eligibility;
+    let newer = Alias::new("newer");
+    let newer_period = Query::select()
+        .expr(Expr::val(1))
+        .from_as(score::Entity, newer.clone())
+        .and_where(
+            Expr::col((newer.clone(), score::Column::EnterpriseId))
+                .equals((score::Entity, score::Column::EnterpriseId)),
+        )
+        .and_where(
+            Expr::col((newer, score::Column::Period)).gt(Expr::col((score::Entity, score::Column::Period))),
+        )
+        .to_owned();
+    let mut base =
+        score::Entity::find().find_also_related(enterprise::Entity).filter(Expr::exists(newer_period).not());
+    if !rules.park_ids.is_empty() {
+        base = base.filter(score::Column::ParkId.is_in(rules.park_ids.iter().copied()));
+    }
+    if let Some(min) = rules.min_score {
+        base = base.filter(score::Column::ScoreCenti.gte(min.centi()));
+    }
+    if let Some(rank) = rules.max_park_rank {
+        base = base.filter(score::Column::Rank.lte(rank));
+    }
+    if let Some(p) = rules.min_percentile_centi {
+        base = base.filter(score::Column::PercentileCenti.gte(p));
+    }
+    if !rules.industries.is_empty() {
+        base = base.filter(enterprise::Column::Industry.is_in(rules.industries.iter().cloned()));
+    }
+    if !rules.sizes.is_empty() {
+        base = base.filter(enterprise::Column::Size.is_in(rules.sizes.iter().map(|s| s.as_str())));
+    }
+    if let Some(founded_by) = rules.min_years_established.and_then(|y| years_before(today, y)) {
+        base = base.filter(enterprise::Column::FoundedOn.lte(founded_by));
+    }
+    let wanted = usize::try_from(limit).unwrap_or(usize::MAX).saturating_add(1);
+    let batch = Ord::max(wanted as u64, 200);
+    let offerable = product.offerable();
+    let mut found: Vec<Prospect> = Vec::new();
+    let mut position = after;
+    'scan: loop {
+        let mut query = base.clone();
+        if let Some(p) = position {
+            query = query.filter(
+                Condition::any().add(score::Column::ScoreCenti.lt(p.score_centi)).add(
+                    Condition::all()
+                        .add(score::Column::ScoreCenti.eq(p.score_centi))
+                        .add(score::Column::EnterpriseId.gt(p.enterprise_id)),
+                ),
+            );
+        }
+        let rows = query
+            .order_by_desc(score::Column::ScoreCenti)
+            .order_by_asc(score::Column::EnterpriseId)
+            .limit(batch)
+            .all(db)
+            .await?;
+        let exhausted = (rows.len() as u64) < batch;
+        for (score_row, enterprise) in rows {
+            position = Some(ProspectCursor {
+                score_centi: score_row.score_centi,
+                enterprise_id: score_row.enterprise_id,
+            });
+            let Some(enterprise) = enterprise else { continue };
+            let profile = super::enterprises::profile(&enterprise);
+            let standing = Score::from_centi(score_row.score_centi).ok().map(|score| Standing {
+                score,
+                rank: score_row.rank,
+                percentile_centi: score_row.percentile_centi,
+            });
+            if let Verdict::Eligible { offer_max_amount } =
+                evaluate(&offerable, &profile.applicant(standing), today)
+            {
+                found.push(Prospect { enterprise, score: score_row, offer_max_amount });
+                if found.len() >= wanted {
+                    break 'scan;
+                }
+            }
+        }
+        if exhausted {
+            break;
+        }
+    }
+    let next = if found.len() >= wanted {
+        found.truncate(wanted - 1);
+        found.last().map(|p| ProspectCursor {
+            score_centi: p.score.score_centi,
+            enterprise_id: p.score.enterprise_id,
+        })
+    } else {
+        None
+    };
+    Ok((found, next))
+}
