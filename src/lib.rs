@@ -70,6 +70,7 @@ impl Application {
     /// Serves until the process receives Ctrl-C or SIGTERM.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         tracing::info!(port = self.port, cache = self.state.scores.kind(), "serving");
+        tokio::spawn(purge_idempotency_keys(self.state.db.clone()));
         Server::new_with_acceptor(self.acceptor)
             .run_with_graceful_shutdown(
                 api::app(self.state),
@@ -77,6 +78,20 @@ impl Application {
                 Some(std::time::Duration::from_secs(10)),
             )
             .await
+    }
+}
+
+/// Forgets idempotency keys older than a day, every ten minutes. Several processes may purge at
+/// once; the deletes simply overlap.
+async fn purge_idempotency_keys(db: sea_orm::DatabaseConnection) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(600));
+    loop {
+        tick.tick().await;
+        match store::idempotency::purge(&db, chrono::Utc::now()).await {
+            Ok(0) => {}
+            Ok(purged) => tracing::info!(purged, "purged idempotency keys older than 24 h"),
+            Err(err) => tracing::warn!(error = %err, "could not purge idempotency keys; will retry"),
+        }
     }
 }
 

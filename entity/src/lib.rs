@@ -1,9 +1,13 @@
 //! sea-orm entities, one file per table.
 
 pub mod api_key;
+pub mod application;
 pub mod audit_log;
 pub mod bank;
+pub mod credit_line;
+pub mod disbursement;
 pub mod enterprise;
+pub mod idempotency_key;
 pub mod park;
 pub mod product;
 pub mod product_park;

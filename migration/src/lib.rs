@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261128_000001_directory;
 mod m20261128_000002_scores;
 mod m20261128_000003_products;
+mod m20261128_000004_credit;
 
 pub struct Migrator;
 
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000001_directory::Migration),
             Box::new(m20261128_000002_scores::Migration),
             Box::new(m20261128_000003_products::Migration),
+            Box::new(m20261128_000004_credit::Migration),
         ]
     }
 }

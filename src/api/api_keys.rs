@@ -1,17 +1,19 @@
 //! API keys: made and revoked by the admin. The secret is shown once, when the key is made.
 
 use chrono::{DateTime, Utc};
-use poem::web::Data;
+use poem::{Request, web::Data};
 use poem_openapi::{
     ApiResponse, Object, OpenApi,
     param::{Path, Query},
     payload::Json,
+    types::ToJSON,
 };
 
 use super::{
     ApiTags, AppState,
     auth::Caller,
     error::{ApiError, ApiResult},
+    idempotency::{self, Created, IdempotencyKey, body_hash},
     pagination::{List, after_id, default_limit, parse_id},
     parks::{non_blank, not_found_as},
 };
@@ -36,7 +38,7 @@ pub struct NewApiKey {
     pub enterprise_id: Option<String>,
 }
 
-#[derive(Object)]
+#[derive(Object, Clone)]
 #[oai(skip_serializing_if_is_none)]
 pub struct ApiKey {
     pub id: String,
@@ -66,18 +68,13 @@ impl From<api_key::Model> for ApiKey {
 
 /// A new key, with its secret. The secret is never shown again.
 #[derive(Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct CreatedApiKey {
     #[oai(flatten)]
     pub key: ApiKey,
-    /// Send it as `Authorization: Bearer <secret>`. Store it now: it cannot be shown again.
-    pub secret: String,
-}
-
-#[derive(ApiResponse)]
-pub enum ApiKeyCreated {
-    /// The key was made; `secret` is shown this once.
-    #[oai(status = 201)]
-    Created(Json<CreatedApiKey>),
+    /// Send it as `Authorization: Bearer <secret>`. Store it now: it cannot be shown again, and
+    /// an idempotent replay of this request answers without it.
+    pub secret: Option<String>,
 }
 
 #[derive(ApiResponse)]
@@ -142,13 +139,37 @@ impl ApiKeysApi {
         &self,
         caller: Caller,
         state: Data<&AppState>,
+        req: &Request,
+        /// Makes the request safe to retry: the same key with the same body replays the first
+        /// response.
+        #[oai(name = "Idempotency-Key", validator(min_length = 1, max_length = 255))]
+        idempotency_key: IdempotencyKey,
         body: Json<NewApiKey>,
-    ) -> ApiResult<ApiKeyCreated> {
+    ) -> ApiResult<Created<CreatedApiKey>> {
         caller.require_admin("create API keys")?;
+        let fingerprint = body_hash(&body.0);
         let scope = resolve_scope(&state, &body.0).await?;
         let name = non_blank("name", body.0.name)?;
-        let created = store::api_keys::create(&state.db, &caller.actor(), name, scope).await?;
-        Ok(ApiKeyCreated::Created(Json(CreatedApiKey { key: created.key.into(), secret: created.secret })))
+        let actor = caller.actor();
+        let request = ("POST", req.uri().path(), fingerprint);
+        // A replay shows the key without its secret: only a hash of the secret is ever stored.
+        let without_secret = |created: &CreatedApiKey| {
+            CreatedApiKey { key: created.key.clone(), secret: None }.to_json_string()
+        };
+        let outcome = idempotency::run_remembering(
+            &state,
+            &caller,
+            idempotency_key.0,
+            request,
+            201,
+            without_secret,
+            async |txn| {
+                let created = store::api_keys::create(txn, &actor, name, scope).await?;
+                Ok(CreatedApiKey { key: created.key.into(), secret: Some(created.secret) })
+            },
+        )
+        .await?;
+        Ok(Created::new(outcome))
     }
 
     /// List API keys

@@ -1,9 +1,9 @@
 //! Banks: created by the admin, read by anyone authenticated.
 
 use chrono::{DateTime, Utc};
-use poem::web::Data;
+use poem::{Request, web::Data};
 use poem_openapi::{
-    ApiResponse, Object, OpenApi,
+    Object, OpenApi,
     param::{Path, Query},
     payload::Json,
 };
@@ -12,6 +12,7 @@ use super::{
     ApiTags, AppState,
     auth::Caller,
     error::ApiResult,
+    idempotency::{self, Created, IdempotencyKey, body_hash},
     pagination::{List, after_id, default_limit, parse_id},
     parks::{non_blank, not_found_as},
 };
@@ -42,13 +43,6 @@ impl From<bank::Model> for Bank {
     }
 }
 
-#[derive(ApiResponse)]
-pub enum BankCreated {
-    /// The bank was created.
-    #[oai(status = 201)]
-    Created(Json<Bank>),
-}
-
 pub struct BanksApi;
 
 #[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Banks")]
@@ -61,12 +55,23 @@ impl BanksApi {
         &self,
         caller: Caller,
         state: Data<&AppState>,
+        req: &Request,
+        /// Makes the request safe to retry: the same key with the same body replays the first
+        /// response.
+        #[oai(name = "Idempotency-Key", validator(min_length = 1, max_length = 255))]
+        idempotency_key: IdempotencyKey,
         body: Json<NewBank>,
-    ) -> ApiResult<BankCreated> {
+    ) -> ApiResult<Created<Bank>> {
         caller.require_admin("create banks")?;
+        let fingerprint = body_hash(&body.0);
         let new = StoreNewBank { code: body.0.code, name: non_blank("name", body.0.name)? };
-        let bank = store::banks::create(&state.db, &caller.actor(), new).await?;
-        Ok(BankCreated::Created(Json(bank.into())))
+        let actor = caller.actor();
+        let request = ("POST", req.uri().path(), fingerprint);
+        let outcome = idempotency::run(&state, &caller, idempotency_key.0, request, 201, async |txn| {
+            Ok(store::banks::create(txn, &actor, new).await?.into())
+        })
+        .await?;
+        Ok(Created::new(outcome))
     }
 
     /// List banks

@@ -1,9 +1,9 @@
 //! Enterprises: registered by the admin or their park's office.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use poem::web::Data;
+use poem::{Request, web::Data};
 use poem_openapi::{
-    ApiResponse, Object, OpenApi,
+    Object, OpenApi,
     param::{Path, Query},
     payload::Json,
 };
@@ -12,6 +12,7 @@ use super::{
     ApiTags, AppState,
     auth::Caller,
     error::{ApiError, ApiResult},
+    idempotency::{self, Created, IdempotencyKey, body_hash},
     pagination::{List, after_id, default_limit, parse_id},
     parks::{non_blank, not_found_as},
 };
@@ -71,13 +72,6 @@ impl From<enterprise::Model> for Enterprise {
     }
 }
 
-#[derive(ApiResponse)]
-pub enum EnterpriseCreated {
-    /// The enterprise was registered.
-    #[oai(status = 201)]
-    Created(Json<Enterprise>),
-}
-
 pub struct EnterprisesApi;
 
 #[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Enterprises")]
@@ -91,9 +85,15 @@ impl EnterprisesApi {
         &self,
         caller: Caller,
         state: Data<&AppState>,
+        req: &Request,
+        /// Makes the request safe to retry: the same key with the same body replays the first
+        /// response.
+        #[oai(name = "Idempotency-Key", validator(min_length = 1, max_length = 255))]
+        idempotency_key: IdempotencyKey,
         body: Json<NewEnterprise>,
-    ) -> ApiResult<EnterpriseCreated> {
+    ) -> ApiResult<Created<Enterprise>> {
         let principal = caller.require(&[Role::ParkOffice], "register enterprises")?;
+        let fingerprint = body_hash(&body.0);
         let body = body.0;
         let uscc = Uscc::parse(&body.uscc).map_err(|e| ApiError::invalid_field("uscc", e.to_string()))?;
         let park_id = body.park_id.parse::<i64>().map_err(|_| {
@@ -111,8 +111,13 @@ impl EnterprisesApi {
             founded_on: body.founded_on,
             qualifications: body.qualifications,
         };
-        let created = store::enterprises::create(&state.db, &caller.actor(), principal.scope, new).await?;
-        Ok(EnterpriseCreated::Created(Json(created.into())))
+        let actor = caller.actor();
+        let request = ("POST", req.uri().path(), fingerprint);
+        let outcome = idempotency::run(&state, &caller, idempotency_key.0, request, 201, async |txn| {
+            Ok(store::enterprises::create(txn, &actor, principal.scope, new).await?.into())
+        })
+        .await?;
+        Ok(Created::new(outcome))
     }
 
     /// List enterprises

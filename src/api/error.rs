@@ -168,6 +168,19 @@ impl From<StoreError> for ApiError {
             StoreError::Conflict(message) => Self::conflict("conflict", message),
             StoreError::WrongState(message) => Self::conflict("invalid_state", message),
             StoreError::Invalid(errors) => Self::invalid(errors),
+            StoreError::Refused { code, message, details } => Self::unprocessable(
+                code,
+                message,
+                details
+                    .into_iter()
+                    .map(|d| ErrorDetail {
+                        row: d.row,
+                        field: Some(d.field),
+                        message: d.message,
+                        ..Default::default()
+                    })
+                    .collect(),
+            ),
             StoreError::Unavailable(cause) => {
                 tracing::error!(error = %cause, "database unavailable");
                 Self::unavailable("the database is unavailable; retry shortly")

@@ -2,11 +2,14 @@
 //! endpoints beside them.
 
 pub mod api_keys;
+pub mod applications;
 pub mod auth;
 pub mod banks;
+pub mod credit_lines;
 pub mod csv;
 pub mod enterprises;
 pub mod error;
+pub mod idempotency;
 pub mod matches;
 pub mod pagination;
 pub mod parks;
@@ -97,6 +100,10 @@ pub enum ApiTags {
     Scores,
     /// Loan products (the financial supermarket, 金融超市) and matching
     Products,
+    /// Loan applications and their decisions
+    Applications,
+    /// Credit lines (授信) and disbursements (放款)
+    CreditLines,
 }
 
 pub type Apis = (
@@ -107,6 +114,8 @@ pub type Apis = (
     scores::ScoresApi,
     products::ProductsApi,
     matches::MatchesApi,
+    applications::ApplicationsApi,
+    credit_lines::CreditLinesApi,
 );
 
 pub fn openapi_service() -> OpenApiService<Apis, ()> {
@@ -118,6 +127,8 @@ pub fn openapi_service() -> OpenApiService<Apis, ()> {
         scores::ScoresApi,
         products::ProductsApi,
         matches::MatchesApi,
+        applications::ApplicationsApi,
+        credit_lines::CreditLinesApi,
     );
     OpenApiService::new(apis, "innoloan", env!("CARGO_PKG_VERSION"))
         .server(ServerObject::new("/").description("this server"))

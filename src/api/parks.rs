@@ -1,9 +1,9 @@
 //! Parks: created by the admin, read by anyone authenticated.
 
 use chrono::{DateTime, Utc};
-use poem::web::Data;
+use poem::{Request, web::Data};
 use poem_openapi::{
-    ApiResponse, Object, OpenApi,
+    Object, OpenApi,
     param::{Path, Query},
     payload::Json,
 };
@@ -12,6 +12,7 @@ use super::{
     ApiTags, AppState,
     auth::Caller,
     error::{ApiError, ApiResult},
+    idempotency::{self, Created, IdempotencyKey, body_hash},
     pagination::{List, after_id, default_limit, parse_id},
 };
 use crate::store::{self, parks::NewPark as StoreNewPark};
@@ -45,13 +46,6 @@ impl From<park::Model> for Park {
     }
 }
 
-#[derive(ApiResponse)]
-pub enum ParkCreated {
-    /// The park was created.
-    #[oai(status = 201)]
-    Created(Json<Park>),
-}
-
 /// Trims a name and refuses one that is blank.
 pub(crate) fn non_blank(field: &str, value: String) -> Result<String, ApiError> {
     let trimmed = value.trim();
@@ -74,16 +68,27 @@ impl ParksApi {
         &self,
         caller: Caller,
         state: Data<&AppState>,
+        req: &Request,
+        /// Makes the request safe to retry: the same key with the same body replays the first
+        /// response.
+        #[oai(name = "Idempotency-Key", validator(min_length = 1, max_length = 255))]
+        idempotency_key: IdempotencyKey,
         body: Json<NewPark>,
-    ) -> ApiResult<ParkCreated> {
+    ) -> ApiResult<Created<Park>> {
         caller.require_admin("create parks")?;
+        let fingerprint = body_hash(&body.0);
         let new = StoreNewPark {
             code: body.0.code,
             name: non_blank("name", body.0.name)?,
             region: non_blank("region", body.0.region)?,
         };
-        let park = store::parks::create(&state.db, &caller.actor(), new).await?;
-        Ok(ParkCreated::Created(Json(park.into())))
+        let actor = caller.actor();
+        let request = ("POST", req.uri().path(), fingerprint);
+        let outcome = idempotency::run(&state, &caller, idempotency_key.0, request, 201, async |txn| {
+            Ok(store::parks::create(txn, &actor, new).await?.into())
+        })
+        .await?;
+        Ok(Created::new(outcome))
     }
 
     /// List parks

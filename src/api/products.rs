@@ -2,9 +2,9 @@
 //! supermarket, 金融超市), and the owning bank sees who qualifies.
 
 use chrono::{DateTime, Utc};
-use poem::web::Data;
+use poem::{Request, web::Data};
 use poem_openapi::{
-    ApiResponse, Object, OpenApi,
+    Object, OpenApi,
     param::{Path, Query},
     payload::Json,
 };
@@ -13,6 +13,7 @@ use super::{
     ApiTags, AppState,
     auth::Caller,
     error::{ApiError, ApiResult},
+    idempotency::{self, Created, IdempotencyKey, body_hash},
     pagination::{List, after_id, decode_cursor, default_limit, encode_cursor, parse_id},
     parks::{non_blank, not_found_as},
 };
@@ -287,7 +288,6 @@ fn parse_rules(
 }
 
 /// Builds a draft, or answers 422 with every field that cannot be read.
-#[allow(clippy::too_many_arguments)]
 fn draft_from(
     code: String,
     name: String,
@@ -340,13 +340,6 @@ fn draft_from(
 
 fn as_view_tiers(product: &Product) -> Vec<AmountTierView> {
     ProductView::from(product).amount_tiers
-}
-
-#[derive(ApiResponse)]
-pub enum ProductCreated {
-    /// The product was created as a draft.
-    #[oai(status = 201)]
-    Created(Json<ProductView>),
 }
 
 /// An enterprise that qualifies for the product.
@@ -415,9 +408,15 @@ impl ProductsApi {
         &self,
         caller: Caller,
         state: Data<&AppState>,
+        req: &Request,
+        /// Makes the request safe to retry: the same key with the same body replays the first
+        /// response.
+        #[oai(name = "Idempotency-Key", validator(min_length = 1, max_length = 255))]
+        idempotency_key: IdempotencyKey,
         body: Json<NewProduct>,
-    ) -> ApiResult<ProductCreated> {
+    ) -> ApiResult<Created<ProductView>> {
         let principal = caller.require(&[Role::Bank], "create products")?;
+        let fingerprint = body_hash(&body.0);
         let body = body.0;
         let bank_id = match (principal.scope, body.bank_id.as_deref()) {
             (Scope::Bank(own), None) => own,
@@ -456,8 +455,14 @@ impl ProductsApi {
             &body.eligibility,
             &body.amount_tiers,
         )?;
-        let product = store::products::create(&state.db, &caller.actor(), bank_id, draft).await?;
-        Ok(ProductCreated::Created(Json((&product).into())))
+        let actor = caller.actor();
+        let request = ("POST", req.uri().path(), fingerprint);
+        let outcome = idempotency::run(&state, &caller, idempotency_key.0, request, 201, async |txn| {
+            let product = store::products::create(txn, &actor, bank_id, draft).await?;
+            Ok(ProductView::from(&product))
+        })
+        .await?;
+        Ok(Created::new(outcome))
     }
 
     /// Edit a draft product
@@ -553,7 +558,6 @@ impl ProductsApi {
     /// Enterprises and park offices see published products; a bank also sees all of its own; an
     /// admin sees all.
     #[oai(path = "/products", method = "get", operation_id = "list_products")]
-    #[allow(clippy::too_many_arguments)]
     async fn list_products(
         &self,
         caller: Caller,

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use poem::web::Data;
+use poem::{Request, web::Data};
 use poem_openapi::{
     ApiRequest, ApiResponse, Object, OpenApi,
     param::{Path, Query},
@@ -15,6 +15,7 @@ use super::{
     auth::Caller,
     csv::Csv,
     error::{ApiError, ApiResult},
+    idempotency::{self, Created, IdempotencyKey, body_hash, text_hash},
     pagination::{decode_cursor, encode_cursor, parse_id},
     parks::not_found_as,
 };
@@ -67,13 +68,6 @@ pub struct ImportResult {
     pub imported: u64,
     /// Enterprises ranked in the park for the period.
     pub ranked: u64,
-}
-
-#[derive(ApiResponse)]
-pub enum Imported {
-    /// The period's scores were stored and ranked, replacing any earlier import of the period.
-    #[oai(status = 201)]
-    Created(Json<ImportResult>),
 }
 
 #[derive(Object)]
@@ -304,15 +298,20 @@ impl ScoresApi {
         /// The period, for a CSV import; for JSON, if given, it must match the body's.
         #[oai(validator(max_length = 16))]
         period: Query<Option<String>>,
+        req: &Request,
+        /// Makes the request safe to retry: the same key with the same body replays the first
+        /// response.
+        #[oai(name = "Idempotency-Key", validator(min_length = 1, max_length = 255))]
+        idempotency_key: IdempotencyKey,
         body: ScoreBatch,
-    ) -> ApiResult<Imported> {
+    ) -> ApiResult<Created<ImportResult>> {
         let principal = caller.require(&[Role::ParkOffice], "import scores")?;
         let park_id = parse_id(&id.0, "the park")?;
         if !principal.governs_park(park_id) {
             return Err(ApiError::not_found("the park"));
         }
         store::parks::get(&state.db, park_id).await.map_err(|e| not_found_as(e, "the park"))?;
-        let (period_text, raw) = match body {
+        let (period_text, raw, fingerprint) = match body {
             ScoreBatch::Json(Json(import)) => {
                 if let Some(query) = period.0.as_deref().filter(|q| *q != import.period) {
                     return Err(ApiError::invalid_field(
@@ -320,31 +319,38 @@ impl ScoresApi {
                         format!("?period={query} does not match the body's period {}", import.period),
                     ));
                 }
-                (import.period.clone(), rows_from_json(import))
+                let fingerprint = body_hash(&import);
+                (import.period.clone(), rows_from_json(import), fingerprint)
             }
             ScoreBatch::Csv(Csv(text)) => {
                 let period = period
                     .0
                     .ok_or_else(|| ApiError::invalid_field("period", "a CSV import needs ?period="))?;
-                (period, rows_from_csv(&text)?)
+                let fingerprint = text_hash(&format!("{period}\n{text}"));
+                (period, rows_from_csv(&text)?, fingerprint)
             }
         };
         let period =
             Period::parse(&period_text).map_err(|e| ApiError::invalid_field("period", e.to_string()))?;
         let batch = parse_rows(&raw).map_err(import_refused)?;
-        let summary = store::scores::import(&state.db, &caller.actor(), park_id, &period, batch)
-            .await
-            .map_err(|e| match e {
-                store::StoreError::Invalid(errors) => import_refused(errors),
-                other => other.into(),
-            })?;
+        let actor = caller.actor();
+        let request = ("POST", req.uri().path(), fingerprint);
+        let outcome = idempotency::run(&state, &caller, idempotency_key.0, request, 201, async |txn| {
+            let summary =
+                store::scores::import(txn, &actor, park_id, &period, batch).await.map_err(|e| match e {
+                    store::StoreError::Invalid(errors) => import_refused(errors),
+                    other => other.into(),
+                })?;
+            Ok(ImportResult {
+                period: period.as_str().to_owned(),
+                imported: summary.imported as u64,
+                ranked: summary.ranked as u64,
+            })
+        })
+        .await?;
         // After the commit and before answering: no reader may see the old scores from now on.
         state.scores.invalidate_park(park_id).await;
-        Ok(Imported::Created(Json(ImportResult {
-            period: period.as_str().to_owned(),
-            imported: summary.imported as u64,
-            ranked: summary.ranked as u64,
-        })))
+        Ok(Created::new(outcome))
     }
 
     /// Get an enterprise's latest score

@@ -3,10 +3,11 @@
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
-use entity::{enterprise, park};
+use entity::{application, enterprise, park};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect,
     QueryTrait, Set, TransactionSession, TransactionTrait,
+    sea_query::{Expr, ExprTrait, Query},
 };
 
 use super::{FieldError, Page, StoreError, audit::Actor};
@@ -146,16 +147,25 @@ pub fn profile(model: &enterprise::Model) -> Profile {
     }
 }
 
-/// The condition that limits enterprises to those a caller may see, or `None` when it may see
-/// none at all.
-fn visible_to(caller: Scope) -> Option<Condition> {
+/// The condition that limits enterprises to those a caller may see. A bank sees an enterprise
+/// once it has applied to one of the bank's products.
+fn visible_to(caller: Scope) -> Condition {
     match caller {
-        Scope::All => Some(Condition::all()),
-        Scope::Park(park_id) => Some(Condition::all().add(enterprise::Column::ParkId.eq(park_id))),
-        Scope::Enterprise(id) => Some(Condition::all().add(enterprise::Column::Id.eq(id))),
-        // A bank sees an enterprise once it has applied to one of the bank's products, and
-        // there is no application yet in this schema.
-        Scope::Bank(_) => None,
+        Scope::All => Condition::all(),
+        Scope::Park(park_id) => Condition::all().add(enterprise::Column::ParkId.eq(park_id)),
+        Scope::Enterprise(id) => Condition::all().add(enterprise::Column::Id.eq(id)),
+        Scope::Bank(bank_id) => {
+            let applied = Query::select()
+                .expr(Expr::val(1))
+                .from(application::Entity)
+                .and_where(
+                    Expr::col((application::Entity, application::Column::EnterpriseId))
+                        .equals((enterprise::Entity, enterprise::Column::Id)),
+                )
+                .and_where(Expr::col((application::Entity, application::Column::BankId)).eq(bank_id))
+                .to_owned();
+            Condition::all().add(Expr::exists(applied))
+        }
     }
 }
 
@@ -165,8 +175,7 @@ pub async fn get_visible(
     caller: Scope,
     id: i64,
 ) -> Result<enterprise::Model, StoreError> {
-    let condition = visible_to(caller).ok_or(StoreError::NotFound)?;
-    enterprise::Entity::find_by_id(id).filter(condition).one(db).await?.ok_or(StoreError::NotFound)
+    enterprise::Entity::find_by_id(id).filter(visible_to(caller)).one(db).await?.ok_or(StoreError::NotFound)
 }
 
 pub async fn get(db: &impl ConnectionTrait, id: i64) -> Result<enterprise::Model, StoreError> {
@@ -188,11 +197,8 @@ pub async fn list_visible(
     after: Option<i64>,
     limit: u64,
 ) -> Result<Page<enterprise::Model>, StoreError> {
-    let Some(condition) = visible_to(caller) else {
-        return Ok(Page { items: Vec::new(), next_after: None });
-    };
     let query = enterprise::Entity::find()
-        .filter(condition)
+        .filter(visible_to(caller))
         .apply_if(park_id, |q, park_id| q.filter(enterprise::Column::ParkId.eq(park_id)));
     super::page_by_id(db, query, enterprise::Column::Id, after, limit, |e| e.id).await
 }

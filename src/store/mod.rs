@@ -3,7 +3,9 @@
 pub mod api_keys;
 pub mod audit;
 pub mod banks;
+pub mod credit;
 pub mod enterprises;
+pub mod idempotency;
 pub mod parks;
 pub mod products;
 pub mod scores;
@@ -24,6 +26,10 @@ pub enum StoreError {
     /// The record is in a state that does not allow the action; the message says which.
     #[error("{0}")]
     WrongState(String),
+    /// A business rule refused the request (422), with a stable code such as
+    /// `exceeds_available`; the message and details are safe to show.
+    #[error("{message}")]
+    Refused { code: &'static str, message: String, details: Vec<FieldError> },
     /// A business rule failed on the named fields; the messages are safe to show.
     #[error("invalid input")]
     Invalid(Vec<FieldError>),
@@ -121,6 +127,15 @@ where
         .all(db)
         .await?;
     Ok(Page::from_overfetch(rows, limit, id_of))
+}
+
+/// `SUM(column)` as a 64-bit integer: PostgreSQL sums `bigint` into `numeric`, which would not
+/// decode as `i64`. A sum past `i64::MAX` fails in the database rather than wrapping.
+pub(crate) fn sum_as_bigint(
+    column: impl sea_orm::sea_query::IntoColumnRef,
+) -> sea_orm::sea_query::SimpleExpr {
+    use sea_orm::sea_query::{Alias, Expr, Func};
+    Func::cast_as(Func::sum(Expr::col(column)), Alias::new("bigint")).into()
 }
 
 /// A page of a list: the items, and the id to continue after when there are more.

@@ -4,7 +4,9 @@
 mod helpers;
 
 mod auth;
+mod credit;
 mod directory;
+mod processes;
 mod products;
 mod scores;
 mod service;

@@ -1,0 +1,454 @@
+//! Applications: an enterprise applies for a published product; the owning bank reviews,
+//! approves (granting a credit line, 授信) or rejects; the enterprise may withdraw before a
+//! decision.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use poem::{Request, web::Data};
+use poem_openapi::{
+    ApiResponse, Object, OpenApi,
+    param::{Path, Query},
+    payload::Json,
+};
+
+use super::{
+    ApiTags, AppState,
+    auth::Caller,
+    credit_lines::CreditLineView,
+    error::{ApiError, ApiResult, ErrorDetail},
+    idempotency::{self, Created, IdempotencyKey, Outcome},
+    pagination::{List, after_id, default_limit, parse_id},
+    parks::{non_blank, not_found_as},
+    scores::latest_score,
+};
+use crate::domain::{
+    Money, RateBps, Role, Scope,
+    credit::{ApplicationAction, ApplicationStatus, Approval, JudgedTerms},
+    eligibility::{Verdict, evaluate},
+    product::ProductStatus,
+};
+use crate::store::{self, credit::NewApplication};
+use entity::application;
+
+#[derive(Object)]
+pub struct NewApplicationBody {
+    #[oai(validator(min_length = 1, max_length = 20))]
+    pub product_id: String,
+    /// The amount asked for, in fen.
+    #[oai(validator(minimum(value = "1")))]
+    pub amount: i64,
+    #[oai(validator(minimum(value = "1"), maximum(value = "1200")))]
+    pub term_months: i32,
+    /// What the money is for.
+    #[oai(validator(min_length = 1, max_length = 500))]
+    pub purpose: String,
+    /// Only for an admin applying on an enterprise's behalf; an enterprise key applies for itself.
+    #[oai(validator(max_length = 20))]
+    pub enterprise_id: Option<String>,
+}
+
+/// The product's terms the application was judged on.
+#[derive(Object)]
+pub struct JudgedTermsView {
+    pub min_amount: i64,
+    pub max_amount: i64,
+    pub rate_bps_min: i32,
+    pub rate_bps_max: i32,
+    pub term_months_min: i32,
+    pub term_months_max: i32,
+    pub approval_sla_days: i32,
+}
+
+#[derive(Object)]
+#[oai(skip_serializing_if_is_none)]
+pub struct ApplicationView {
+    pub id: String,
+    pub enterprise_id: String,
+    pub product_id: String,
+    pub bank_id: String,
+    pub park_id: String,
+    /// Asked for, in fen.
+    pub amount: i64,
+    pub term_months: i32,
+    pub purpose: String,
+    pub status: ApplicationStatus,
+    pub terms: JudgedTermsView,
+    /// The score period it was judged with; absent when the enterprise had no score.
+    pub score_period: Option<String>,
+    pub score: Option<f64>,
+    /// The most the enterprise could borrow when it applied, in fen.
+    pub offer_max_amount: i64,
+    pub submitted_at: DateTime<Utc>,
+    pub reviewed_at: Option<DateTime<Utc>>,
+    pub decided_at: Option<DateTime<Utc>>,
+    pub decision_reason: Option<String>,
+}
+
+impl TryFrom<application::Model> for ApplicationView {
+    type Error = ApiError;
+
+    fn try_from(a: application::Model) -> Result<Self, ApiError> {
+        let terms: JudgedTerms = serde_json::from_value(a.terms).map_err(|_| ApiError::internal())?;
+        Ok(Self {
+            id: a.id.to_string(),
+            enterprise_id: a.enterprise_id.to_string(),
+            product_id: a.product_id.to_string(),
+            bank_id: a.bank_id.to_string(),
+            park_id: a.park_id.to_string(),
+            amount: a.amount,
+            term_months: a.term_months,
+            purpose: a.purpose,
+            status: ApplicationStatus::parse(&a.status).ok_or_else(ApiError::internal)?,
+            terms: JudgedTermsView {
+                min_amount: terms.min_amount.fen(),
+                max_amount: terms.max_amount.fen(),
+                rate_bps_min: terms.rate_bps_min,
+                rate_bps_max: terms.rate_bps_max,
+                term_months_min: terms.term_months_min,
+                term_months_max: terms.term_months_max,
+                approval_sla_days: terms.approval_sla_days,
+            },
+            score_period: a.score_period,
+            score: a.score_centi.map(|c| f64::from(c) / 100.0),
+            offer_max_amount: a.offer_max_amount,
+            submitted_at: a.submitted_at,
+            reviewed_at: a.reviewed_at,
+            decided_at: a.decided_at,
+            decision_reason: a.decision_reason,
+        })
+    }
+}
+
+#[derive(Object)]
+pub struct ApprovalBody {
+    /// The credit granted, in fen: at least the product's minimum, at most the enterprise's offer.
+    #[oai(validator(minimum(value = "1")))]
+    pub amount: i64,
+    /// Within the product's rate range.
+    #[oai(validator(minimum(value = "0"), maximum(value = "10000")))]
+    pub rate_bps: i32,
+    /// Within the product's term range.
+    #[oai(validator(minimum(value = "1"), maximum(value = "1200")))]
+    pub term_months: i32,
+    /// The last day the line may be drawn on; in the future.
+    pub expires_on: NaiveDate,
+}
+
+#[derive(Object)]
+pub struct RejectionBody {
+    /// Why, for the enterprise.
+    #[oai(validator(min_length = 1, max_length = 1000))]
+    pub reason: String,
+}
+
+#[derive(Object)]
+pub struct ApprovalResult {
+    pub application: ApplicationView,
+    pub credit_line: CreditLineView,
+}
+
+#[derive(ApiResponse)]
+pub enum Approved {
+    /// Approved, and the credit line granted. On an idempotent replay, the first response, with
+    /// `Idempotent-Replayed: true`.
+    #[oai(status = 200)]
+    Ok(
+        Json<ApprovalResult>,
+        /// `true` when this is the stored response of an earlier request with the same key.
+        #[oai(header = "Idempotent-Replayed")]
+        Option<bool>,
+    ),
+}
+
+fn ineligible(failed: Vec<crate::domain::eligibility::FailedRule>) -> ApiError {
+    let details = failed
+        .into_iter()
+        .map(|f| ErrorDetail {
+            rule: Some(f.rule.to_owned()),
+            required: Some(f.required),
+            actual: Some(f.actual),
+            message: f.message,
+            ..Default::default()
+        })
+        .collect();
+    ApiError::unprocessable(
+        "ineligible",
+        "the enterprise does not qualify for this product; see details",
+        details,
+    )
+}
+
+/// Reads an application the caller may act on as a bank: its bank's, or any for an admin.
+async fn bank_application(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    action: &str,
+) -> Result<application::Model, ApiError> {
+    let principal = caller.require(&[Role::Bank], action)?;
+    let id = parse_id(id, "the application")?;
+    store::credit::get_application_visible(&state.db, principal.scope, id)
+        .await
+        .map_err(|e| not_found_as(e, "the application"))
+}
+
+async fn act(
+    state: &AppState,
+    caller: &Caller,
+    id: i64,
+    action: ApplicationAction,
+    reason: Option<String>,
+) -> ApiResult<Json<ApplicationView>> {
+    let app = store::credit::act(&state.db, &caller.actor(), id, action, reason, Utc::now()).await?;
+    Ok(Json(app.try_into()?))
+}
+
+pub struct ApplicationsApi;
+
+#[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Applications")]
+impl ApplicationsApi {
+    /// Apply for a product
+    ///
+    /// An enterprise, for a published product. Eligibility is judged again now: failing gets 422
+    /// `ineligible` with every failed rule. The amount must be within the product's minimum and
+    /// the enterprise's offer, and the term within the product's. A second open application
+    /// (submitted or under review) to the same product gets 409.
+    #[oai(path = "/applications", method = "post", operation_id = "create_application")]
+    async fn create_application(
+        &self,
+        caller: Caller,
+        state: Data<&AppState>,
+        req: &Request,
+        /// Makes the request safe to retry: the same key with the same body replays the first
+        /// response.
+        #[oai(name = "Idempotency-Key", validator(min_length = 1, max_length = 255))]
+        idempotency_key: IdempotencyKey,
+        body: Json<NewApplicationBody>,
+    ) -> ApiResult<Created<ApplicationView>> {
+        let principal = caller.require(&[Role::Enterprise], "apply for loans")?;
+        let body = body.0;
+        let enterprise_id = match (principal.scope, body.enterprise_id.as_deref()) {
+            (Scope::Enterprise(own), None) => own,
+            (Scope::Enterprise(own), Some(given)) if given == own.to_string() => own,
+            (Scope::All, Some(given)) => given.parse::<i64>().map_err(|_| {
+                ApiError::invalid_field("enterprise_id", format!("there is no enterprise with id {given:?}"))
+            })?,
+            (Scope::All, None) => {
+                return Err(ApiError::invalid_field("enterprise_id", "an admin must name the enterprise"));
+            }
+            (_, _) => {
+                return Err(ApiError::invalid_field(
+                    "enterprise_id",
+                    "an enterprise applies only for itself",
+                ));
+            }
+        };
+        let enterprise = store::enterprises::get(&state.db, enterprise_id).await.map_err(|_| {
+            ApiError::invalid_field(
+                "enterprise_id",
+                format!("there is no enterprise with id {enterprise_id}"),
+            )
+        })?;
+        let no_product = || {
+            ApiError::invalid_field(
+                "product_id",
+                format!("there is no product with id {:?}", body.product_id),
+            )
+        };
+        let product_id = body.product_id.parse::<i64>().map_err(|_| no_product())?;
+        let product = store::products::get_visible(&state.db, principal.scope, product_id)
+            .await
+            .map_err(|_| no_product())?;
+        if product.status != ProductStatus::Published {
+            return Err(ApiError::unprocessable(
+                "product_not_published",
+                format!("the product is {}; only a published product takes applications", product.status),
+                Vec::new(),
+            ));
+        }
+        let (score, _) = latest_score(&state, enterprise.park_id, enterprise.id).await?;
+        let profile = store::enterprises::profile(&enterprise);
+        let today = Utc::now().date_naive();
+        let offer = match evaluate(
+            &product.offerable(),
+            &profile.applicant(score.as_ref().map(|s| s.standing())),
+            today,
+        ) {
+            Verdict::Eligible { offer_max_amount } => offer_max_amount,
+            Verdict::Ineligible { failed } => return Err(ineligible(failed)),
+        };
+        let terms = JudgedTerms::from(&product.terms);
+        let amount =
+            Money::from_fen(body.amount).map_err(|e| ApiError::invalid_field("amount", e.to_string()))?;
+        let problems = terms.request_problems(amount, offer, body.term_months);
+        if !problems.is_empty() {
+            return Err(ApiError::invalid(problems));
+        }
+        let fingerprint = idempotency::body_hash(&body);
+        let new = NewApplication {
+            enterprise_id,
+            product_id: product.id,
+            bank_id: product.bank_id,
+            park_id: enterprise.park_id,
+            amount,
+            term_months: body.term_months,
+            purpose: non_blank("purpose", body.purpose)?,
+            terms,
+            score: score.map(|s| (s.period, s.score)),
+            offer_max_amount: offer,
+        };
+        let actor = caller.actor();
+        let outcome = idempotency::run(
+            &state,
+            &caller,
+            idempotency_key.0,
+            ("POST", req.uri().path(), fingerprint),
+            201,
+            async |txn| {
+                let app = store::credit::submit(txn, &actor, new, Utc::now()).await?;
+                ApplicationView::try_from(app)
+            },
+        )
+        .await?;
+        Ok(Created::new(outcome))
+    }
+
+    /// List applications
+    ///
+    /// Scoped: an enterprise sees its own, a bank those to its products, a park office its
+    /// park's, an admin all.
+    #[oai(path = "/applications", method = "get", operation_id = "list_applications")]
+    async fn list_applications(
+        &self,
+        caller: Caller,
+        state: Data<&AppState>,
+        /// Only applications in this status.
+        status: Query<Option<ApplicationStatus>>,
+        /// How many applications to return.
+        #[oai(default = "default_limit", validator(minimum(value = "1"), maximum(value = "500")))]
+        limit: Query<u64>,
+        /// The `next_cursor` of the previous page.
+        #[oai(validator(max_length = 100))]
+        cursor: Query<Option<String>>,
+    ) -> ApiResult<Json<List<ApplicationView>>> {
+        let after = after_id(cursor.0.as_deref())?;
+        let page =
+            store::credit::list_applications(&state.db, caller.principal().scope, status.0, after, limit.0)
+                .await?;
+        let items = page.items.into_iter().map(ApplicationView::try_from).collect::<Result<Vec<_>, _>>()?;
+        let next_cursor = page.next_after.map(|after| super::pagination::encode_cursor(&after.to_string()));
+        Ok(Json(List { items, next_cursor }))
+    }
+
+    /// Get an application
+    #[oai(path = "/applications/:id", method = "get", operation_id = "get_application")]
+    async fn get_application(
+        &self,
+        caller: Caller,
+        state: Data<&AppState>,
+        id: Path<String>,
+    ) -> ApiResult<Json<ApplicationView>> {
+        let id = parse_id(&id.0, "the application")?;
+        let app = store::credit::get_application_visible(&state.db, caller.principal().scope, id)
+            .await
+            .map_err(|e| not_found_as(e, "the application"))?;
+        Ok(Json(app.try_into()?))
+    }
+
+    /// Start reviewing an application
+    ///
+    /// The bank that owns the product: `submitted → under_review`.
+    #[oai(path = "/applications/:id/review", method = "post", operation_id = "review_application")]
+    async fn review_application(
+        &self,
+        caller: Caller,
+        state: Data<&AppState>,
+        id: Path<String>,
+    ) -> ApiResult<Json<ApplicationView>> {
+        let app = bank_application(&state, &caller, &id.0, "review applications").await?;
+        act(&state, &caller, app.id, ApplicationAction::Review, None).await
+    }
+
+    /// Approve an application and grant its credit line (授信)
+    ///
+    /// The bank that owns the product, from `submitted` or `under_review`. The amount is at least
+    /// the product's minimum and at most the enterprise's offer; the rate and term are within the
+    /// product's; `expires_on` is in the future. The product's `total_quota` is never exceeded,
+    /// whatever the concurrency: an approval that does not fit gets 422 `quota_exceeded`.
+    #[oai(path = "/applications/:id/approve", method = "post", operation_id = "approve_application")]
+    async fn approve_application(
+        &self,
+        caller: Caller,
+        state: Data<&AppState>,
+        req: &Request,
+        id: Path<String>,
+        /// Makes the request safe to retry: the same key with the same body replays the first
+        /// response.
+        #[oai(name = "Idempotency-Key", validator(min_length = 1, max_length = 255))]
+        idempotency_key: IdempotencyKey,
+        body: Json<ApprovalBody>,
+    ) -> ApiResult<Approved> {
+        let app = bank_application(&state, &caller, &id.0, "approve applications").await?;
+        let body = body.0;
+        let amount =
+            Money::from_fen(body.amount).map_err(|e| ApiError::invalid_field("amount", e.to_string()))?;
+        let rate = RateBps::new(i64::from(body.rate_bps))
+            .map_err(|e| ApiError::invalid_field("rate_bps", e.to_string()))?;
+        let approval = Approval { amount, rate, term_months: body.term_months, expires_on: body.expires_on };
+        let actor = caller.actor();
+        let fingerprint = idempotency::body_hash(&body);
+        let outcome = idempotency::run(
+            &state,
+            &caller,
+            idempotency_key.0,
+            ("POST", req.uri().path(), fingerprint),
+            200,
+            async |txn| {
+                let (app, line) = store::credit::approve(txn, &actor, app.id, approval, Utc::now()).await?;
+                Ok(ApprovalResult {
+                    application: app.try_into()?,
+                    credit_line: CreditLineView::from_model(line, Utc::now().date_naive()),
+                })
+            },
+        )
+        .await?;
+        state.forget_published_products().await;
+        Ok(match outcome {
+            Outcome::Fresh(result) => Approved::Ok(Json(result), None),
+            Outcome::Replayed(result) => Approved::Ok(Json(result), Some(true)),
+        })
+    }
+
+    /// Reject an application
+    ///
+    /// The bank that owns the product, from `submitted` or `under_review`, with a reason.
+    #[oai(path = "/applications/:id/reject", method = "post", operation_id = "reject_application")]
+    async fn reject_application(
+        &self,
+        caller: Caller,
+        state: Data<&AppState>,
+        id: Path<String>,
+        body: Json<RejectionBody>,
+    ) -> ApiResult<Json<ApplicationView>> {
+        let app = bank_application(&state, &caller, &id.0, "reject applications").await?;
+        let reason = non_blank("reason", body.0.reason)?;
+        act(&state, &caller, app.id, ApplicationAction::Reject, Some(reason)).await
+    }
+
+    /// Withdraw an application
+    ///
+    /// The enterprise, before a decision (`submitted` or `under_review`).
+    #[oai(path = "/applications/:id/withdraw", method = "post", operation_id = "withdraw_application")]
+    async fn withdraw_application(
+        &self,
+        caller: Caller,
+        state: Data<&AppState>,
+        id: Path<String>,
+    ) -> ApiResult<Json<ApplicationView>> {
+        let principal = caller.require(&[Role::Enterprise], "withdraw applications")?;
+        let id = parse_id(&id.0, "the application")?;
+        let app = store::credit::get_application_visible(&state.db, principal.scope, id)
+            .await
+            .map_err(|e| not_found_as(e, "the application"))?;
+        act(&state, &caller, app.id, ApplicationAction::Withdraw, None).await
+    }
+}

@@ -1,0 +1,238 @@
+//! Credit lines (授信) and their disbursements (放款).
+
+use chrono::{DateTime, NaiveDate, Utc};
+use poem::{Request, web::Data};
+use poem_openapi::{
+    Object, OpenApi,
+    param::{Path, Query},
+    payload::Json,
+};
+
+use super::{
+    ApiTags, AppState,
+    auth::Caller,
+    error::{ApiError, ApiResult},
+    idempotency::{self, Created, IdempotencyKey},
+    pagination::{List, after_id, default_limit, parse_id},
+    parks::not_found_as,
+};
+use crate::domain::{Money, Role, credit::CreditLineStatus};
+use crate::store;
+use entity::{credit_line, disbursement};
+
+#[derive(Object)]
+pub struct CreditLineView {
+    pub id: String,
+    pub application_id: String,
+    pub enterprise_id: String,
+    pub bank_id: String,
+    pub product_id: String,
+    pub park_id: String,
+    /// Granted, in fen.
+    pub amount: i64,
+    /// Drawn so far, in fen.
+    pub disbursed_total: i64,
+    /// Still drawable, in fen.
+    pub available: i64,
+    pub rate_bps: i32,
+    pub term_months: i32,
+    pub granted_at: DateTime<Utc>,
+    pub expires_on: NaiveDate,
+    /// `active`, `expired` (past `expires_on`) or `closed`.
+    pub status: CreditLineStatus,
+    /// Calendar days from application to approval.
+    pub approval_days: i32,
+    /// Working days (Monday to Friday) from application to approval.
+    pub approval_working_days: i32,
+    /// The approval took more working days than the product's `approval_sla_days`.
+    pub sla_breached: bool,
+}
+
+impl CreditLineView {
+    pub fn from_model(l: credit_line::Model, today: NaiveDate) -> Self {
+        Self {
+            status: CreditLineStatus::on(&l.status, l.expires_on, today),
+            id: l.id.to_string(),
+            application_id: l.application_id.to_string(),
+            enterprise_id: l.enterprise_id.to_string(),
+            bank_id: l.bank_id.to_string(),
+            product_id: l.product_id.to_string(),
+            park_id: l.park_id.to_string(),
+            amount: l.amount,
+            disbursed_total: l.disbursed_total,
+            available: l.amount - l.disbursed_total,
+            rate_bps: l.rate_bps,
+            term_months: l.term_months,
+            granted_at: l.granted_at,
+            expires_on: l.expires_on,
+            approval_days: l.approval_days,
+            approval_working_days: l.approval_working_days,
+            sla_breached: l.sla_breached,
+        }
+    }
+}
+
+#[derive(Object)]
+pub struct NewDisbursement {
+    /// In fen; at most what is still available on the line.
+    #[oai(validator(minimum(value = "1")))]
+    pub amount: i64,
+    /// The bank's own reference, unique among the bank's disbursements.
+    #[oai(validator(min_length = 1, max_length = 64))]
+    pub reference: String,
+    /// The day the money went out: not in the future, not before the line was granted.
+    pub disbursed_on: NaiveDate,
+}
+
+#[derive(Object)]
+pub struct DisbursementView {
+    pub id: String,
+    pub credit_line_id: String,
+    pub amount: i64,
+    pub reference: String,
+    pub disbursed_on: NaiveDate,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<disbursement::Model> for DisbursementView {
+    fn from(d: disbursement::Model) -> Self {
+        Self {
+            id: d.id.to_string(),
+            credit_line_id: d.credit_line_id.to_string(),
+            amount: d.amount,
+            reference: d.reference,
+            disbursed_on: d.disbursed_on,
+            created_at: d.created_at,
+        }
+    }
+}
+
+pub struct CreditLinesApi;
+
+#[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::CreditLines")]
+impl CreditLinesApi {
+    /// List credit lines
+    ///
+    /// Scoped: an enterprise sees its own, a bank its own, a park office its park's, an admin all.
+    #[oai(path = "/credit-lines", method = "get", operation_id = "list_credit_lines")]
+    async fn list_credit_lines(
+        &self,
+        caller: Caller,
+        state: Data<&AppState>,
+        /// How many lines to return.
+        #[oai(default = "default_limit", validator(minimum(value = "1"), maximum(value = "500")))]
+        limit: Query<u64>,
+        /// The `next_cursor` of the previous page.
+        #[oai(validator(max_length = 100))]
+        cursor: Query<Option<String>>,
+    ) -> ApiResult<Json<List<CreditLineView>>> {
+        let page = store::credit::list_lines(
+            &state.db,
+            caller.principal().scope,
+            after_id(cursor.0.as_deref())?,
+            limit.0,
+        )
+        .await?;
+        let today = Utc::now().date_naive();
+        Ok(Json(List::from_page(page, |l| CreditLineView::from_model(l, today))))
+    }
+
+    /// Get a credit line
+    #[oai(path = "/credit-lines/:id", method = "get", operation_id = "get_credit_line")]
+    async fn get_credit_line(
+        &self,
+        caller: Caller,
+        state: Data<&AppState>,
+        id: Path<String>,
+    ) -> ApiResult<Json<CreditLineView>> {
+        let id = parse_id(&id.0, "the credit line")?;
+        let line = store::credit::get_line_visible(&state.db, caller.principal().scope, id)
+            .await
+            .map_err(|e| not_found_as(e, "the credit line"))?;
+        Ok(Json(CreditLineView::from_model(line, Utc::now().date_naive())))
+    }
+
+    /// Record a disbursement (放款)
+    ///
+    /// The bank that granted the line. The sum disbursed never exceeds the line, whatever the
+    /// concurrency and however many server processes share the database: an overdraw gets 422
+    /// `exceeds_available` with the amount still available. An expired or closed line gets 409.
+    /// A reference the bank already used gets 409.
+    #[oai(path = "/credit-lines/:id/disbursements", method = "post", operation_id = "create_disbursement")]
+    async fn create_disbursement(
+        &self,
+        caller: Caller,
+        state: Data<&AppState>,
+        req: &Request,
+        id: Path<String>,
+        /// Makes the request safe to retry: the same key with the same body replays the first
+        /// response.
+        #[oai(name = "Idempotency-Key", validator(min_length = 1, max_length = 255))]
+        idempotency_key: IdempotencyKey,
+        body: Json<NewDisbursement>,
+    ) -> ApiResult<Created<DisbursementView>> {
+        let principal = caller.require(&[Role::Bank], "record disbursements")?;
+        let id = parse_id(&id.0, "the credit line")?;
+        let line = store::credit::get_line_visible(&state.db, principal.scope, id)
+            .await
+            .map_err(|e| not_found_as(e, "the credit line"))?;
+        let body = body.0;
+        let amount =
+            Money::from_fen(body.amount).map_err(|e| ApiError::invalid_field("amount", e.to_string()))?;
+        let reference = body.reference.trim().to_owned();
+        if reference.is_empty() {
+            return Err(ApiError::invalid_field("reference", "reference must not be blank"));
+        }
+        let actor = caller.actor();
+        let fingerprint = idempotency::body_hash(&body);
+        let outcome = idempotency::run(
+            &state,
+            &caller,
+            idempotency_key.0,
+            ("POST", req.uri().path(), fingerprint),
+            201,
+            async |txn| {
+                let today = Utc::now().date_naive();
+                let row = store::credit::disburse(
+                    txn,
+                    &actor,
+                    line.id,
+                    amount,
+                    reference,
+                    body.disbursed_on,
+                    today,
+                )
+                .await?;
+                Ok(DisbursementView::from(row))
+            },
+        )
+        .await?;
+        Ok(Created::new(outcome))
+    }
+
+    /// List a credit line's disbursements
+    ///
+    /// Scoped as the line.
+    #[oai(path = "/credit-lines/:id/disbursements", method = "get", operation_id = "list_disbursements")]
+    async fn list_disbursements(
+        &self,
+        caller: Caller,
+        state: Data<&AppState>,
+        id: Path<String>,
+        /// How many disbursements to return.
+        #[oai(default = "default_limit", validator(minimum(value = "1"), maximum(value = "500")))]
+        limit: Query<u64>,
+        /// The `next_cursor` of the previous page.
+        #[oai(validator(max_length = 100))]
+        cursor: Query<Option<String>>,
+    ) -> ApiResult<Json<List<DisbursementView>>> {
+        let id = parse_id(&id.0, "the credit line")?;
+        let line = store::credit::get_line_visible(&state.db, caller.principal().scope, id)
+            .await
+            .map_err(|e| not_found_as(e, "the credit line"))?;
+        let page =
+            store::credit::list_disbursements(&state.db, line.id, after_id(cursor.0.as_deref())?, limit.0)
+                .await?;
+        Ok(Json(List::from_page(page, DisbursementView::from)))
+    }
+}

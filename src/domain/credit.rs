@@ -1,0 +1,252 @@
+//! Applications, approvals and credit lines: their states and their rules.
+
+use chrono::{Datelike, NaiveDate, Weekday};
+use serde::{Deserialize, Serialize};
+
+use super::{FieldError, Money, RateBps, product::Terms, text_enum};
+
+text_enum!(
+    /// `submitted → under_review → approved | rejected`, and `submitted | under_review → withdrawn`.
+    ApplicationStatus {
+        Submitted => "submitted",
+        UnderReview => "under_review",
+        Approved => "approved",
+        Rejected => "rejected",
+        Withdrawn => "withdrawn",
+    }
+);
+
+text_enum!(
+    /// What a bank or an enterprise does to an application.
+    ApplicationAction { Review => "review", Approve => "approve", Reject => "reject", Withdraw => "withdraw" }
+);
+
+text_enum!(
+    /// `active`, `expired` once past `expires_on`, or `closed`.
+    CreditLineStatus { Active => "active", Expired => "expired", Closed => "closed" }
+);
+
+impl ApplicationStatus {
+    /// The status after `action`, or `None` when the action is not allowed from here.
+    pub fn after(self, action: ApplicationAction) -> Option<ApplicationStatus> {
+        use ApplicationStatus::*;
+        match (self, action) {
+            (Submitted, ApplicationAction::Review) => Some(UnderReview),
+            (Submitted | UnderReview, ApplicationAction::Approve) => Some(Approved),
+            (Submitted | UnderReview, ApplicationAction::Reject) => Some(Rejected),
+            (Submitted | UnderReview, ApplicationAction::Withdraw) => Some(Withdrawn),
+            _ => None,
+        }
+    }
+
+    pub fn is_open(self) -> bool {
+        matches!(self, ApplicationStatus::Submitted | ApplicationStatus::UnderReview)
+    }
+}
+
+impl CreditLineStatus {
+    /// What a stored status means today: an active line past its expiry is expired.
+    pub fn on(stored: &str, expires_on: NaiveDate, today: NaiveDate) -> CreditLineStatus {
+        match CreditLineStatus::parse(stored) {
+            Some(CreditLineStatus::Active) if expires_on < today => CreditLineStatus::Expired,
+            Some(status) => status,
+            None => CreditLineStatus::Closed,
+        }
+    }
+}
+
+/// The terms an application was judged on, kept with it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JudgedTerms {
+    pub min_amount: Money,
+    pub max_amount: Money,
+    pub rate_bps_min: i32,
+    pub rate_bps_max: i32,
+    pub term_months_min: i32,
+    pub term_months_max: i32,
+    pub approval_sla_days: i32,
+}
+
+impl From<&Terms> for JudgedTerms {
+    fn from(t: &Terms) -> Self {
+        Self {
+            min_amount: t.min_amount,
+            max_amount: t.max_amount,
+            rate_bps_min: t.rate_bps_min.bps(),
+            rate_bps_max: t.rate_bps_max.bps(),
+            term_months_min: t.term_months_min,
+            term_months_max: t.term_months_max,
+            approval_sla_days: t.approval_sla_days,
+        }
+    }
+}
+
+impl JudgedTerms {
+    /// Problems with a requested amount and term.
+    pub fn request_problems(&self, amount: Money, offer: Money, term_months: i32) -> Vec<FieldError> {
+        let mut problems = Vec::new();
+        if amount < self.min_amount {
+            problems.push(FieldError::new(
+                "amount",
+                format!("{amount} is below the product's minimum {}", self.min_amount),
+            ));
+        }
+        if amount > offer {
+            problems.push(FieldError::new(
+                "amount",
+                format!("{amount} is above what the enterprise may borrow, {offer}"),
+            ));
+        }
+        if !(self.term_months_min..=self.term_months_max).contains(&term_months) {
+            problems.push(FieldError::new(
+                "term_months",
+                format!(
+                    "{term_months} months is outside the product's {} to {} months",
+                    self.term_months_min, self.term_months_max
+                ),
+            ));
+        }
+        problems
+    }
+
+    /// Problems with an approval's terms.
+    pub fn approval_problems(&self, offer: Money, approval: &Approval, today: NaiveDate) -> Vec<FieldError> {
+        let mut problems = Vec::new();
+        if approval.amount < self.min_amount {
+            problems.push(FieldError::new(
+                "amount",
+                format!("{} is below the product's minimum {}", approval.amount, self.min_amount),
+            ));
+        }
+        if approval.amount > offer {
+            problems.push(FieldError::new(
+                "amount",
+                format!("{} is above the enterprise's offer {offer}", approval.amount),
+            ));
+        }
+        let rate = approval.rate.bps();
+        if !(self.rate_bps_min..=self.rate_bps_max).contains(&rate) {
+            problems.push(FieldError::new(
+                "rate_bps",
+                format!(
+                    "{rate} bps is outside the product's {} to {} bps",
+                    self.rate_bps_min, self.rate_bps_max
+                ),
+            ));
+        }
+        if !(self.term_months_min..=self.term_months_max).contains(&approval.term_months) {
+            problems.push(FieldError::new(
+                "term_months",
+                format!(
+                    "{} months is outside the product's {} to {} months",
+                    approval.term_months, self.term_months_min, self.term_months_max
+                ),
+            ));
+        }
+        if approval.expires_on <= today {
+            problems
+                .push(FieldError::new("expires_on", format!("{} is not in the future", approval.expires_on)));
+        }
+        problems
+    }
+}
+
+/// What a bank grants.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Approval {
+    pub amount: Money,
+    pub rate: RateBps,
+    pub term_months: i32,
+    pub expires_on: NaiveDate,
+}
+
+/// How long an approval took: calendar days, and working days (Monday to Friday) after the day
+/// of submission up to and including the day of decision.
+pub fn approval_time(submitted: NaiveDate, decided: NaiveDate) -> (i32, i32) {
+    let calendar = (decided - submitted).num_days().max(0);
+    let full_weeks = calendar / 7;
+    let mut working = full_weeks * 5;
+    let mut day = submitted + chrono::Days::new((full_weeks * 7) as u64);
+    while day < decided {
+        let Some(next) = day.succ_opt() else { break };
+        day = next;
+        if !matches!(day.weekday(), Weekday::Sat | Weekday::Sun) {
+            working += 1;
+        }
+    }
+    (i32::try_from(calendar).unwrap_or(i32::MAX), i32::try_from(working).unwrap_or(i32::MAX))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).unwrap()
+    }
+
+    #[test]
+    fn application_transitions() {
+        use ApplicationAction::*;
+        use ApplicationStatus::*;
+        assert_eq!(Submitted.after(Review), Some(UnderReview));
+        assert_eq!(UnderReview.after(Review), None);
+        assert_eq!(Submitted.after(Approve), Some(Approved));
+        assert_eq!(UnderReview.after(Reject), Some(Rejected));
+        assert_eq!(UnderReview.after(Withdraw), Some(Withdrawn));
+        for closed in [Approved, Rejected, Withdrawn] {
+            for action in [Review, Approve, Reject, Withdraw] {
+                assert_eq!(closed.after(action), None, "{closed} {action}");
+            }
+        }
+    }
+
+    #[test]
+    fn working_days_skip_weekends() {
+        // 2022-05-09 is a Monday.
+        assert_eq!(approval_time(date(2022, 5, 9), date(2022, 5, 9)), (0, 0));
+        assert_eq!(approval_time(date(2022, 5, 9), date(2022, 5, 13)), (4, 4));
+        assert_eq!(approval_time(date(2022, 5, 13), date(2022, 5, 16)), (3, 1), "Friday to Monday");
+        assert_eq!(approval_time(date(2022, 5, 9), date(2022, 5, 23)), (14, 10));
+        assert_eq!(approval_time(date(2022, 5, 14), date(2022, 5, 15)), (1, 0), "a weekend only");
+    }
+
+    #[test]
+    fn lines_expire_after_their_date() {
+        let expires = date(2023, 5, 17);
+        assert_eq!(CreditLineStatus::on("active", expires, date(2023, 5, 17)), CreditLineStatus::Active);
+        assert_eq!(CreditLineStatus::on("active", expires, date(2023, 5, 18)), CreditLineStatus::Expired);
+        assert_eq!(CreditLineStatus::on("closed", expires, date(2020, 1, 1)), CreditLineStatus::Closed);
+    }
+
+    #[test]
+    fn approval_bounds() {
+        let terms = JudgedTerms {
+            min_amount: Money::from_fen(100).unwrap(),
+            max_amount: Money::from_fen(10_000).unwrap(),
+            rate_bps_min: 300,
+            rate_bps_max: 450,
+            term_months_min: 6,
+            term_months_max: 36,
+            approval_sla_days: 5,
+        };
+        let today = date(2022, 5, 17);
+        let good = Approval {
+            amount: Money::from_fen(5_000).unwrap(),
+            rate: RateBps::new(450).unwrap(),
+            term_months: 12,
+            expires_on: date(2023, 5, 17),
+        };
+        let offer = Money::from_fen(5_000).unwrap();
+        assert!(terms.approval_problems(offer, &good, today).is_empty());
+        let bad = Approval {
+            amount: Money::from_fen(5_001).unwrap(),
+            rate: RateBps::new(451).unwrap(),
+            term_months: 37,
+            expires_on: today,
+        };
+        let fields: Vec<String> =
+            terms.approval_problems(offer, &bad, today).into_iter().map(|p| p.field).collect();
+        assert_eq!(fields, vec!["amount", "rate_bps", "term_months", "expires_on"]);
+    }
+}

@@ -1,0 +1,108 @@
+//! Real `innoloan serve` processes sharing one PostgreSQL database.
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use futures_util::future::join_all;
+use serde_json::{Value, json};
+
+use crate::helpers::{spawn_app_with, test_config, uscc};
+
+/// Starts `innoloan serve` on a free port; the process is killed when the handle drops.
+async fn serve(database_url: &str, redis_url: Option<&str>) -> (tokio::process::Child, String) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_innoloan"));
+    command
+        .arg("serve")
+        .env("DATABASE_URL", database_url)
+        .env("BIND_ADDR", format!("127.0.0.1:{port}"))
+        .env("RUST_LOG", "warn")
+        .env_remove("REDIS_URL")
+        .kill_on_drop(true)
+        .stdout(std::process::Stdio::null());
+    if let Some(redis) = redis_url {
+        command.env("REDIS_URL", redis).env("REDIS_KEY_PREFIX", format!("innoloan_test:proc:{port}"));
+    }
+    let child = command.spawn().expect("the innoloan binary starts");
+    let address = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    for _ in 0..300 {
+        if client.get(format!("{address}/healthz")).send().await.is_ok_and(|r| r.status().is_success()) {
+            return (child, address);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("innoloan serve did not answer on {address} within 30 s");
+}
+
+#[tokio::test]
+async fn two_server_processes_never_overdraw_one_line() {
+    if std::env::var("TEST_DATABASE_URL").ok().filter(|u| !u.is_empty()).is_none() {
+        assert!(std::env::var("TEST_REQUIRE_SERVICES").is_err(), "TEST_DATABASE_URL is required here");
+        eprintln!("skipped: TEST_DATABASE_URL is not set (two processes need a shared PostgreSQL)");
+        return;
+    }
+    let config = test_config().await;
+    let app = spawn_app_with(config.clone()).await;
+    let park = app.create_park("p", "园区").await;
+    let bank = app.create_bank("b", "银行").await;
+    let bank_key = app.create_key("bank", Some(("bank_id", &bank))).await;
+    let firm = app.create_enterprise(&park, &uscc(1), "企业").await;
+    let scores = json!({"period": "2022", "scores": [{"uscc": uscc(1), "score": 80, "stage": "growth"}]});
+    app.post(&format!("/api/v1/parks/{park}/scores"), &app.admin_key, &scores).await.expect(201);
+    let product = json!({
+        "code": "p", "name": "积分贷", "credit_type": "pure_credit", "min_amount": 50_000, "max_amount": 50_000,
+        "rate_bps_min": 400, "rate_bps_max": 400, "term_months_min": 12, "term_months_max": 12,
+        "approval_sla_days": 5, "total_quota": 1_000_000,
+    });
+    let product = app.post("/api/v1/products", &bank_key, &product).await.expect(201).id();
+    app.post(&format!("/api/v1/products/{product}/publish"), &bank_key, &json!({})).await.expect(200);
+    let application = json!({"product_id": product, "amount": 50_000, "term_months": 12, "purpose": "研发", "enterprise_id": firm});
+    let application = app.post("/api/v1/applications", &app.admin_key, &application).await.expect(201).id();
+    let approval = json!({"amount": 50_000, "rate_bps": 400, "term_months": 12, "expires_on": "2099-01-01"});
+    let approved = app
+        .post(&format!("/api/v1/applications/{application}/approve"), &bank_key, &approval)
+        .await
+        .expect(200);
+    let line = approved.body["credit_line"]["id"].as_str().unwrap().to_owned();
+
+    let redis = config.redis_url.as_deref();
+    let (_first, first) = serve(&config.database_url, redis).await;
+    let (_second, second) = serve(&config.database_url, redis).await;
+    let client = reqwest::Client::new();
+    let today = chrono::Utc::now().date_naive().to_string();
+    let requests = (0..100).map(|n| {
+        let address = if n % 2 == 0 { &first } else { &second };
+        let request = client
+            .post(format!("{address}/api/v1/credit-lines/{line}/disbursements"))
+            .bearer_auth(&bank_key)
+            .json(&json!({"amount": 1_000, "reference": format!("P-{n:03}"), "disbursed_on": today}));
+        async move {
+            let response = request.send().await.unwrap();
+            let status = response.status().as_u16();
+            (status, response.json::<Value>().await.unwrap())
+        }
+    });
+    let replies = join_all(requests).await;
+    let created: HashSet<String> = replies
+        .iter()
+        .filter(|(s, _)| *s == 201)
+        .map(|(_, b)| b["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        created.len(),
+        50,
+        "{:?}",
+        replies.iter().filter(|(s, _)| *s != 201 && *s != 422).collect::<Vec<_>>()
+    );
+    assert!(
+        replies.iter().all(|(s, b)| *s == 201 || (*s == 422 && b["error"]["code"] == "exceeds_available"))
+    );
+    let rows =
+        app.get(&format!("/api/v1/credit-lines/{line}/disbursements?limit=500"), &bank_key).await.expect(200);
+    let stored: HashSet<String> =
+        rows.body["items"].as_array().unwrap().iter().map(|d| d["id"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(stored, created, "every 201 has its row, and every row had its 201");
+    let line_now = app.get(&format!("/api/v1/credit-lines/{line}"), &bank_key).await.expect(200);
+    assert_eq!(line_now.body["disbursed_total"], 50_000);
+}
