@@ -212,9 +212,17 @@ impl MigrationTrait for Migration {
             )
             .await?;
         for (name, columns) in [
+            // Park statistics read lines by park and grant date, grouped by bank and product.
             (
                 "idx_credit_lines_park",
-                vec![CreditLines::ParkId.into_iden(), CreditLines::GrantedAt.into_iden()],
+                vec![
+                    CreditLines::ParkId.into_iden(),
+                    CreditLines::GrantedAt.into_iden(),
+                    CreditLines::BankId.into_iden(),
+                    CreditLines::ProductId.into_iden(),
+                    CreditLines::EnterpriseId.into_iden(),
+                    CreditLines::Amount.into_iden(),
+                ],
             ),
             ("idx_credit_lines_bank", vec![CreditLines::BankId.into_iden(), CreditLines::Id.into_iden()]),
             (
@@ -270,9 +278,16 @@ impl MigrationTrait for Migration {
                 "idx_disbursements_line",
                 vec![Disbursements::CreditLineId.into_iden(), Disbursements::Id.into_iden()],
             ),
+            // Covers park statistics: sums by park and date, grouped by bank and product.
             (
                 "idx_disbursements_park",
-                vec![Disbursements::ParkId.into_iden(), Disbursements::DisbursedOn.into_iden()],
+                vec![
+                    Disbursements::ParkId.into_iden(),
+                    Disbursements::DisbursedOn.into_iden(),
+                    Disbursements::BankId.into_iden(),
+                    Disbursements::ProductId.into_iden(),
+                    Disbursements::Amount.into_iden(),
+                ],
             ),
         ] {
             manager.create_index(index(name, Disbursements::Table, columns)).await?;

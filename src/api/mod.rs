@@ -15,6 +15,7 @@ pub mod pagination;
 pub mod parks;
 pub mod products;
 pub mod scores;
+pub mod stats;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -104,6 +105,8 @@ pub enum ApiTags {
     Applications,
     /// Credit lines (授信) and disbursements (放款)
     CreditLines,
+    /// Statistics for park offices and the platform
+    Stats,
 }
 
 pub type Apis = (
@@ -116,6 +119,7 @@ pub type Apis = (
     matches::MatchesApi,
     applications::ApplicationsApi,
     credit_lines::CreditLinesApi,
+    stats::StatsApi,
 );
 
 pub fn openapi_service() -> OpenApiService<Apis, ()> {
@@ -129,6 +133,7 @@ pub fn openapi_service() -> OpenApiService<Apis, ()> {
         matches::MatchesApi,
         applications::ApplicationsApi,
         credit_lines::CreditLinesApi,
+        stats::StatsApi,
     );
     OpenApiService::new(apis, "innoloan", env!("CARGO_PKG_VERSION"))
         .server(ServerObject::new("/").description("this server"))

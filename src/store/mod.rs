@@ -9,6 +9,7 @@ pub mod idempotency;
 pub mod parks;
 pub mod products;
 pub mod scores;
+pub mod stats;
 
 use std::time::Duration;
 

@@ -10,3 +10,4 @@ mod processes;
 mod products;
 mod scores;
 mod service;
+mod stats;

@@ -1,0 +1,386 @@
+//! Statistics for park offices and the platform: credit granted and disbursed, per bank, per
+//! product and per month. Amounts are exact integers in fen.
+
+use chrono::NaiveDate;
+use poem::{Request, web::Data};
+use poem_openapi::{
+    ApiResponse, Object, OpenApi, ResponseContent,
+    param::{Path, Query},
+    payload::Json,
+};
+
+use super::{
+    ApiTags, AppState,
+    auth::Caller,
+    csv::Csv,
+    error::{ApiError, ApiResult},
+    pagination::parse_id,
+    parks::not_found_as,
+};
+use crate::domain::{Role, credit::ApplicationStatus};
+use crate::store::{
+    self,
+    stats::{Share, Totals, Window},
+};
+
+#[derive(Object)]
+pub struct ApplicationCounts {
+    pub submitted: i64,
+    pub under_review: i64,
+    pub approved: i64,
+    pub rejected: i64,
+    pub withdrawn: i64,
+}
+
+/// The figures every statistic reports.
+#[derive(Object)]
+pub struct StatsTotals {
+    /// Enterprises registered in the park (or parks), whatever the dates.
+    pub enterprises_registered: i64,
+    /// Enterprises with at least one score, whatever the dates.
+    pub enterprises_scored: i64,
+    /// Distinct enterprises granted credit in the window.
+    pub enterprises_with_credit: i64,
+    /// Applications submitted in the window, by their status now.
+    pub applications: ApplicationCounts,
+    /// Credit lines granted in the window, counted per grant (家次).
+    pub credit_lines: i64,
+    /// Credit granted in the window, in fen.
+    pub credit_granted: i64,
+    /// Disbursements made in the window.
+    pub disbursement_count: i64,
+    /// Disbursed in the window, in fen.
+    pub disbursed: i64,
+    /// Mean calendar days from application to approval; `null` without grants.
+    pub avg_approval_days: Option<f64>,
+    /// Mean working days (Monday to Friday) from application to approval.
+    pub avg_approval_working_days: Option<f64>,
+    /// Approvals that took more working days than their product's `approval_sla_days`.
+    pub sla_breaches: i64,
+}
+
+fn two_decimals(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
+}
+
+impl From<&Totals> for StatsTotals {
+    fn from(t: &Totals) -> Self {
+        let count = |status| t.applications.get(&status).copied().unwrap_or(0);
+        let averages = t.average_approval();
+        Self {
+            enterprises_registered: t.enterprises_registered,
+            enterprises_scored: t.enterprises_scored,
+            enterprises_with_credit: t.enterprises_with_credit,
+            applications: ApplicationCounts {
+                submitted: count(ApplicationStatus::Submitted),
+                under_review: count(ApplicationStatus::UnderReview),
+                approved: count(ApplicationStatus::Approved),
+                rejected: count(ApplicationStatus::Rejected),
+                withdrawn: count(ApplicationStatus::Withdrawn),
+            },
+            credit_lines: t.credit_lines,
+            credit_granted: t.credit_granted,
+            disbursement_count: t.disbursement_count,
+            disbursed: t.disbursed,
+            avg_approval_days: averages.map(|(days, _)| two_decimals(days)),
+            avg_approval_working_days: averages.map(|(_, working)| two_decimals(working)),
+            sla_breaches: t.sla_breaches,
+        }
+    }
+}
+
+#[derive(Object)]
+pub struct BankShare {
+    pub bank_id: String,
+    pub bank_name: String,
+    /// Distinct enterprises the bank granted credit to.
+    pub enterprises: i64,
+    pub credit_lines: i64,
+    pub credit_granted: i64,
+    pub disbursement_count: i64,
+    pub disbursed: i64,
+}
+
+#[derive(Object)]
+pub struct ProductShare {
+    pub product_id: String,
+    pub product_name: String,
+    pub bank_id: String,
+    pub bank_name: String,
+    pub enterprises: i64,
+    pub credit_lines: i64,
+    pub credit_granted: i64,
+    pub disbursement_count: i64,
+    pub disbursed: i64,
+}
+
+fn bank_share(s: &Share) -> BankShare {
+    BankShare {
+        bank_id: s.id.to_string(),
+        bank_name: s.name.clone(),
+        enterprises: s.enterprises,
+        credit_lines: s.credit_lines,
+        credit_granted: s.credit_granted,
+        disbursement_count: s.disbursement_count,
+        disbursed: s.disbursed,
+    }
+}
+
+fn product_share(s: &Share) -> ProductShare {
+    ProductShare {
+        product_id: s.id.to_string(),
+        product_name: s.name.clone(),
+        bank_id: s.bank_id.to_string(),
+        bank_name: s.bank_name.clone(),
+        enterprises: s.enterprises,
+        credit_lines: s.credit_lines,
+        credit_granted: s.credit_granted,
+        disbursement_count: s.disbursement_count,
+        disbursed: s.disbursed,
+    }
+}
+
+#[derive(Object)]
+pub struct ParkStats {
+    pub park_id: String,
+    pub park_name: String,
+    /// The window's first day, when one was given.
+    pub from: Option<NaiveDate>,
+    /// The window's last day, when one was given.
+    pub to: Option<NaiveDate>,
+    #[oai(flatten)]
+    pub totals: StatsTotals,
+    /// Every bank with activity in the park: a product offered there, or credit granted or disbursed.
+    pub banks: Vec<BankShare>,
+    /// Every product with activity in the park.
+    pub products: Vec<ProductShare>,
+}
+
+#[derive(ResponseContent)]
+pub enum ParkStatsContent {
+    Json(Json<Box<ParkStats>>),
+    /// One row per bank and a total row, UTF-8 with a byte-order mark for spreadsheets.
+    Csv(Csv),
+}
+
+#[derive(ApiResponse)]
+pub enum ParkStatsResponse {
+    /// The park's statistics: JSON, or CSV with `Accept: text/csv`.
+    #[oai(status = 200)]
+    Ok(ParkStatsContent),
+}
+
+#[derive(Object)]
+pub struct MonthRow {
+    /// `YYYY-MM`.
+    pub month: String,
+    pub credit_lines: i64,
+    pub credit_granted: i64,
+    pub disbursement_count: i64,
+    pub disbursed: i64,
+}
+
+#[derive(Object)]
+pub struct MonthlyStats {
+    pub park_id: String,
+    /// Months with activity, oldest first.
+    pub months: Vec<MonthRow>,
+}
+
+#[derive(Object)]
+pub struct ParkRow {
+    pub park_id: String,
+    pub park_code: String,
+    pub park_name: String,
+    #[oai(flatten)]
+    pub totals: StatsTotals,
+}
+
+#[derive(Object)]
+pub struct NationalStats {
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+    /// The sum of every park.
+    #[oai(flatten)]
+    pub totals: StatsTotals,
+    pub banks: Vec<BankShare>,
+    pub products: Vec<ProductShare>,
+    /// One row per park.
+    pub parks: Vec<ParkRow>,
+}
+
+fn window(from: Option<NaiveDate>, to: Option<NaiveDate>) -> Result<Window, ApiError> {
+    match (from, to) {
+        (Some(from), Some(to)) if from > to => {
+            Err(ApiError::invalid_field("to", format!("to ({to}) is before from ({from})")))
+        }
+        _ => Ok(Window { from, to }),
+    }
+}
+
+/// Whether the client asked for CSV rather than JSON.
+fn wants_csv(req: &Request) -> bool {
+    let accept = req.headers().get("accept").and_then(|v| v.to_str().ok()).unwrap_or_default();
+    accept.split(',').any(|part| part.trim().starts_with("text/csv"))
+}
+
+fn csv_of(stats: &ParkStats) -> Result<String, ApiError> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    let fail = |_| ApiError::internal();
+    writer
+        .write_record([
+            "bank_id",
+            "bank_name",
+            "enterprises",
+            "credit_lines",
+            "credit_granted_fen",
+            "disbursement_count",
+            "disbursed_fen",
+        ])
+        .map_err(fail)?;
+    for bank in &stats.banks {
+        writer
+            .write_record([
+                bank.bank_id.clone(),
+                bank.bank_name.clone(),
+                bank.enterprises.to_string(),
+                bank.credit_lines.to_string(),
+                bank.credit_granted.to_string(),
+                bank.disbursement_count.to_string(),
+                bank.disbursed.to_string(),
+            ])
+            .map_err(fail)?;
+    }
+    let t = &stats.totals;
+    writer
+        .write_record([
+            String::new(),
+            "合计 total".to_owned(),
+            t.enterprises_with_credit.to_string(),
+            t.credit_lines.to_string(),
+            t.credit_granted.to_string(),
+            t.disbursement_count.to_string(),
+            t.disbursed.to_string(),
+        ])
+        .map_err(fail)?;
+    let bytes = writer.into_inner().map_err(|_| ApiError::internal())?;
+    String::from_utf8(bytes).map_err(|_| ApiError::internal())
+}
+
+/// Refuses callers other than admins and the park's own office.
+fn require_park_office(caller: &Caller, park_id: i64) -> Result<(), ApiError> {
+    let principal = caller.require(&[Role::ParkOffice], "read park statistics")?;
+    if principal.governs_park(park_id) { Ok(()) } else { Err(ApiError::not_found("the park")) }
+}
+
+pub struct StatsApi;
+
+#[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Stats")]
+impl StatsApi {
+    /// Get a park's statistics
+    ///
+    /// The park's office or an admin. `from` and `to` (inclusive) filter credit lines by grant
+    /// date, disbursements by disbursement date, and applications by submission. Send
+    /// `Accept: text/csv` for a spreadsheet: one row per bank and a total row.
+    #[oai(path = "/parks/:id/stats", method = "get", operation_id = "get_park_stats")]
+    async fn get_park_stats(
+        &self,
+        caller: Caller,
+        state: Data<&AppState>,
+        req: &Request,
+        id: Path<String>,
+        /// The first day, inclusive.
+        from: Query<Option<NaiveDate>>,
+        /// The last day, inclusive.
+        to: Query<Option<NaiveDate>>,
+    ) -> ApiResult<ParkStatsResponse> {
+        let park_id = parse_id(&id.0, "the park")?;
+        require_park_office(&caller, park_id)?;
+        let park = store::parks::get(&state.db, park_id).await.map_err(|e| not_found_as(e, "the park"))?;
+        let window = window(from.0, to.0)?;
+        let report = store::stats::report(&state.db, Some(park_id), window).await?;
+        let stats = ParkStats {
+            park_id: park.id.to_string(),
+            park_name: park.name,
+            from: window.from,
+            to: window.to,
+            totals: (&report.totals).into(),
+            banks: report.banks.iter().map(bank_share).collect(),
+            products: report.products.iter().map(product_share).collect(),
+        };
+        if wants_csv(req) {
+            return Ok(ParkStatsResponse::Ok(ParkStatsContent::Csv(Csv(csv_of(&stats)?))));
+        }
+        Ok(ParkStatsResponse::Ok(ParkStatsContent::Json(Json(Box::new(stats)))))
+    }
+
+    /// Get a park's monthly series
+    ///
+    /// The park's office or an admin. Per calendar month (UTC): credit lines granted and
+    /// disbursements made, counts and amounts.
+    #[oai(path = "/parks/:id/stats/monthly", method = "get", operation_id = "get_park_monthly_stats")]
+    async fn get_park_monthly_stats(
+        &self,
+        caller: Caller,
+        state: Data<&AppState>,
+        id: Path<String>,
+        /// The first day, inclusive.
+        from: Query<Option<NaiveDate>>,
+        /// The last day, inclusive.
+        to: Query<Option<NaiveDate>>,
+    ) -> ApiResult<Json<MonthlyStats>> {
+        let park_id = parse_id(&id.0, "the park")?;
+        require_park_office(&caller, park_id)?;
+        store::parks::get(&state.db, park_id).await.map_err(|e| not_found_as(e, "the park"))?;
+        let months = store::stats::monthly(&state.db, park_id, window(from.0, to.0)?).await?;
+        Ok(Json(MonthlyStats {
+            park_id: park_id.to_string(),
+            months: months
+                .into_iter()
+                .map(|m| MonthRow {
+                    month: m.month,
+                    credit_lines: m.credit_lines,
+                    credit_granted: m.credit_granted,
+                    disbursement_count: m.disbursement_count,
+                    disbursed: m.disbursed,
+                })
+                .collect(),
+        }))
+    }
+
+    /// Get national statistics
+    ///
+    /// Admin only. The totals of every park, the same figures per bank and product, and one row
+    /// per park.
+    #[oai(path = "/stats", method = "get", operation_id = "get_national_stats")]
+    async fn get_national_stats(
+        &self,
+        caller: Caller,
+        state: Data<&AppState>,
+        /// The first day, inclusive.
+        from: Query<Option<NaiveDate>>,
+        /// The last day, inclusive.
+        to: Query<Option<NaiveDate>>,
+    ) -> ApiResult<Json<NationalStats>> {
+        caller.require_admin("read national statistics")?;
+        let window = window(from.0, to.0)?;
+        let report = store::stats::report(&state.db, None, window).await?;
+        Ok(Json(NationalStats {
+            from: window.from,
+            to: window.to,
+            totals: (&report.totals).into(),
+            banks: report.banks.iter().map(bank_share).collect(),
+            products: report.products.iter().map(product_share).collect(),
+            parks: report
+                .parks
+                .iter()
+                .map(|(park, totals)| ParkRow {
+                    park_id: park.id.to_string(),
+                    park_code: park.code.clone(),
+                    park_name: park.name.clone(),
+                    totals: totals.into(),
+                })
+                .collect(),
+        }))
+    }
+}

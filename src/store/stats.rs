@@ -1,0 +1,438 @@
+//! Park and national statistics: SQL aggregates over the covering indexes, never a scan of rows
+//! into memory.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+use entity::{application, bank, credit_line, disbursement, enterprise, park, product, product_park, score};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QuerySelect,
+    sea_query::{Expr, Func, SimpleExpr},
+};
+
+use super::{StoreError, sum_as_bigint};
+use crate::domain::credit::ApplicationStatus;
+
+/// The dates a statistic covers; either end may be open.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Window {
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+}
+
+impl Window {
+    fn start(&self) -> Option<DateTime<Utc>> {
+        self.from.map(|d| d.and_time(NaiveTime::MIN).and_utc())
+    }
+
+    /// The first instant after the window.
+    fn end(&self) -> Option<DateTime<Utc>> {
+        self.to.and_then(|d| d.succ_opt()).map(|d| d.and_time(NaiveTime::MIN).and_utc())
+    }
+
+    fn instants(&self, column: impl ColumnTrait) -> Condition {
+        let mut condition = Condition::all();
+        if let Some(start) = self.start() {
+            condition = condition.add(column.gte(start));
+        }
+        if let Some(end) = self.end() {
+            condition = condition.add(column.lt(end));
+        }
+        condition
+    }
+
+    fn dates(&self, column: impl ColumnTrait) -> Condition {
+        let mut condition = Condition::all();
+        if let Some(from) = self.from {
+            condition = condition.add(column.gte(from));
+        }
+        if let Some(to) = self.to {
+            condition = condition.add(column.lte(to));
+        }
+        condition
+    }
+}
+
+/// The totals of one park, or of the nation.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Totals {
+    pub enterprises_registered: i64,
+    pub enterprises_scored: i64,
+    pub enterprises_with_credit: i64,
+    pub applications: BTreeMap<ApplicationStatus, i64>,
+    pub credit_lines: i64,
+    pub credit_granted: i64,
+    pub disbursement_count: i64,
+    pub disbursed: i64,
+    pub approval_days_sum: i64,
+    pub approval_working_days_sum: i64,
+    pub sla_breaches: i64,
+}
+
+impl Totals {
+    fn add(&mut self, other: &Totals) {
+        self.enterprises_registered += other.enterprises_registered;
+        self.enterprises_scored += other.enterprises_scored;
+        self.enterprises_with_credit += other.enterprises_with_credit;
+        for (status, count) in &other.applications {
+            *self.applications.entry(*status).or_default() += count;
+        }
+        self.credit_lines += other.credit_lines;
+        self.credit_granted += other.credit_granted;
+        self.disbursement_count += other.disbursement_count;
+        self.disbursed += other.disbursed;
+        self.approval_days_sum += other.approval_days_sum;
+        self.approval_working_days_sum += other.approval_working_days_sum;
+        self.sla_breaches += other.sla_breaches;
+    }
+
+    /// Mean calendar and working days from application to approval, over the lines granted.
+    pub fn average_approval(&self) -> Option<(f64, f64)> {
+        (self.credit_lines > 0).then(|| {
+            let n = self.credit_lines as f64;
+            (self.approval_days_sum as f64 / n, self.approval_working_days_sum as f64 / n)
+        })
+    }
+}
+
+/// One bank's or one product's share of a park's credit.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Share {
+    pub id: i64,
+    pub name: String,
+    /// For a product, its bank.
+    pub bank_id: i64,
+    pub bank_name: String,
+    pub enterprises: i64,
+    pub credit_lines: i64,
+    pub credit_granted: i64,
+    pub disbursement_count: i64,
+    pub disbursed: i64,
+}
+
+pub struct Report {
+    pub totals: Totals,
+    /// Every park's own totals.
+    pub parks: Vec<(park::Model, Totals)>,
+    pub banks: Vec<Share>,
+    pub products: Vec<Share>,
+}
+
+fn count_distinct(column: impl ColumnTrait) -> SimpleExpr {
+    Func::count_distinct(Expr::col(column)).into()
+}
+
+fn count_all() -> SimpleExpr {
+    Func::count(Expr::cust("*")).into()
+}
+
+fn in_park<C: ColumnTrait>(column: C, park_id: Option<i64>) -> Condition {
+    match park_id {
+        Some(id) => Condition::all().add(column.eq(id)),
+        None => Condition::all(),
+    }
+}
+
+/// The statistics of one park (`Some`) or of every park (`None`), for the window.
+pub async fn report(
+    db: &impl ConnectionTrait,
+    park_id: Option<i64>,
+    window: Window,
+) -> Result<Report, StoreError> {
+    let parks: Vec<park::Model> =
+        park::Entity::find().filter(in_park(park::Column::Id, park_id)).all(db).await?;
+    let mut per_park: BTreeMap<i64, Totals> = parks.iter().map(|p| (p.id, Totals::default())).collect();
+
+    let registered: Vec<(i64, i64)> = enterprise::Entity::find()
+        .select_only()
+        .column(enterprise::Column::ParkId)
+        .column_as(count_all(), "n")
+        .filter(in_park(enterprise::Column::ParkId, park_id))
+        .group_by(enterprise::Column::ParkId)
+        .into_tuple()
+        .all(db)
+        .await?;
+    for (park, n) in registered {
+        per_park.entry(park).or_default().enterprises_registered = n;
+    }
+    let scored: Vec<(i64, i64)> = score::Entity::find()
+        .select_only()
+        .column(score::Column::ParkId)
+        .column_as(count_distinct(score::Column::EnterpriseId), "n")
+        .filter(in_park(score::Column::ParkId, park_id))
+        .group_by(score::Column::ParkId)
+        .into_tuple()
+        .all(db)
+        .await?;
+    for (park, n) in scored {
+        per_park.entry(park).or_default().enterprises_scored = n;
+    }
+    let applications: Vec<(i64, String, i64)> = application::Entity::find()
+        .select_only()
+        .column(application::Column::ParkId)
+        .column(application::Column::Status)
+        .column_as(count_all(), "n")
+        .filter(in_park(application::Column::ParkId, park_id))
+        .filter(window.instants(application::Column::SubmittedAt))
+        .group_by(application::Column::ParkId)
+        .group_by(application::Column::Status)
+        .into_tuple()
+        .all(db)
+        .await?;
+    for (park, status, n) in applications {
+        if let Some(status) = ApplicationStatus::parse(&status) {
+            per_park.entry(park).or_default().applications.insert(status, n);
+        }
+    }
+
+    let lines = || {
+        credit_line::Entity::find()
+            .select_only()
+            .filter(in_park(credit_line::Column::ParkId, park_id))
+            .filter(window.instants(credit_line::Column::GrantedAt))
+    };
+    type LineRow = (i64, i64, i64, i64, Option<i64>, Option<i64>, Option<i64>, Option<i64>);
+    let line_rows: Vec<LineRow> = lines()
+        .column(credit_line::Column::ParkId)
+        .column(credit_line::Column::BankId)
+        .column(credit_line::Column::ProductId)
+        .column_as(count_all(), "lines")
+        .column_as(sum_as_bigint(credit_line::Column::Amount), "granted")
+        .column_as(sum_as_bigint(credit_line::Column::ApprovalDays), "days")
+        .column_as(sum_as_bigint(credit_line::Column::ApprovalWorkingDays), "working_days")
+        .column_as(
+            SimpleExpr::from(Func::cast_as(
+                Func::sum(Expr::cust("CASE WHEN sla_breached THEN 1 ELSE 0 END")),
+                sea_orm::sea_query::Alias::new("bigint"),
+            )),
+            "breaches",
+        )
+        .group_by(credit_line::Column::ParkId)
+        .group_by(credit_line::Column::BankId)
+        .group_by(credit_line::Column::ProductId)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let with_credit: Vec<(i64, i64)> = lines()
+        .column(credit_line::Column::ParkId)
+        .column_as(count_distinct(credit_line::Column::EnterpriseId), "n")
+        .group_by(credit_line::Column::ParkId)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let bank_enterprises: Vec<(i64, i64)> = lines()
+        .column(credit_line::Column::BankId)
+        .column_as(count_distinct(credit_line::Column::EnterpriseId), "n")
+        .group_by(credit_line::Column::BankId)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let product_enterprises: Vec<(i64, i64)> = lines()
+        .column(credit_line::Column::ProductId)
+        .column_as(count_distinct(credit_line::Column::EnterpriseId), "n")
+        .group_by(credit_line::Column::ProductId)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let disbursement_rows: Vec<(i64, i64, i64, i64, Option<i64>)> = disbursement::Entity::find()
+        .select_only()
+        .column(disbursement::Column::ParkId)
+        .column(disbursement::Column::BankId)
+        .column(disbursement::Column::ProductId)
+        .column_as(count_all(), "n")
+        .column_as(sum_as_bigint(disbursement::Column::Amount), "disbursed")
+        .filter(in_park(disbursement::Column::ParkId, park_id))
+        .filter(window.dates(disbursement::Column::DisbursedOn))
+        .group_by(disbursement::Column::ParkId)
+        .group_by(disbursement::Column::BankId)
+        .group_by(disbursement::Column::ProductId)
+        .into_tuple()
+        .all(db)
+        .await?;
+
+    let mut banks: BTreeMap<i64, Share> = BTreeMap::new();
+    let mut products: BTreeMap<i64, Share> = BTreeMap::new();
+    let mut product_banks: HashMap<i64, i64> = HashMap::new();
+    for (park, bank_id, product_id, count, granted, days, working_days, breaches) in line_rows {
+        let totals = per_park.entry(park).or_default();
+        let granted = granted.unwrap_or(0);
+        totals.credit_lines += count;
+        totals.credit_granted += granted;
+        totals.approval_days_sum += days.unwrap_or(0);
+        totals.approval_working_days_sum += working_days.unwrap_or(0);
+        totals.sla_breaches += breaches.unwrap_or(0);
+        for (id, shares) in [(bank_id, &mut banks), (product_id, &mut products)] {
+            let share = shares.entry(id).or_insert_with(|| Share { id, ..Default::default() });
+            share.credit_lines += count;
+            share.credit_granted += granted;
+        }
+        product_banks.insert(product_id, bank_id);
+    }
+    for (park, n) in with_credit {
+        per_park.entry(park).or_default().enterprises_with_credit = n;
+    }
+    for (park, bank_id, product_id, count, amount) in disbursement_rows {
+        let totals = per_park.entry(park).or_default();
+        let amount = amount.unwrap_or(0);
+        totals.disbursement_count += count;
+        totals.disbursed += amount;
+        for (id, shares) in [(bank_id, &mut banks), (product_id, &mut products)] {
+            let share = shares.entry(id).or_insert_with(|| Share { id, ..Default::default() });
+            share.disbursement_count += count;
+            share.disbursed += amount;
+        }
+        product_banks.insert(product_id, bank_id);
+    }
+    for (bank_id, n) in bank_enterprises {
+        banks.entry(bank_id).or_insert_with(|| Share { id: bank_id, ..Default::default() }).enterprises = n;
+    }
+    for (product_id, n) in product_enterprises {
+        products
+            .entry(product_id)
+            .or_insert_with(|| Share { id: product_id, ..Default::default() })
+            .enterprises = n;
+    }
+
+    // Products offered in the park count as activity too, so that a park's partner banks show
+    // even before their first grant.
+    let offered_ids: Vec<i64> = product_park::Entity::find()
+        .select_only()
+        .column(product_park::Column::ProductId)
+        .distinct()
+        .filter(in_park(product_park::Column::ParkId, park_id))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let offered: Vec<(i64, i64)> = product::Entity::find()
+        .select_only()
+        .column(product::Column::Id)
+        .column(product::Column::BankId)
+        .filter(product::Column::Id.is_in(offered_ids))
+        .into_tuple()
+        .all(db)
+        .await?;
+    for (product_id, bank_id) in offered {
+        products.entry(product_id).or_insert_with(|| Share { id: product_id, ..Default::default() });
+        banks.entry(bank_id).or_insert_with(|| Share { id: bank_id, ..Default::default() });
+        product_banks.insert(product_id, bank_id);
+    }
+    name_shares(db, &mut banks, &mut products, &product_banks).await?;
+
+    let mut totals = Totals::default();
+    for park_totals in per_park.values() {
+        totals.add(park_totals);
+    }
+    let parks = parks
+        .into_iter()
+        .map(|p| {
+            let park_totals = per_park.remove(&p.id).unwrap_or_default();
+            (p, park_totals)
+        })
+        .collect();
+    Ok(Report {
+        totals,
+        parks,
+        banks: banks.into_values().collect(),
+        products: products.into_values().collect(),
+    })
+}
+
+async fn name_shares(
+    db: &impl ConnectionTrait,
+    banks: &mut BTreeMap<i64, Share>,
+    products: &mut BTreeMap<i64, Share>,
+    product_banks: &HashMap<i64, i64>,
+) -> Result<(), StoreError> {
+    let bank_ids: BTreeSet<i64> = banks.keys().copied().chain(product_banks.values().copied()).collect();
+    let bank_names: HashMap<i64, String> = bank::Entity::find()
+        .filter(bank::Column::Id.is_in(bank_ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|b| (b.id, b.name))
+        .collect();
+    let product_names: HashMap<i64, String> = product::Entity::find()
+        .filter(product::Column::Id.is_in(products.keys().copied()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p.name))
+        .collect();
+    for share in banks.values_mut() {
+        share.bank_id = share.id;
+        share.name = bank_names.get(&share.id).cloned().unwrap_or_default();
+        share.bank_name = share.name.clone();
+    }
+    for share in products.values_mut() {
+        share.name = product_names.get(&share.id).cloned().unwrap_or_default();
+        share.bank_id = product_banks.get(&share.id).copied().unwrap_or_default();
+        share.bank_name = bank_names.get(&share.bank_id).cloned().unwrap_or_default();
+    }
+    Ok(())
+}
+
+/// One calendar month of a park's credit.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Month {
+    /// `YYYY-MM`.
+    pub month: String,
+    pub credit_lines: i64,
+    pub credit_granted: i64,
+    pub disbursement_count: i64,
+    pub disbursed: i64,
+}
+
+/// `YYYY-MM` of a timestamp or date column, in the database's own dialect.
+fn month_of(backend: DbBackend, column: &str, is_timestamp: bool) -> SimpleExpr {
+    match backend {
+        DbBackend::Postgres if is_timestamp => {
+            Expr::cust(format!("to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM')"))
+        }
+        DbBackend::Postgres => Expr::cust(format!("to_char({column}, 'YYYY-MM')")),
+        // SQLite keeps dates and timestamps as ISO 8601 text, which begins with the month.
+        _ => Expr::cust(format!("substr({column}, 1, 7)")),
+    }
+}
+
+/// A park's credit granted and disbursed, month by month, oldest first.
+pub async fn monthly(
+    db: &impl ConnectionTrait,
+    park_id: i64,
+    window: Window,
+) -> Result<Vec<Month>, StoreError> {
+    let backend = db.get_database_backend();
+    let granted: Vec<(String, i64, Option<i64>)> = credit_line::Entity::find()
+        .select_only()
+        .column_as(month_of(backend, "granted_at", true), "month")
+        .column_as(count_all(), "n")
+        .column_as(sum_as_bigint(credit_line::Column::Amount), "granted")
+        .filter(credit_line::Column::ParkId.eq(park_id))
+        .filter(window.instants(credit_line::Column::GrantedAt))
+        .group_by(Expr::cust("1"))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let disbursed: Vec<(String, i64, Option<i64>)> = disbursement::Entity::find()
+        .select_only()
+        .column_as(month_of(backend, "disbursed_on", false), "month")
+        .column_as(count_all(), "n")
+        .column_as(sum_as_bigint(disbursement::Column::Amount), "disbursed")
+        .filter(disbursement::Column::ParkId.eq(park_id))
+        .filter(window.dates(disbursement::Column::DisbursedOn))
+        .group_by(Expr::cust("1"))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut months: BTreeMap<String, Month> = BTreeMap::new();
+    for (month, count, amount) in granted {
+        let entry = months.entry(month.clone()).or_insert_with(|| Month { month, ..Default::default() });
+        entry.credit_lines += count;
+        entry.credit_granted += amount.unwrap_or(0);
+    }
+    for (month, count, amount) in disbursed {
+        let entry = months.entry(month.clone()).or_insert_with(|| Month { month, ..Default::default() });
+        entry.disbursement_count += count;
+        entry.disbursed += amount.unwrap_or(0);
+    }
+    Ok(months.into_values().collect())
+}

@@ -1,0 +1,321 @@
+use chrono::{NaiveDate, TimeZone, Utc};
+use innoloan::{
+    domain::{
+        Money, RateBps,
+        credit::{Approval, JudgedTerms},
+    },
+    store::{self, audit::Actor, credit::NewApplication},
+};
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, spawn_app, uscc};
+
+fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).unwrap()
+}
+
+struct Known {
+    app: TestApp,
+    park_a: String,
+    park_b: String,
+}
+
+/// Grants a line through the store, at a date of our choosing; returns the line id.
+async fn grant(
+    app: &TestApp,
+    enterprise: &str,
+    product: &str,
+    amount: i64,
+    submitted: NaiveDate,
+    granted: NaiveDate,
+) -> i64 {
+    let product = store::products::get(&app.db, product.parse().unwrap()).await.unwrap();
+    let enterprise = store::enterprises::get(&app.db, enterprise.parse().unwrap()).await.unwrap();
+    let at = |d: NaiveDate| Utc.from_utc_datetime(&d.and_hms_opt(9, 30, 0).unwrap());
+    let new = NewApplication {
+        enterprise_id: enterprise.id,
+        product_id: product.id,
+        bank_id: product.bank_id,
+        park_id: enterprise.park_id,
+        amount: Money::from_fen(amount).unwrap(),
+        term_months: 12,
+        purpose: "研发".into(),
+        terms: JudgedTerms::from(&product.terms),
+        score: None,
+        offer_max_amount: product.terms.max_amount,
+    };
+    let application =
+        store::credit::submit(&app.db, &Actor::command_line(), new, at(submitted)).await.unwrap();
+    let approval = Approval {
+        amount: Money::from_fen(amount).unwrap(),
+        rate: RateBps::new(400).unwrap(),
+        term_months: 12,
+        expires_on: date(2099, 1, 1),
+    };
+    let (_, line) =
+        store::credit::approve(&app.db, &Actor::command_line(), application.id, approval, at(granted))
+            .await
+            .unwrap();
+    line.id
+}
+
+async fn disburse(app: &TestApp, line: i64, amount: i64, reference: &str, on: NaiveDate) {
+    let today = Utc::now().date_naive();
+    let amount = Money::from_fen(amount).unwrap();
+    store::credit::disburse(&app.db, &Actor::command_line(), line, amount, reference.into(), on, today)
+        .await
+        .unwrap();
+}
+
+fn product(code: &str, name: &str, parks: &[&str]) -> Value {
+    json!({
+        "code": code, "name": name, "credit_type": "pure_credit", "min_amount": 100, "max_amount": 10_000_000,
+        "rate_bps_min": 350, "rate_bps_max": 450, "term_months_min": 6, "term_months_max": 36,
+        "approval_sla_days": 5, "total_quota": 100_000_000, "eligibility": {"park_ids": parks},
+    })
+}
+
+/// Park A: 成都银行 with two products, 工商银行 with one; three lines, three disbursements.
+/// Park B: one line of 成都银行's first product, which both parks offer.
+async fn known() -> Known {
+    let app = spawn_app().await;
+    let park_a = app.create_park("a", "成都高新区").await;
+    let park_b = app.create_park("b", "南昌高新区").await;
+    let bocd = app.create_bank("bocd", "成都银行").await;
+    let icbc = app.create_bank("icbc", "工商银行").await;
+    let bocd_key = app.create_key("bank", Some(("bank_id", &bocd))).await;
+    let icbc_key = app.create_key("bank", Some(("bank_id", &icbc))).await;
+    let p1 = app
+        .post("/api/v1/products", &bocd_key, &product("p1", "金熊猫积分贷", &[&park_a, &park_b]))
+        .await
+        .expect(201)
+        .id();
+    let p2 =
+        app.post("/api/v1/products", &bocd_key, &product("p2", "科创贷", &[&park_a])).await.expect(201).id();
+    let p3 = app
+        .post("/api/v1/products", &icbc_key, &product("p3", "金熊猫积分贷", &[&park_a]))
+        .await
+        .expect(201)
+        .id();
+    let e1 = app.create_enterprise(&park_a, &uscc(1), "成都美洽网络科技有限公司").await;
+    let e2 = app.create_enterprise(&park_a, &uscc(2), "二号企业").await;
+    app.create_enterprise(&park_a, &uscc(3), "三号企业").await;
+    let e4 = app.create_enterprise(&park_b, &uscc(4), "南昌企业").await;
+    let scores = json!({"period": "2022", "scores": [{"uscc": uscc(1), "score": 90, "stage": "growth"}, {"uscc": uscc(2), "score": 80, "stage": "growth"}]});
+    app.post(&format!("/api/v1/parks/{park_a}/scores"), &app.admin_key, &scores).await.expect(201);
+
+    // 2022-05-10 and 2022-05-17 are Tuesdays: 7 days, 5 working days; within a 5-day SLA.
+    let l1 = grant(&app, &e1, &p1, 1_000_000, date(2022, 5, 10), date(2022, 5, 17)).await;
+    let _l2 = grant(&app, &e2, &p2, 2_000_000, date(2022, 5, 31), date(2022, 6, 1)).await;
+    // 10 days, 8 working days: over the SLA.
+    let l3 = grant(&app, &e1, &p3, 3_000_000, date(2022, 6, 20), date(2022, 6, 30)).await;
+    let l4 = grant(&app, &e4, &p1, 4_000_000, date(2022, 6, 30), date(2022, 7, 1)).await;
+    disburse(&app, l1, 500_000, "D1", date(2022, 5, 20)).await;
+    disburse(&app, l1, 500_000, "D2", date(2022, 6, 1)).await;
+    disburse(&app, l3, 1_000_000, "D3", date(2022, 7, 1)).await;
+    disburse(&app, l4, 4_000_000, "D4", date(2022, 7, 2)).await;
+    Known { app, park_a, park_b }
+}
+
+#[tokio::test]
+async fn park_stats_have_known_answers() {
+    let k = known().await;
+    let stats = k.app.get(&format!("/api/v1/parks/{}/stats", k.park_a), &k.app.admin_key).await.expect(200);
+    let b = &stats.body;
+    assert_eq!(b["park_name"], "成都高新区");
+    assert_eq!(b["enterprises_registered"], 3);
+    assert_eq!(b["enterprises_scored"], 2);
+    assert_eq!(b["enterprises_with_credit"], 2);
+    assert_eq!(b["credit_lines"], 3);
+    assert_eq!(b["credit_granted"], 6_000_000);
+    assert_eq!(b["disbursement_count"], 3);
+    assert_eq!(b["disbursed"], 2_000_000);
+    assert_eq!(b["avg_approval_days"], 6.0);
+    assert_eq!(b["avg_approval_working_days"], 4.67);
+    assert_eq!(b["sla_breaches"], 1);
+    assert_eq!(b["applications"]["approved"], 3);
+    let banks: Vec<(&str, i64, i64, i64, i64)> = b["banks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let n = |f: &str| r[f].as_i64().unwrap();
+            (
+                r["bank_name"].as_str().unwrap(),
+                n("enterprises"),
+                n("credit_lines"),
+                n("credit_granted"),
+                n("disbursed"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        banks,
+        vec![("成都银行", 2, 2, 3_000_000, 1_000_000), ("工商银行", 1, 1, 3_000_000, 1_000_000)]
+    );
+    let products: Vec<(&str, &str, i64)> = b["products"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["product_name"].as_str().unwrap(),
+                r["bank_name"].as_str().unwrap(),
+                r["credit_granted"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        products,
+        vec![
+            ("金熊猫积分贷", "成都银行", 1_000_000),
+            ("科创贷", "成都银行", 2_000_000),
+            ("金熊猫积分贷", "工商银行", 3_000_000)
+        ]
+    );
+}
+
+#[tokio::test]
+async fn from_and_to_are_inclusive_edges() {
+    let k = known().await;
+    let path = |q: &str| format!("/api/v1/parks/{}/stats?{q}", k.park_a);
+    let june = k.app.get(&path("from=2022-06-01&to=2022-06-30"), &k.app.admin_key).await.expect(200);
+    assert_eq!(
+        (june.body["credit_lines"].as_i64(), june.body["credit_granted"].as_i64()),
+        (Some(2), Some(5_000_000))
+    );
+    assert_eq!(
+        (june.body["disbursement_count"].as_i64(), june.body["disbursed"].as_i64()),
+        (Some(1), Some(500_000))
+    );
+    assert_eq!(june.body["enterprises_with_credit"], 2);
+    assert_eq!(june.body["from"], "2022-06-01");
+    let inside = k.app.get(&path("from=2022-06-02&to=2022-06-29"), &k.app.admin_key).await.expect(200);
+    assert_eq!((inside.body["credit_lines"].as_i64(), inside.body["disbursed"].as_i64()), (Some(0), Some(0)));
+    assert_eq!(inside.body["avg_approval_days"], Value::Null);
+    let until = k.app.get(&path("to=2022-05-17"), &k.app.admin_key).await.expect(200);
+    assert_eq!(until.body["credit_granted"], 1_000_000);
+    let since = k.app.get(&path("from=2022-07-01"), &k.app.admin_key).await.expect(200);
+    assert_eq!(
+        (since.body["credit_lines"].as_i64(), since.body["disbursed"].as_i64()),
+        (Some(0), Some(1_000_000))
+    );
+    let backwards = k.app.get(&path("from=2022-07-01&to=2022-06-01"), &k.app.admin_key).await;
+    assert_eq!(backwards.expect_error(422, "validation_failed").error_fields(), vec!["to"]);
+    k.app.get(&path("from=yesterday"), &k.app.admin_key).await.expect_error(422, "validation_failed");
+}
+
+#[tokio::test]
+async fn stats_as_csv_open_in_a_spreadsheet() {
+    let k = known().await;
+    let response = k
+        .app
+        .client
+        .get(format!("{}/api/v1/parks/{}/stats", k.app.address, k.park_a))
+        .bearer_auth(&k.app.admin_key)
+        .header("accept", "text/csv")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(response.headers()["content-type"].to_str().unwrap().starts_with("text/csv"));
+    let bytes = response.bytes().await.unwrap();
+    assert_eq!(&bytes[..3], b"\xEF\xBB\xBF", "a UTF-8 byte-order mark");
+    let mut reader = csv::Reader::from_reader(&bytes[3..]);
+    assert_eq!(reader.headers().unwrap().get(1), Some("bank_name"));
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 3, "two banks and a total");
+    assert_eq!(&rows[0][1], "成都银行");
+    assert_eq!(&rows[1][1], "工商银行");
+    assert_eq!(&rows[2][1], "合计 total");
+    assert_eq!(&rows[2][4], "6000000");
+    assert_eq!(&rows[2][6], "2000000");
+}
+
+#[tokio::test]
+async fn the_monthly_series() {
+    let k = known().await;
+    let monthly =
+        k.app.get(&format!("/api/v1/parks/{}/stats/monthly", k.park_a), &k.app.admin_key).await.expect(200);
+    let months: Vec<(&str, i64, i64, i64, i64)> = monthly.body["months"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            let n = |f: &str| m[f].as_i64().unwrap();
+            (
+                m["month"].as_str().unwrap(),
+                n("credit_lines"),
+                n("credit_granted"),
+                n("disbursement_count"),
+                n("disbursed"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        months,
+        vec![
+            ("2022-05", 1, 1_000_000, 1, 500_000),
+            ("2022-06", 2, 5_000_000, 1, 500_000),
+            ("2022-07", 0, 0, 1, 1_000_000)
+        ]
+    );
+    let june = k
+        .app
+        .get(
+            &format!("/api/v1/parks/{}/stats/monthly?from=2022-06-01&to=2022-06-30", k.park_a),
+            &k.app.admin_key,
+        )
+        .await;
+    assert_eq!(june.expect(200).body["months"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn national_totals_are_the_sum_of_the_parks() {
+    let k = known().await;
+    let national = k.app.get("/api/v1/stats", &k.app.admin_key).await.expect(200);
+    let parks = national.body["parks"].as_array().unwrap();
+    assert_eq!(parks.len(), 2);
+    for field in [
+        "enterprises_registered",
+        "enterprises_scored",
+        "enterprises_with_credit",
+        "credit_lines",
+        "credit_granted",
+        "disbursement_count",
+        "disbursed",
+        "sla_breaches",
+    ] {
+        let sum: i64 = parks.iter().map(|p| p[field].as_i64().unwrap()).sum();
+        assert_eq!(national.body[field].as_i64(), Some(sum), "{field}");
+    }
+    assert_eq!(national.body["credit_granted"], 10_000_000);
+    assert_eq!(national.body["disbursed"], 6_000_000);
+    let park_b = parks.iter().find(|p| p["park_id"] == k.park_b.as_str()).unwrap();
+    assert_eq!(park_b["credit_granted"], 4_000_000);
+    let bocd = national.body["banks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["bank_name"] == "成都银行")
+        .unwrap()
+        .clone();
+    assert_eq!((bocd["credit_lines"].as_i64(), bocd["enterprises"].as_i64()), (Some(3), Some(3)));
+}
+
+#[tokio::test]
+async fn stats_are_scoped_to_the_park_office() {
+    let k = known().await;
+    let office_a = k.app.create_key("park_office", Some(("park_id", &k.park_a))).await;
+    k.app.get(&format!("/api/v1/parks/{}/stats", k.park_a), &office_a).await.expect(200);
+    k.app.get(&format!("/api/v1/parks/{}/stats", k.park_b), &office_a).await.expect_error(404, "not_found");
+    k.app
+        .get(&format!("/api/v1/parks/{}/stats/monthly", k.park_b), &office_a)
+        .await
+        .expect_error(404, "not_found");
+    k.app.get("/api/v1/stats", &office_a).await.expect_error(403, "forbidden");
+    let bank = k.app.create_bank("x", "某银行").await;
+    let bank_key = k.app.create_key("bank", Some(("bank_id", &bank))).await;
+    k.app.get(&format!("/api/v1/parks/{}/stats", k.park_a), &bank_key).await.expect_error(403, "forbidden");
+    k.app.get("/api/v1/parks/999/stats", &k.app.admin_key).await.expect_error(404, "not_found");
+}
