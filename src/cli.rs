@@ -15,6 +15,52 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Serves the demo data set on a fresh database: a temporary SQLite file unless `DATABASE_URL`
+/// names one. Prints one key per role and a few requests to try.
+pub async fn demo(mut config: Config) -> anyhow::Result<()> {
+    let temporary = std::env::var("DATABASE_URL").ok().filter(|u| !u.trim().is_empty()).is_none();
+    if temporary {
+        let path = std::env::temp_dir().join(format!("innoloan-demo-{}.db", std::process::id()));
+        let _ = std::fs::remove_file(&path);
+        config.database_url = format!("sqlite://{}?mode=rwc", path.display());
+    }
+    let started = std::time::Instant::now();
+    let db = store::connect(&config.database_url, config.database_max_connections).await?;
+    store::migrate(&db).await?;
+    if !store::parks::list(&db, None, 1).await?.items.is_empty() {
+        bail!("{} already holds data; the demo needs a fresh database", redact(&config.database_url));
+    }
+    eprintln!("seeding the demo data set into {} …", redact(&config.database_url));
+    let keys = crate::demo::seed(&db).await.context("seeding the demo data set")?;
+    let app = Application::build_with_db(config.clone(), db).await?;
+    let base = format!("http://127.0.0.1:{}", app.port());
+    let chengdu = keys.chengdu_park_id;
+    println!(
+        "\ninnoloan demo: 4 parks, 15,427 enterprises, 3,496 credit lines, seeded in {:.1} s\n\
+         serving on {base} (Swagger UI: {base}/docs)\n\n\
+         API keys, one per role:\n  \
+         admin                          {admin}\n  \
+         park office, 成都高新区         {office}\n  \
+         bank, 成都银行                   {bank}\n  \
+         enterprise, 成都美洽网络科技     {firm}\n\n\
+         Try:\n  \
+         curl -s -H 'Authorization: Bearer {office}' {base}/api/v1/parks/{chengdu}/stats\n  \
+         curl -s -H 'Authorization: Bearer {office}' -H 'Accept: text/csv' {base}/api/v1/parks/{chengdu}/stats\n  \
+         curl -s -H 'Authorization: Bearer {firm}' {base}/api/v1/enterprises/{meiqia}/matches\n  \
+         curl -s -H 'Authorization: Bearer {bank}' '{base}/api/v1/products/{product}/prospects?limit=5'\n  \
+         curl -s -H 'Authorization: Bearer {admin}' {base}/api/v1/stats\n",
+        started.elapsed().as_secs_f64(),
+        admin = keys.admin,
+        office = keys.park_office,
+        bank = keys.bank,
+        firm = keys.enterprise,
+        meiqia = keys.meiqia_id,
+        product = keys.jinxiongmao_id,
+    );
+    app.run_until_stopped().await?;
+    Ok(())
+}
+
 pub async fn migrate(config: &Config) -> anyhow::Result<()> {
     let db = store::connect(&config.database_url, 1).await?;
     store::migrate(&db).await?;

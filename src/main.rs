@@ -13,6 +13,9 @@ struct Cli {
 enum Command {
     /// Run the migrations, then serve HTTP on BIND_ADDR.
     Serve,
+    /// Serve the demo data set (four parks, the reported 2022 figures) on a fresh database, and
+    /// print one API key per role.
+    Demo,
     /// Apply pending migrations and exit.
     Migrate,
     /// Manage API keys.
@@ -85,6 +88,7 @@ async fn main() -> anyhow::Result<()> {
     telemetry::init(&config.log_format);
     match args.command {
         Command::Serve => cli::serve(config).await,
+        Command::Demo => cli::demo(config).await,
         Command::Migrate => cli::migrate(&config).await,
         Command::Keys { command: KeysCommand::Create { role, name, park, bank, uscc } } => {
             let scope = cli::KeyScope { park, bank, uscc };

@@ -46,6 +46,11 @@ impl Score {
         }
     }
 
+    /// The score nearest to `centi` hundredths within 0 to 1000.
+    pub fn clamped(centi: i32) -> Self {
+        Self(centi.clamp(0, Self::MAX_CENTI))
+    }
+
     /// Parses a JSON number such as `72.5`. Values that are not exactly two decimals away from a
     /// hundredth (beyond float noise) are refused rather than rounded.
     pub fn from_f64(value: f64) -> Result<Self, ScoreError> {

@@ -5,6 +5,7 @@ mod helpers;
 
 mod auth;
 mod credit;
+mod demo;
 mod directory;
 mod processes;
 mod products;

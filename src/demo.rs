@@ -1,0 +1,647 @@
+//! The demo data set: four real parks and the figures the Science and Technology Daily reported
+//! for them in 2022 (see DOMAIN.md). Every record goes through the same domain and store code as
+//! the API; every USCC is valid. The data set is deterministic.
+
+use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc, Weekday};
+use sea_orm::{DatabaseConnection, TransactionTrait};
+
+use crate::domain::{
+    EnterpriseSize, FieldError, Money, Period, Qualification, RateBps, Scope, Score, Stage, Uscc,
+    credit::{Approval, JudgedTerms},
+    eligibility::{Profile, Standing, Verdict, evaluate},
+    product::{CreditType, Eligibility, Product, Terms, Transition},
+    score::rank,
+    score_import::{Batch, ScoreRow},
+};
+use crate::store::{
+    self, StoreError, audit::Actor, credit::NewApplication, enterprises::NewEnterprise, products::Draft,
+};
+
+/// The keys the demo prints, one per role.
+pub struct DemoKeys {
+    pub admin: String,
+    /// The office of 成都高新区.
+    pub park_office: String,
+    /// 成都银行.
+    pub bank: String,
+    /// 成都美洽网络科技有限公司.
+    pub enterprise: String,
+    pub chengdu_park_id: i64,
+    pub meiqia_id: i64,
+    pub jinxiongmao_id: i64,
+}
+
+const INDUSTRIES: [&str; 6] = [
+    "software",
+    "biomedicine",
+    "optoelectronics",
+    "new_materials",
+    "intelligent_manufacturing",
+    "new_energy",
+];
+const SIZES: [EnterpriseSize; 4] =
+    [EnterpriseSize::Small, EnterpriseSize::Micro, EnterpriseSize::Medium, EnterpriseSize::Small];
+/// The last day a demo line may be drawn on, so that the demo's lines can still be drawn.
+const EXPIRES: (i32, u32, u32) = (2027, 12, 31);
+
+fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default()
+}
+
+fn at(day: NaiveDate, hour: u32) -> DateTime<Utc> {
+    Utc.from_utc_datetime(&day.and_hms_opt(hour, 0, 0).unwrap_or_default())
+}
+
+fn money(fen: i64) -> Money {
+    Money::from_fen(fen).unwrap_or(Money::ZERO)
+}
+
+/// `n` working days before `day`.
+fn working_days_before(mut day: NaiveDate, n: u32) -> NaiveDate {
+    let mut left = n;
+    while left > 0 {
+        day = day.pred_opt().unwrap_or(day);
+        if !matches!(day.weekday(), Weekday::Sat | Weekday::Sun) {
+            left -= 1;
+        }
+    }
+    day
+}
+
+/// The `i`-th working day from `start`, cycling within `span` working days.
+fn nth_working_day(start: NaiveDate, i: usize, span: usize) -> NaiveDate {
+    let mut day = start;
+    let mut left = i % span.max(1);
+    while matches!(day.weekday(), Weekday::Sat | Weekday::Sun) {
+        day = day.succ_opt().unwrap_or(day);
+    }
+    while left > 0 {
+        day = day.succ_opt().unwrap_or(day);
+        if !matches!(day.weekday(), Weekday::Sat | Weekday::Sun) {
+            left -= 1;
+        }
+    }
+    day
+}
+
+/// `n` amounts, each a multiple of `unit` but the last, that add up to `total` exactly, varied
+/// in pairs so that they look like real grants.
+fn split(total: i64, n: usize, unit: i64) -> Vec<i64> {
+    let count = n.max(1) as i64;
+    let base = total / count / unit * unit;
+    let mut amounts = vec![base; n.max(1)];
+    for i in (0..n.saturating_sub(1)).step_by(2) {
+        let swing = (i as i64 * 7 % 10) * unit * 10;
+        let swing = swing.min(base - unit);
+        amounts[i] += swing;
+        amounts[i + 1] -= swing;
+    }
+    if let Some(last) = amounts.last_mut() {
+        *last += total - base * count;
+    }
+    amounts
+}
+
+struct ParkPlan {
+    code: &'static str,
+    name: &'static str,
+    region: &'static str,
+    /// The administrative division code that opens its enterprises' USCCs.
+    division: &'static str,
+    city: &'static str,
+    period: &'static str,
+    scored: usize,
+    /// Named enterprises: (index in the score order, name, industry).
+    named: &'static [(usize, &'static str, &'static str)],
+}
+
+/// The enterprises of a park, best score first.
+struct Roster {
+    park_id: i64,
+    period: String,
+    ids: Vec<i64>,
+    profiles: Vec<Profile>,
+    standings: Vec<Standing>,
+}
+
+fn score_of(plan: &ParkPlan, i: usize) -> Score {
+    // Nanchang's 2021 list has strictly falling scores, so that every rank is its own.
+    let centi = if plan.code == "nanchang" {
+        9_900 - (i as i32) * 7
+    } else {
+        9_800 - (i as i64 * 5_500 / plan.scored as i64) as i32
+    };
+    Score::clamped(centi)
+}
+
+async fn seed_park(db: &impl TransactionTrait, actor: &Actor, plan: &ParkPlan) -> Result<Roster, StoreError> {
+    let park = store::parks::create(
+        db,
+        actor,
+        store::parks::NewPark { code: plan.code.into(), name: plan.name.into(), region: plan.region.into() },
+    )
+    .await?;
+    let mut batch = Vec::with_capacity(plan.scored);
+    let mut profiles = Vec::with_capacity(plan.scored);
+    for i in 0..plan.scored {
+        let named = plan.named.iter().find(|(index, _, _)| *index == i);
+        let name = named
+            .map(|(_, name, _)| (*name).to_owned())
+            .unwrap_or_else(|| format!("{}科创{:04}号科技有限公司", plan.city, i + 1));
+        let industry = named.map(|(_, _, industry)| *industry).unwrap_or(INDUSTRIES[i % INDUSTRIES.len()]);
+        let uscc = Uscc::with_check_character(&format!("91{}MA{:07}", plan.division, i + 1))
+            .map_err(|e| StoreError::Invalid(vec![FieldError::new("uscc", e.to_string())]))?;
+        let qualifications = match i % 4 {
+            0 => vec![Qualification::HighTechEnterprise, Qualification::SpecializedSme],
+            1 => vec![Qualification::HighTechEnterprise, Qualification::TechSme],
+            2 => vec![Qualification::TechSme],
+            _ => vec![Qualification::HighTechEnterprise],
+        };
+        let founded_on = date(2008 + (i % 12) as i32, 1 + (i % 12) as u32, 1 + (i % 28) as u32);
+        let size = SIZES[i % SIZES.len()];
+        profiles.push(Profile {
+            park_id: park.id,
+            industry: industry.to_owned(),
+            size,
+            qualifications: qualifications.clone(),
+            founded_on,
+        });
+        batch.push(NewEnterprise {
+            uscc,
+            name,
+            park_id: park.id,
+            industry: industry.to_owned(),
+            size,
+            founded_on,
+            qualifications,
+        });
+    }
+    let usccs: Vec<Uscc> = batch.iter().map(|e| e.uscc.clone()).collect();
+    let ids = store::enterprises::create_many(db, actor, park.id, batch).await?;
+    let scores: Vec<Score> = (0..plan.scored).map(|i| score_of(plan, i)).collect();
+    let rows = usccs
+        .into_iter()
+        .zip(&scores)
+        .enumerate()
+        .map(|(i, (uscc, score))| ScoreRow {
+            row: i as u32 + 1,
+            uscc,
+            score: *score,
+            stage: [Stage::Growth, Stage::Startup, Stage::Mature][i % 3],
+            indicators: [
+                ("研发费用金额".to_owned(), (5_000_000 - i as i64 * 500) as f64),
+                ("发明专利申请量".to_owned(), (20 - (i % 20)) as f64),
+                ("科技人员占比".to_owned(), 0.2 + (i % 50) as f64 / 100.0),
+                ("营业收入增长率".to_owned(), 0.05 + (i % 30) as f64 / 100.0),
+            ]
+            .into_iter()
+            .collect(),
+        })
+        .collect();
+    let period = Period::parse(plan.period)
+        .map_err(|e| StoreError::Invalid(vec![FieldError::new("period", e.to_string())]))?;
+    store::scores::import(db, actor, park.id, &period, Batch { rows, errors: Vec::new() }).await?;
+    let standings = rank(&scores)
+        .into_iter()
+        .zip(&scores)
+        .map(|(s, score)| Standing { score: *score, rank: s.rank, percentile_centi: s.percentile_centi })
+        .collect();
+    Ok(Roster { park_id: park.id, period: plan.period.to_owned(), ids, profiles, standings })
+}
+
+struct ProductPlan {
+    bank: &'static str,
+    code: &'static str,
+    name: &'static str,
+    rates: (i64, i64),
+    max_amount: i64,
+    total_quota: i64,
+    min_score: i32,
+}
+
+async fn publish(
+    db: &impl TransactionTrait,
+    actor: &Actor,
+    banks: &[(String, i64)],
+    park_id: i64,
+    plan: &ProductPlan,
+) -> Result<Product, StoreError> {
+    let bank_id =
+        banks.iter().find(|(code, _)| code == plan.bank).map(|(_, id)| *id).ok_or(StoreError::NotFound)?;
+    let draft = Draft {
+        code: plan.code.into(),
+        name: plan.name.into(),
+        description: format!("{}，纯信用，按创新积分授信", plan.name),
+        credit_type: CreditType::PureCredit,
+        terms: Terms {
+            min_amount: money(1_000_000),
+            max_amount: money(plan.max_amount),
+            rate_bps_min: RateBps::new(plan.rates.0).map_err(|_| StoreError::NotFound)?,
+            rate_bps_max: RateBps::new(plan.rates.1).map_err(|_| StoreError::NotFound)?,
+            term_months_min: 6,
+            term_months_max: 36,
+            approval_sla_days: 5,
+            total_quota: money(plan.total_quota),
+            eligibility: Eligibility {
+                min_score: Score::from_centi(plan.min_score).ok(),
+                park_ids: vec![park_id],
+                ..Default::default()
+            },
+            amount_tiers: Vec::new(),
+        },
+    };
+    let product = store::products::create(db, actor, bank_id, draft).await?;
+    store::products::transition(db, actor, product.id, Transition::Publish).await
+}
+
+/// Grants enterprise `i` of the roster a line under `product`, through the eligibility engine
+/// and the same store calls as the API. Returns the line's id.
+#[allow(clippy::too_many_arguments)]
+async fn grant(
+    db: &impl TransactionTrait,
+    actor: &Actor,
+    roster: &Roster,
+    i: usize,
+    product: &Product,
+    amount: i64,
+    rate: i64,
+    granted_on: NaiveDate,
+    working_days: u32,
+) -> Result<i64, StoreError> {
+    let applicant = roster.profiles[i].applicant(Some(roster.standings[i]));
+    let offer = match evaluate(&product.offerable(), &applicant, granted_on) {
+        Verdict::Eligible { offer_max_amount } => offer_max_amount,
+        Verdict::Ineligible { failed } => {
+            let reasons = failed.into_iter().map(|f| FieldError::new(f.rule, f.message)).collect();
+            return Err(StoreError::Invalid(reasons));
+        }
+    };
+    let standing = roster.standings[i];
+    let submitted = working_days_before(granted_on, working_days);
+    let application = store::credit::submit(
+        db,
+        actor,
+        NewApplication {
+            enterprise_id: roster.ids[i],
+            product_id: product.id,
+            bank_id: product.bank_id,
+            park_id: roster.park_id,
+            amount: money(amount),
+            term_months: 12,
+            purpose: "研发投入与流动资金".into(),
+            terms: JudgedTerms::from(&product.terms),
+            score: Some((roster.period.clone(), standing.score)),
+            offer_max_amount: offer,
+        },
+        at(submitted, 10),
+    )
+    .await?;
+    let approval = Approval {
+        amount: money(amount),
+        rate: RateBps::new(rate).map_err(|_| StoreError::NotFound)?,
+        term_months: 12,
+        expires_on: date(EXPIRES.0, EXPIRES.1, EXPIRES.2),
+    };
+    let (_, line) = store::credit::approve(db, actor, application.id, approval, at(granted_on, 16)).await?;
+    Ok(line.id)
+}
+
+/// Draws `total` from the lines in order, each up to its amount, a few days after its grant.
+async fn draw(
+    db: &impl TransactionTrait,
+    actor: &Actor,
+    lines: &[(i64, i64, NaiveDate)],
+    total: i64,
+    prefix: &str,
+    today: NaiveDate,
+) -> Result<(), StoreError> {
+    let mut left = total;
+    for (n, (line, amount, granted_on)) in lines.iter().enumerate() {
+        if left == 0 {
+            break;
+        }
+        let drawn = (*amount).min(left);
+        let on = nth_working_day(*granted_on, 3, 4);
+        store::credit::disburse(db, actor, *line, money(drawn), format!("{prefix}-{:05}", n + 1), on, today)
+            .await?;
+        left -= drawn;
+    }
+    Ok(())
+}
+
+const BANKS: [(&str, &str); 12] = [
+    ("hankou-bank", "汉口银行"),
+    ("boc", "中国银行"),
+    ("cmb", "招商银行"),
+    ("abc", "农业银行"),
+    ("icbc", "工商银行"),
+    ("ccb", "建设银行"),
+    ("bocom", "交通银行"),
+    ("cib", "兴业银行"),
+    ("jiangxi-bank", "江西银行"),
+    ("jiujiang-bank", "九江银行"),
+    ("nanchang-rcb", "南昌农商银行"),
+    ("bocd", "成都银行"),
+];
+
+const OPTICS: ParkPlan = ParkPlan {
+    code: "optics-valley",
+    name: "武汉东湖新技术开发区（光谷）",
+    region: "湖北省武汉市",
+    division: "420100",
+    city: "武汉",
+    period: "2022",
+    scored: 6_527,
+    named: &[(5, "武汉波睿达生物科技有限公司", "biomedicine")],
+};
+
+const NANCHANG: ParkPlan = ParkPlan {
+    code: "nanchang",
+    name: "南昌高新区",
+    region: "江西省南昌市",
+    division: "360100",
+    city: "南昌",
+    period: "2021",
+    scored: 1_200,
+    named: &[(31, "江西众加利高科技股份有限公司", "intelligent_manufacturing")],
+};
+
+const CHENGDU: ParkPlan = ParkPlan {
+    code: "chengdu",
+    name: "成都高新区",
+    region: "四川省成都市",
+    division: "510100",
+    city: "成都",
+    period: "2022",
+    scored: 6_700,
+    named: &[(10, "成都美洽网络科技有限公司", "software")],
+};
+
+const KUNSHAN: ParkPlan = ParkPlan {
+    code: "kunshan",
+    name: "昆山高新区",
+    region: "江苏省昆山市",
+    division: "320583",
+    city: "昆山",
+    period: "2022",
+    scored: 1_000,
+    named: &[],
+};
+
+const YI: i64 = 10_000_000_000; // ¥100 m (一亿元) in fen
+
+/// Optics Valley's first batch of 创新积分贷: 2,610 enterprises, ¥66.485 bn granted and
+/// ¥17.825 bn disbursed; 汉口银行 lent 武汉波睿达 ¥30 m.
+async fn optics_valley(
+    db: &impl TransactionTrait,
+    actor: &Actor,
+    banks: &[(String, i64)],
+    today: NaiveDate,
+) -> Result<(), StoreError> {
+    let roster = seed_park(db, actor, &OPTICS).await?;
+    let mut products = Vec::new();
+    for plan in [
+        ProductPlan {
+            bank: "hankou-bank",
+            code: "guanggu-jfd",
+            name: "光谷创新积分贷",
+            rates: (350, 550),
+            max_amount: YI,
+            total_quota: 500 * YI,
+            min_score: 4_000,
+        },
+        ProductPlan {
+            bank: "boc",
+            code: "guanggu-kcjfd",
+            name: "科创积分贷",
+            rates: (340, 520),
+            max_amount: YI,
+            total_quota: 500 * YI,
+            min_score: 4_000,
+        },
+        ProductPlan {
+            bank: "cmb",
+            code: "guanggu-kcd",
+            name: "光谷科创贷",
+            rates: (360, 560),
+            max_amount: YI,
+            total_quota: 500 * YI,
+            min_score: 4_000,
+        },
+    ] {
+        products.push(publish(db, actor, banks, roster.park_id, &plan).await?);
+    }
+    const BORUIDA: usize = 5;
+    let mut amounts = split(6_648_500_000_000 - 3_000_000_000, 2_609, 1_000_000).into_iter();
+    let mut lines = Vec::new();
+    for i in 0..2_610 {
+        let (product, amount) = if i == BORUIDA {
+            (&products[0], 3_000_000_000)
+        } else {
+            (&products[i % 3], amounts.next().unwrap_or(1_000_000))
+        };
+        let granted_on = nth_working_day(date(2022, 9, 29), i, 23);
+        let line = grant(db, actor, &roster, i, product, amount, 420, granted_on, 1 + (i % 5) as u32).await?;
+        lines.push((line, amount, granted_on));
+    }
+    draw(db, actor, &lines, 1_782_500_000_000, "GG", today).await
+}
+
+/// Nanchang: the 2021 top-100 list, 10 banks with 20 products in the financial supermarket, 243
+/// enterprises granted ¥6.12 bn and ¥2.8 bn lent; 江西众加利 (rank 32) drew a ¥50 m 专精特新贷.
+async fn nanchang(
+    db: &impl TransactionTrait,
+    actor: &Actor,
+    banks: &[(String, i64)],
+    today: NaiveDate,
+) -> Result<(), StoreError> {
+    let roster = seed_park(db, actor, &NANCHANG).await?;
+    let mut products = Vec::new();
+    let lenders =
+        ["abc", "icbc", "ccb", "boc", "bocom", "cib", "jiangxi-bank", "jiujiang-bank", "cmb", "nanchang-rcb"];
+    for bank in lenders {
+        let (first, second) = if bank == "abc" {
+            (("zjtx", "专精特新贷"), ("nc-kcjfd", "科创积分贷"))
+        } else {
+            (("nc-jfd", "创新积分贷"), ("nc-kcd", "科创贷"))
+        };
+        for (code, name) in [first, second] {
+            let plan = ProductPlan {
+                bank,
+                code,
+                name,
+                rates: (360, 600),
+                max_amount: YI,
+                total_quota: 200 * YI,
+                min_score: 3_000,
+            };
+            products.push(publish(db, actor, banks, roster.park_id, &plan).await?);
+        }
+    }
+    const ZHONGJIALI: usize = 31;
+    let mut amounts = split(612_000_000_000 - 5_000_000_000, 242, 1_000_000).into_iter();
+    let mut lines = Vec::new();
+    for i in 0..243 {
+        let (product, amount) = if i == ZHONGJIALI {
+            (&products[0], 5_000_000_000)
+        } else {
+            (&products[i % 20], amounts.next().unwrap_or(1_000_000))
+        };
+        let granted_on = nth_working_day(date(2022, 3, 1), i, 140);
+        let line = grant(db, actor, &roster, i, product, amount, 430, granted_on, 2 + (i % 4) as u32).await?;
+        lines.push((line, amount, granted_on));
+    }
+    // 众加利's line is drawn in full first.
+    let zhongjiali_line = lines.remove(ZHONGJIALI);
+    lines.insert(0, zhongjiali_line);
+    draw(db, actor, &lines, 280_000_000_000, "NC", today).await
+}
+
+/// Chengdu: 金熊猫积分贷, 643 grants: 成都银行 454 for ¥7.6 bn (the first, ¥5 m to 成都美洽 on
+/// 17 May 2022) and 工商银行 189 for ¥2.6 bn; rates at most 4.5%, approval in 5 working days at
+/// most on average.
+async fn chengdu(
+    db: &impl TransactionTrait,
+    actor: &Actor,
+    banks: &[(String, i64)],
+    today: NaiveDate,
+) -> Result<(i64, i64, i64), StoreError> {
+    let roster = seed_park(db, actor, &CHENGDU).await?;
+    let bocd = publish(
+        db,
+        actor,
+        banks,
+        roster.park_id,
+        &ProductPlan {
+            bank: "bocd",
+            code: "jinxiongmao",
+            name: "金熊猫积分贷",
+            rates: (380, 450),
+            max_amount: YI,
+            total_quota: 1_000 * YI,
+            min_score: 4_000,
+        },
+    )
+    .await?;
+    let icbc = publish(
+        db,
+        actor,
+        banks,
+        roster.park_id,
+        &ProductPlan {
+            bank: "icbc",
+            code: "cd-jinxiongmao",
+            name: "金熊猫积分贷",
+            rates: (360, 450),
+            max_amount: YI,
+            total_quota: 500 * YI,
+            min_score: 4_000,
+        },
+    )
+    .await?;
+    const MEIQIA: usize = 10;
+    let meiqia = grant(db, actor, &roster, MEIQIA, &bocd, 500_000_000, 400, date(2022, 5, 17), 3).await?;
+    store::credit::disburse(
+        db,
+        actor,
+        meiqia,
+        money(500_000_000),
+        "JXM-00001".into(),
+        date(2022, 5, 18),
+        today,
+    )
+    .await?;
+    let others: Vec<usize> = (0..643).filter(|&i| i != MEIQIA).collect();
+    let bocd_amounts = split(760_000_000_000 - 500_000_000, 453, 1_000_000);
+    let icbc_amounts = split(260_000_000_000, 189, 1_000_000);
+    for (n, &i) in others.iter().enumerate() {
+        let (product, amount) =
+            if n < 453 { (&bocd, bocd_amounts[n]) } else { (&icbc, icbc_amounts[n - 453]) };
+        let rate = 380 + (n % 8) as i64 * 10;
+        let granted_on = nth_working_day(date(2022, 5, 18), n, 115);
+        grant(db, actor, &roster, i, product, amount, rate, granted_on, 1 + (n % 5) as u32).await?;
+    }
+    Ok((roster.park_id, roster.ids[MEIQIA], bocd.id))
+}
+
+/// Kunshan: ICBC's 火炬贷 with ¥10 bn for 1,000 park enterprises; partners ICBC, 兴业银行,
+/// 交通银行 and 农业银行.
+async fn kunshan(
+    db: &impl TransactionTrait,
+    actor: &Actor,
+    banks: &[(String, i64)],
+) -> Result<(), StoreError> {
+    let roster = seed_park(db, actor, &KUNSHAN).await?;
+    for plan in [
+        ProductPlan {
+            bank: "icbc",
+            code: "huojudai",
+            name: "火炬贷",
+            rates: (350, 480),
+            max_amount: 10 * YI,
+            total_quota: 100 * YI,
+            min_score: 4_000,
+        },
+        ProductPlan {
+            bank: "cib",
+            code: "ks-kjd",
+            name: "科技贷",
+            rates: (380, 520),
+            max_amount: YI,
+            total_quota: 50 * YI,
+            min_score: 5_000,
+        },
+        ProductPlan {
+            bank: "bocom",
+            code: "ks-kcd",
+            name: "科创贷",
+            rates: (370, 500),
+            max_amount: YI,
+            total_quota: 50 * YI,
+            min_score: 5_000,
+        },
+        ProductPlan {
+            bank: "abc",
+            code: "ks-kjed",
+            name: "科技e贷",
+            rates: (360, 500),
+            max_amount: YI,
+            total_quota: 50 * YI,
+            min_score: 5_000,
+        },
+    ] {
+        publish(db, actor, banks, roster.park_id, &plan).await?;
+    }
+    Ok(())
+}
+
+/// Fills an empty, migrated database with the demo data set and makes one key per role.
+pub async fn seed(db: &DatabaseConnection) -> Result<DemoKeys, StoreError> {
+    let actor = Actor::command_line();
+    let today = Utc::now().date_naive();
+    // One transaction: nothing half-seeded is left behind, and SQLite writes it in one go.
+    let txn = db.begin().await?;
+    let mut banks = Vec::new();
+    for (code, name) in BANKS {
+        let bank = store::banks::create(
+            &txn,
+            &actor,
+            store::banks::NewBank { code: code.into(), name: name.into() },
+        )
+        .await?;
+        banks.push((code.to_owned(), bank.id));
+    }
+    optics_valley(&txn, &actor, &banks, today).await?;
+    nanchang(&txn, &actor, &banks, today).await?;
+    let (chengdu_park_id, meiqia_id, jinxiongmao_id) = chengdu(&txn, &actor, &banks, today).await?;
+    kunshan(&txn, &actor, &banks).await?;
+    let bocd =
+        banks.iter().find(|(code, _)| code == "bocd").map(|(_, id)| *id).ok_or(StoreError::NotFound)?;
+    let key = |name: &str, scope| store::api_keys::create(&txn, &actor, name.to_owned(), scope);
+    let admin = key("demo-admin", Scope::All).await?.secret;
+    let park_office = key("demo-chengdu-office", Scope::Park(chengdu_park_id)).await?.secret;
+    let bank = key("demo-bank-of-chengdu", Scope::Bank(bocd)).await?.secret;
+    let enterprise = key("demo-meiqia", Scope::Enterprise(meiqia_id)).await?.secret;
+    txn.commit().await?;
+    Ok(DemoKeys { admin, park_office, bank, enterprise, chengdu_park_id, meiqia_id, jinxiongmao_id })
+}

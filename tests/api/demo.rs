@@ -1,0 +1,169 @@
+//! The demo data set reproduces the figures reported for each park (DOMAIN.md).
+
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, spawn_app_with, test_config};
+
+fn park_id(parks: &Value, code: &str) -> String {
+    parks["items"].as_array().unwrap().iter().find(|p| p["code"] == code).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+fn bank_id(banks: &Value, name: &str) -> String {
+    banks["items"].as_array().unwrap().iter().find(|b| b["name"] == name).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// The enterprise of that name in the park's ranking, and its ranking entry.
+async fn ranked(app: &TestApp, park: &str, period: &str, name: &str) -> Value {
+    let ranking = app
+        .get(&format!("/api/v1/parks/{park}/rankings?period={period}&limit=100"), &app.admin_key)
+        .await
+        .expect(200);
+    ranking.body["items"].as_array().unwrap().iter().find(|e| e["name"] == name).cloned().unwrap()
+}
+
+async fn stats(app: &TestApp, park: &str) -> Value {
+    app.get(&format!("/api/v1/parks/{park}/stats"), &app.admin_key).await.expect(200).body
+}
+
+/// The credit lines an enterprise holds, read with a key of its own.
+async fn lines_of(app: &TestApp, enterprise: &str) -> Vec<Value> {
+    let key = app.create_key("enterprise", Some(("enterprise_id", enterprise))).await;
+    app.get("/api/v1/credit-lines", &key).await.expect(200).body["items"].as_array().unwrap().clone()
+}
+
+#[tokio::test]
+async fn the_demo_reproduces_the_reported_figures() {
+    let mut config = test_config().await;
+    // The figures are checked on SQLite, as `innoloan demo` runs by default.
+    config.database_url = "sqlite::memory:".into();
+    let app = spawn_app_with(config).await;
+    let keys = innoloan::demo::seed(&app.db).await.unwrap();
+    let admin = &app.admin_key;
+    let parks = app.get("/api/v1/parks", admin).await.expect(200).body;
+    let banks = app.get("/api/v1/banks", admin).await.expect(200).body;
+
+    // 光谷: 6,527 scored; 2,610 with credit; ¥66.485 bn granted, ¥17.825 bn disbursed; 武汉波睿达
+    // scores at least 90 and holds a ¥30 m 汉口银行 line.
+    let optics = park_id(&parks, "optics-valley");
+    let s = stats(&app, &optics).await;
+    assert_eq!(s["enterprises_scored"], 6_527);
+    assert_eq!(s["enterprises_with_credit"], 2_610);
+    assert_eq!(s["credit_granted"], 6_648_500_000_000_i64);
+    assert_eq!(s["disbursed"], 1_782_500_000_000_i64);
+    let boruida = ranked(&app, &optics, "2022", "武汉波睿达生物科技有限公司").await;
+    assert!(boruida["score"].as_f64().unwrap() >= 90.0);
+    let lines = lines_of(&app, boruida["enterprise_id"].as_str().unwrap()).await;
+    assert_eq!(lines.len(), 1);
+    assert_eq!(lines[0]["amount"], 3_000_000_000_i64);
+    assert_eq!(lines[0]["bank_id"], bank_id(&banks, "汉口银行").as_str());
+
+    // 南昌: at least 1,000 scored and a 2021 top-100; 10 banks with 20 published products; 243 with
+    // credit; at least ¥6 bn granted; ¥2.8 bn disbursed; 江西众加利 is 32nd and drew a ¥50 m
+    // 农业银行 专精特新贷, pure credit.
+    let nanchang = park_id(&parks, "nanchang");
+    let s = stats(&app, &nanchang).await;
+    assert!(s["enterprises_scored"].as_i64().unwrap() >= 1_000);
+    assert_eq!(s["enterprises_with_credit"], 243);
+    assert!(s["credit_granted"].as_i64().unwrap() >= 600_000_000_000);
+    assert_eq!(s["disbursed"], 280_000_000_000_i64);
+    let top =
+        app.get(&format!("/api/v1/parks/{nanchang}/rankings?period=2021&limit=100"), admin).await.expect(200);
+    assert_eq!(top.body["items"].as_array().unwrap().len(), 100);
+    let products = app
+        .get(&format!("/api/v1/products?park_id={nanchang}&status=published&limit=500"), admin)
+        .await
+        .expect(200);
+    let local: Vec<&Value> = products.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["eligibility"]["park_ids"] == json!([nanchang]))
+        .collect();
+    assert_eq!(local.len(), 20);
+    let lenders: std::collections::HashSet<&str> =
+        local.iter().map(|p| p["bank_id"].as_str().unwrap()).collect();
+    assert_eq!(lenders.len(), 10);
+    let zhongjiali = ranked(&app, &nanchang, "2021", "江西众加利高科技股份有限公司").await;
+    assert_eq!(zhongjiali["rank"], 32);
+    let lines = lines_of(&app, zhongjiali["enterprise_id"].as_str().unwrap()).await;
+    assert_eq!(
+        (lines[0]["amount"].as_i64(), lines[0]["disbursed_total"].as_i64()),
+        (Some(5_000_000_000), Some(5_000_000_000))
+    );
+    assert_eq!(lines[0]["bank_id"], bank_id(&banks, "农业银行").as_str());
+    let product = app
+        .get(&format!("/api/v1/products/{}", lines[0]["product_id"].as_str().unwrap()), admin)
+        .await
+        .expect(200);
+    assert_eq!(
+        (product.body["name"].as_str(), product.body["credit_type"].as_str()),
+        (Some("专精特新贷"), Some("pure_credit"))
+    );
+
+    // 成都: 6,700 scored; 金熊猫积分贷 643 grants, 成都银行 454 for ¥7.6 bn and 工商银行 189 for
+    // ¥2.6 bn; rates at most 4.5%; approval within 5 working days on average; 成都美洽's ¥5 m
+    // 成都银行 line granted on 2022-05-17.
+    let chengdu = park_id(&parks, "chengdu");
+    assert_eq!(chengdu, keys.chengdu_park_id.to_string());
+    let s = stats(&app, &chengdu).await;
+    assert_eq!(s["enterprises_scored"], 6_700);
+    let jinxiongmao: Vec<&Value> =
+        s["products"].as_array().unwrap().iter().filter(|p| p["product_name"] == "金熊猫积分贷").collect();
+    assert_eq!(jinxiongmao.iter().map(|p| p["credit_lines"].as_i64().unwrap()).sum::<i64>(), 643);
+    let by_bank = |name: &str| {
+        jinxiongmao
+            .iter()
+            .find(|p| p["bank_name"] == name)
+            .map(|p| (p["credit_lines"].as_i64().unwrap(), p["credit_granted"].as_i64().unwrap()))
+    };
+    assert_eq!(by_bank("成都银行"), Some((454, 760_000_000_000)));
+    assert_eq!(by_bank("工商银行"), Some((189, 260_000_000_000)));
+    assert!(s["avg_approval_working_days"].as_f64().unwrap() <= 5.0);
+    let office = app.get("/api/v1/credit-lines?limit=500", &keys.park_office).await.expect(200);
+    let mut rates = office.body["items"].as_array().unwrap().clone();
+    let mut cursor = office.body["next_cursor"].as_str().map(str::to_owned);
+    while let Some(c) = cursor {
+        let page = app
+            .get(&format!("/api/v1/credit-lines?limit=500&cursor={c}"), &keys.park_office)
+            .await
+            .expect(200);
+        rates.extend(page.body["items"].as_array().unwrap().iter().cloned());
+        cursor = page.body["next_cursor"].as_str().map(str::to_owned);
+    }
+    assert_eq!(rates.len(), 643);
+    assert!(rates.iter().all(|l| l["rate_bps"].as_i64().unwrap() <= 450));
+    let meiqia = app.get("/api/v1/credit-lines", &keys.enterprise).await.expect(200);
+    let line = &meiqia.body["items"][0];
+    assert_eq!(line["amount"], 500_000_000);
+    assert!(line["granted_at"].as_str().unwrap().starts_with("2022-05-17"));
+    assert_eq!(line["bank_id"], bank_id(&banks, "成都银行").as_str());
+
+    // 昆山: 工商银行's 火炬贷 with a ¥10 bn quota, 1,000 scored, and four partner banks.
+    let kunshan = park_id(&parks, "kunshan");
+    let s = stats(&app, &kunshan).await;
+    assert_eq!(s["enterprises_scored"], 1_000);
+    let mut partners: Vec<&str> =
+        s["banks"].as_array().unwrap().iter().map(|b| b["bank_name"].as_str().unwrap()).collect();
+    partners.sort();
+    let mut expected = vec!["工商银行", "兴业银行", "交通银行", "农业银行"];
+    expected.sort();
+    assert_eq!(partners, expected);
+    let torch = app.get(&format!("/api/v1/products?park_id={kunshan}&limit=500"), admin).await.expect(200);
+    let torch =
+        torch.body["items"].as_array().unwrap().iter().find(|p| p["name"] == "火炬贷").cloned().unwrap();
+    assert_eq!(torch["total_quota"], 1_000_000_000_000_i64);
+    assert_eq!(torch["bank_id"], bank_id(&banks, "工商银行").as_str());
+
+    // The printed keys work, each in its role.
+    app.get(&format!("/api/v1/enterprises/{}/matches", keys.meiqia_id), &keys.enterprise).await.expect(200);
+    app.get(&format!("/api/v1/products/{}/prospects?limit=5", keys.jinxiongmao_id), &keys.bank)
+        .await
+        .expect(200);
+    app.get("/api/v1/stats", &keys.admin).await.expect(200);
+}
