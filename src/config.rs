@@ -16,6 +16,8 @@ pub struct Config {
     pub database_max_connections: u32,
     /// When set, score look-ups are cached in Redis; otherwise in process.
     pub redis_url: Option<String>,
+    /// `SCORE_CACHE=off` reads every score from the database: for measuring what the cache saves.
+    pub score_cache_enabled: bool,
     /// Prefixed to every Redis key, so that several deployments (or tests) can share a server.
     pub redis_key_prefix: String,
     /// How long a Redis call may take before the look-up falls back to the database.
@@ -35,6 +37,7 @@ impl Default for Config {
             database_url: "sqlite://innoloan.db?mode=rwc".into(),
             database_max_connections: 16,
             redis_url: None,
+            score_cache_enabled: true,
             redis_key_prefix: "innoloan".into(),
             redis_timeout: Duration::from_millis(250),
             score_cache_ttl: Duration::from_secs(600),
@@ -104,6 +107,17 @@ impl Config {
             database_url,
             database_max_connections,
             redis_url: var("REDIS_URL"),
+            score_cache_enabled: match var("SCORE_CACHE").as_deref() {
+                None | Some("on") => true,
+                Some("off") => false,
+                Some(other) => {
+                    return Err(ConfigError {
+                        name: "SCORE_CACHE",
+                        value: other.into(),
+                        why: "expected on or off",
+                    });
+                }
+            },
             redis_key_prefix: var("REDIS_KEY_PREFIX").unwrap_or(defaults.redis_key_prefix),
             redis_timeout: millis("REDIS_TIMEOUT_MS", defaults.redis_timeout)?,
             score_cache_ttl: millis("SCORE_CACHE_TTL_MS", defaults.score_cache_ttl)?,

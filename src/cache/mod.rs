@@ -32,6 +32,8 @@ pub enum Lookup {
 enum Backend {
     Memory(MemoryCache),
     Redis(RedisCache),
+    /// `SCORE_CACHE=off`: every look-up goes to the database.
+    Disabled,
 }
 
 #[derive(Clone)]
@@ -43,6 +45,7 @@ pub struct ScoreCache {
 impl ScoreCache {
     pub fn from_config(config: &Config, metrics: Arc<Metrics>) -> Result<Self, ::redis::RedisError> {
         let backend = match &config.redis_url {
+            _ if !config.score_cache_enabled => Backend::Disabled,
             Some(url) => Backend::Redis(RedisCache::new(
                 url,
                 &config.redis_key_prefix,
@@ -58,6 +61,7 @@ impl ScoreCache {
         match self.backend {
             Backend::Memory(_) => "memory",
             Backend::Redis(_) => "redis",
+            Backend::Disabled => "disabled",
         }
     }
 
@@ -65,6 +69,7 @@ impl ScoreCache {
         let lookup = match &self.backend {
             Backend::Memory(cache) => cache.get(park_id, enterprise_id).await,
             Backend::Redis(cache) => cache.get(park_id, enterprise_id).await,
+            Backend::Disabled => return Lookup::Unavailable,
         };
         self.metrics.observe_cache(match lookup {
             Lookup::Hit(_) => CacheOutcome::Hit,
@@ -78,6 +83,7 @@ impl ScoreCache {
         match &self.backend {
             Backend::Memory(cache) => cache.put(park_id, generation, enterprise_id, json).await,
             Backend::Redis(cache) => cache.put(park_id, generation, enterprise_id, json).await,
+            Backend::Disabled => {}
         }
     }
 
@@ -86,13 +92,14 @@ impl ScoreCache {
         match &self.backend {
             Backend::Memory(cache) => cache.invalidate_park(park_id),
             Backend::Redis(cache) => cache.invalidate_park(park_id).await,
+            Backend::Disabled => {}
         }
     }
 
     /// `None` when there is no external cache to check; otherwise whether it answers.
     pub async fn ping(&self) -> Option<bool> {
         match &self.backend {
-            Backend::Memory(_) => None,
+            Backend::Memory(_) | Backend::Disabled => None,
             Backend::Redis(cache) => Some(cache.ping().await),
         }
     }

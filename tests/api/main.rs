@@ -7,6 +7,7 @@ mod auth;
 mod credit;
 mod demo;
 mod directory;
+mod matrix;
 mod processes;
 mod products;
 mod scores;

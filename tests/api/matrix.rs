@@ -1,0 +1,658 @@
+//! The authorization matrix: every operation of the OpenAPI document, called by every role on a
+//! record inside the caller's scope and on one outside it.
+//!
+//! The operations come from the document, so a new endpoint without a row in `MATRIX` fails
+//! `every_documented_operation_has_a_row`, and so does a row for an operation that is gone.
+//!
+//! The callers are scoped to one side of a two-sided world: the park office to park A, the bank
+//! to bank X, the enterprise to an enterprise of park A. "Inside" is A's and X's records: an
+//! enterprise of park A that applied to bank X and holds a credit line from it. "Outside" is the
+//! same records on the other side (park B, bank Y, an enterprise of park B), which none of the
+//! scoped callers may see. The admin's scope is everything, so both sides are inside it.
+
+use std::collections::HashSet;
+use std::fmt;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::helpers::{Reply, TestApp, spawn_app, uscc};
+
+/// What a caller gets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Want {
+    /// This status; an error status also comes in the one error shape.
+    S(u16),
+    /// 200, and the list holds the record.
+    Listed,
+    /// 200, and the list leaves the record out.
+    Hidden,
+}
+
+use Want::S;
+
+const LISTED: Want = Want::Listed;
+const HIDDEN: Want = Want::Hidden;
+
+impl fmt::Display for Want {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            S(status) => write!(f, "{status}"),
+            Want::Listed => f.write_str("200 listing the record"),
+            Want::Hidden => f.write_str("200 leaving the record out"),
+        }
+    }
+}
+
+/// The callers, in the order of every row's columns.
+const ROLES: [&str; 4] = ["admin", "park_office", "bank", "enterprise"];
+
+/// One operation's row: what each role gets, in the order of `ROLES`.
+struct Row {
+    operation: &'static str,
+    inside: [Want; 4],
+    /// `None` when the operation names no park, bank or enterprise at all, so that nothing is
+    /// outside anyone's scope.
+    outside: Option<[Want; 4]>,
+}
+
+const fn scoped(operation: &'static str, inside: [Want; 4], outside: [Want; 4]) -> Row {
+    Row { operation, inside, outside: Some(outside) }
+}
+
+const fn unscoped(operation: &'static str, every: [Want; 4]) -> Row {
+    Row { operation, inside: every, outside: None }
+}
+
+/// Every operation, in the document's order: what admin, park_office, bank and enterprise get on
+/// a record inside the caller's scope, then on one outside it. `S(n)` is status `n`.
+///
+/// Outside its scope a caller gets 404 for a record named in the path, exactly as for one that
+/// does not exist; for a record named in the body (`park_id`, `bank_id`, `enterprise_id`) that
+/// is the 422 a missing id gets. The test sends each such call again with a missing id and wants
+/// the same answer. A role that may never take the action gets 403 on either side; the admin
+/// passes every role check. Lists answer 200 and leave out what the caller may not see. A
+/// published product is public: inside is bank X's published product, outside is bank Y's draft.
+/// Any bank may read any enterprise's score, so a bank gets 200 on both sides of
+/// `get_enterprise_score`.
+#[rustfmt::skip]
+const MATRIX: &[Row] = &[
+    //        operationId               admin   office  bank    firm      admin   office  bank    firm
+    unscoped("create_park",            [S(201), S(403), S(403), S(403)]),
+    scoped("list_parks",               [LISTED, LISTED, LISTED, LISTED], [LISTED, LISTED, LISTED, LISTED]),
+    scoped("get_park",                 [S(200), S(200), S(200), S(200)], [S(200), S(200), S(200), S(200)]),
+    unscoped("create_bank",            [S(201), S(403), S(403), S(403)]),
+    scoped("list_banks",               [LISTED, LISTED, LISTED, LISTED], [LISTED, LISTED, LISTED, LISTED]),
+    scoped("get_bank",                 [S(200), S(200), S(200), S(200)], [S(200), S(200), S(200), S(200)]),
+    scoped("create_enterprise",        [S(201), S(201), S(403), S(403)], [S(201), S(422), S(403), S(403)]),
+    scoped("list_enterprises",         [LISTED, LISTED, LISTED, LISTED], [LISTED, HIDDEN, HIDDEN, HIDDEN]),
+    scoped("get_enterprise",           [S(200), S(200), S(200), S(200)], [S(200), S(404), S(404), S(404)]),
+    scoped("create_api_key",           [S(201), S(403), S(403), S(403)], [S(201), S(403), S(403), S(403)]),
+    scoped("list_api_keys",            [LISTED, S(403), S(403), S(403)], [LISTED, S(403), S(403), S(403)]),
+    scoped("revoke_api_key",           [S(204), S(403), S(403), S(403)], [S(204), S(403), S(403), S(403)]),
+    scoped("import_scores",            [S(201), S(201), S(403), S(403)], [S(201), S(404), S(403), S(403)]),
+    scoped("get_enterprise_score",     [S(200), S(200), S(200), S(200)], [S(200), S(404), S(200), S(404)]),
+    scoped("get_park_ranking",         [S(200), S(200), S(200), S(200)], [S(200), S(200), S(200), S(200)]),
+    scoped("create_product",           [S(201), S(403), S(201), S(403)], [S(201), S(403), S(422), S(403)]),
+    scoped("list_products",            [LISTED, LISTED, LISTED, LISTED], [LISTED, HIDDEN, HIDDEN, HIDDEN]),
+    scoped("update_product",           [S(200), S(403), S(200), S(403)], [S(200), S(403), S(404), S(403)]),
+    scoped("get_product",              [S(200), S(200), S(200), S(200)], [S(200), S(404), S(404), S(404)]),
+    scoped("publish_product",          [S(200), S(403), S(200), S(403)], [S(200), S(403), S(404), S(403)]),
+    scoped("suspend_product",          [S(200), S(403), S(200), S(403)], [S(200), S(403), S(404), S(403)]),
+    scoped("retire_product",           [S(200), S(403), S(200), S(403)], [S(200), S(403), S(404), S(403)]),
+    scoped("list_product_prospects",   [S(200), S(403), S(200), S(403)], [S(200), S(403), S(404), S(403)]),
+    scoped("get_enterprise_matches",   [S(200), S(200), S(403), S(200)], [S(200), S(404), S(403), S(404)]),
+    scoped("create_application",       [S(201), S(403), S(403), S(201)], [S(201), S(403), S(403), S(422)]),
+    scoped("list_applications",        [LISTED, LISTED, LISTED, LISTED], [LISTED, HIDDEN, HIDDEN, HIDDEN]),
+    scoped("get_application",          [S(200), S(200), S(200), S(200)], [S(200), S(404), S(404), S(404)]),
+    scoped("review_application",       [S(200), S(403), S(200), S(403)], [S(200), S(403), S(404), S(403)]),
+    scoped("approve_application",      [S(200), S(403), S(200), S(403)], [S(200), S(403), S(404), S(403)]),
+    scoped("reject_application",       [S(200), S(403), S(200), S(403)], [S(200), S(403), S(404), S(403)]),
+    scoped("withdraw_application",     [S(200), S(403), S(403), S(200)], [S(200), S(403), S(403), S(404)]),
+    scoped("list_credit_lines",        [LISTED, LISTED, LISTED, LISTED], [LISTED, HIDDEN, HIDDEN, HIDDEN]),
+    scoped("get_credit_line",          [S(200), S(200), S(200), S(200)], [S(200), S(404), S(404), S(404)]),
+    scoped("create_disbursement",      [S(201), S(403), S(201), S(403)], [S(201), S(403), S(404), S(403)]),
+    scoped("list_disbursements",       [S(200), S(200), S(200), S(200)], [S(200), S(404), S(404), S(404)]),
+    scoped("get_park_stats",           [S(200), S(200), S(403), S(403)], [S(200), S(404), S(403), S(403)]),
+    scoped("get_park_monthly_stats",   [S(200), S(200), S(403), S(403)], [S(200), S(404), S(403), S(403)]),
+    unscoped("get_national_stats",     [S(200), S(403), S(403), S(403)]),
+];
+
+/// An operation of the OpenAPI document.
+struct Operation {
+    /// Upper case, as `GET`.
+    method: String,
+    /// The path template, as `/api/v1/parks/{id}`.
+    path: String,
+    id: String,
+}
+
+impl fmt::Display for Operation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({} {})", self.id, self.method, self.path)
+    }
+}
+
+/// Every operation of the document the service serves (`openapi/openapi.yaml` is exactly it).
+fn documented_operations() -> Vec<Operation> {
+    let document: Value =
+        serde_json::from_str(&innoloan::cli::openapi("json")).expect("the OpenAPI document is JSON");
+    let paths = document["paths"].as_object().expect("the document has paths");
+    let methods = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
+    let mut operations = Vec::new();
+    for (path, item) in paths {
+        let item = item.as_object().expect("a path item is an object");
+        for (method, operation) in item.iter().filter(|(method, _)| methods.contains(&method.as_str())) {
+            let id = operation["operationId"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{} {path} has no operationId", method.to_uppercase()));
+            operations.push(Operation {
+                method: method.to_uppercase(),
+                path: path.clone(),
+                id: id.to_owned(),
+            });
+        }
+    }
+    operations
+}
+
+/// Pairs every documented operation with its row. Fails on an operation without a row, on a row
+/// for an operation the document no longer has, and on an operation with two rows.
+fn matrix() -> Vec<(Operation, &'static Row)> {
+    let documented = documented_operations();
+    let without_row: Vec<String> = documented
+        .iter()
+        .filter(|op| !MATRIX.iter().any(|row| row.operation == op.id))
+        .map(ToString::to_string)
+        .collect();
+    assert!(
+        without_row.is_empty(),
+        "these operations of the OpenAPI document have no row in MATRIX (tests/api/matrix.rs); add one \
+         saying what each role gets inside and outside its scope, and its request in World::call:\n  {}",
+        without_row.join("\n  ")
+    );
+    let stale: Vec<&str> = MATRIX
+        .iter()
+        .filter(|row| !documented.iter().any(|op| op.id == row.operation))
+        .map(|row| row.operation)
+        .collect();
+    assert!(stale.is_empty(), "MATRIX has rows for operations the OpenAPI document no longer has: {stale:?}");
+    let mut seen = HashSet::new();
+    let twice: Vec<&str> =
+        MATRIX.iter().map(|row| row.operation).filter(|operation| !seen.insert(*operation)).collect();
+    assert!(twice.is_empty(), "MATRIX has more than one row for {twice:?}");
+    documented
+        .into_iter()
+        .map(|op| {
+            let row = MATRIX.iter().find(|row| row.operation == op.id).expect("every operation has a row");
+            (op, row)
+        })
+        .collect()
+}
+
+/// Whether a concrete path (with or without a query) fills in a path template.
+fn follows_template(template: &str, path: &str) -> bool {
+    let path = path.split_once('?').map_or(path, |(path, _)| path);
+    let template: Vec<&str> = template.split('/').collect();
+    let path: Vec<&str> = path.split('/').collect();
+    template.len() == path.len()
+        && template.iter().zip(&path).all(|(t, p)| {
+            t == p || (t.starts_with('{') && t.ends_with('}') && !p.is_empty() && !p.contains('/'))
+        })
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Side {
+    Inside,
+    Outside,
+}
+
+impl fmt::Display for Side {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Side::Inside => "inside",
+            Side::Outside => "outside",
+        })
+    }
+}
+
+/// One request, and the record its list answer is checked for.
+struct Call {
+    method: Method,
+    path: String,
+    body: Option<Value>,
+    /// The id the list must hold (`LISTED`) or leave out (`HIDDEN`).
+    record: Option<String>,
+}
+
+impl Call {
+    fn new(method: Method, path: impl Into<String>, body: Option<Value>) -> Self {
+        Self { method, path: path.into(), body, record: None }
+    }
+
+    fn get(path: impl Into<String>) -> Self {
+        Self::new(Method::GET, path, None)
+    }
+
+    fn post(path: impl Into<String>, body: Value) -> Self {
+        Self::new(Method::POST, path, Some(body))
+    }
+
+    /// A list, as long as lists go, to be checked for `record`.
+    fn list(path: &str, record: &str) -> Self {
+        Self { record: Some(record.to_owned()), ..Self::get(format!("{path}?limit=500")) }
+    }
+
+    /// The same call naming records that do not exist: every id in the path, and the park, bank
+    /// and enterprise named in the body.
+    fn naming_missing_records(&self) -> Self {
+        let path = self
+            .path
+            .split('/')
+            .map(|segment| if is_id(segment) { MISSING_ID } else { segment })
+            .collect::<Vec<_>>()
+            .join("/");
+        let mut body = self.body.clone();
+        for field in ["park_id", "bank_id", "enterprise_id"] {
+            if let Some(value) = body.as_mut().and_then(|b| b.get_mut(field)) {
+                *value = json!(MISSING_ID);
+            }
+        }
+        Self { method: self.method.clone(), path, body, record: None }
+    }
+}
+
+/// An id no record has.
+const MISSING_ID: &str = "999999999";
+
+fn is_id(text: &str) -> bool {
+    !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// The text with every run of digits replaced by `#`, to compare answers about different ids.
+fn without_ids(text: &str) -> String {
+    let mut masked = String::with_capacity(text.len());
+    for c in text.chars() {
+        if !c.is_ascii_digit() {
+            masked.push(c);
+        } else if !masked.ends_with('#') {
+            masked.push('#');
+        }
+    }
+    masked
+}
+
+/// The smallest loan of every product, and the amount every application asks for and is granted.
+const LOAN: i64 = 1_000_000;
+
+fn product_body(code: &str, bank: &str) -> Value {
+    json!({
+        "code": code, "name": "创新积分贷", "credit_type": "pure_credit",
+        "min_amount": LOAN, "max_amount": 500_000_000, "rate_bps_min": 350, "rate_bps_max": 450,
+        "term_months_min": 6, "term_months_max": 36, "approval_sla_days": 5,
+        "total_quota": 100_000_000_000_i64, "eligibility": {"min_score": 60}, "bank_id": bank,
+    })
+}
+
+fn application_body(product: &str, enterprise: &str) -> Value {
+    json!({
+        "product_id": product, "enterprise_id": enterprise, "amount": LOAN, "term_months": 12,
+        "purpose": "研发投入",
+    })
+}
+
+fn approval_body() -> Value {
+    json!({"amount": LOAN, "rate_bps": 400, "term_months": 12, "expires_on": "2099-12-31"})
+}
+
+/// One side of the world: a park, a bank, and an enterprise of the park that applied to the bank
+/// and was granted a credit line, with keys for them.
+struct Tenant {
+    park: String,
+    /// A park_office key for the park: its id, and its secret.
+    office_key_id: String,
+    office_key: String,
+    bank: String,
+    bank_key: String,
+    firm: String,
+    firm_key: String,
+    /// The park's score import, which the park's enterprise passes every product with.
+    scores: Value,
+    /// Published by the bank; the firm's application to it was approved.
+    product: String,
+    /// The bank's draft.
+    draft: String,
+    application: String,
+    line: String,
+}
+
+impl Tenant {
+    async fn build(app: &TestApp, tag: &str, n: u32) -> Self {
+        let park = app.create_park(&format!("park-{tag}"), &format!("{tag} 高新区")).await;
+        let (office_key_id, office_key) = key(app, "park_office", "park_id", &park).await;
+        let bank = app.create_bank(&format!("bank-{tag}"), &format!("{tag} 银行")).await;
+        let (_, bank_key) = key(app, "bank", "bank_id", &bank).await;
+        let firm = app.create_enterprise(&park, &uscc(n), &format!("{tag} 科技有限公司")).await;
+        let (_, firm_key) = key(app, "enterprise", "enterprise_id", &firm).await;
+        let scores = json!({"period": "2022", "scores": [{"uscc": uscc(n), "score": 88, "stage": "growth"}]});
+        app.post(&format!("/api/v1/parks/{park}/scores"), &app.admin_key, &scores).await.expect(201);
+
+        let product =
+            app.post("/api/v1/products", &bank_key, &product_body("main", &bank)).await.expect(201).id();
+        app.post(&format!("/api/v1/products/{product}/publish"), &bank_key, &json!({})).await.expect(200);
+        let draft =
+            app.post("/api/v1/products", &bank_key, &product_body("draft", &bank)).await.expect(201).id();
+        let application = app
+            .post("/api/v1/applications", &firm_key, &application_body(&product, &firm))
+            .await
+            .expect(201)
+            .id();
+        let approved = app
+            .post(&format!("/api/v1/applications/{application}/approve"), &bank_key, &approval_body())
+            .await
+            .expect(200);
+        let line = approved.body["credit_line"]["id"].as_str().expect("a credit line").to_owned();
+        Self {
+            park,
+            office_key_id,
+            office_key,
+            bank,
+            bank_key,
+            firm,
+            firm_key,
+            scores,
+            product,
+            draft,
+            application,
+            line,
+        }
+    }
+}
+
+/// Makes a scoped API key; returns its id and its secret.
+async fn key(app: &TestApp, role: &str, field: &str, id: &str) -> (String, String) {
+    let body = json!({"name": format!("matrix {role}"), "role": role, field: id});
+    let made = app.post("/api/v1/api-keys", &app.admin_key, &body).await.expect(201);
+    let secret = made.body["secret"].as_str().expect("a secret").to_owned();
+    (made.id(), secret)
+}
+
+/// Two parks, two banks and their enterprises: the callers' side (A, X) and the other (B, Y).
+struct World {
+    app: TestApp,
+    inside: Tenant,
+    outside: Tenant,
+    /// Makes codes, USCCs and references unique.
+    serial: AtomicU32,
+}
+
+impl World {
+    async fn build() -> Self {
+        let app = spawn_app().await;
+        let inside = Tenant::build(&app, "a", 1).await;
+        let outside = Tenant::build(&app, "b", 2).await;
+        Self { app, inside, outside, serial: AtomicU32::new(100) }
+    }
+
+    /// The key each role calls with, in the order of `ROLES`.
+    fn callers(&self) -> [&str; 4] {
+        [&self.app.admin_key, &self.inside.office_key, &self.inside.bank_key, &self.inside.firm_key]
+    }
+
+    fn tenant(&self, side: Side) -> &Tenant {
+        match side {
+            Side::Inside => &self.inside,
+            Side::Outside => &self.outside,
+        }
+    }
+
+    fn next(&self) -> u32 {
+        self.serial.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// A new product of the tenant's bank, published or left a draft.
+    async fn fresh_product(&self, t: &Tenant, publish: bool) -> String {
+        let body = product_body(&format!("m{}", self.next()), &t.bank);
+        let id = self.app.post("/api/v1/products", &t.bank_key, &body).await.expect(201).id();
+        if publish {
+            self.app
+                .post(&format!("/api/v1/products/{id}/publish"), &t.bank_key, &json!({}))
+                .await
+                .expect(200);
+        }
+        id
+    }
+
+    /// A new submitted application of the tenant's enterprise, to a new product of its bank.
+    async fn fresh_application(&self, t: &Tenant) -> String {
+        let product = self.fresh_product(t, true).await;
+        self.app
+            .post("/api/v1/applications", &t.firm_key, &application_body(&product, &t.firm))
+            .await
+            .expect(201)
+            .id()
+    }
+
+    /// The request for `operation` on the records of one side, making fresh records where the
+    /// call changes their state. `None` for an operation it does not know.
+    async fn call(&self, operation: &str, side: Side) -> Option<Call> {
+        let t = self.tenant(side);
+        let n = self.next();
+        let call = match operation {
+            "create_park" => Call::post(
+                "/api/v1/parks",
+                json!({"code": format!("matrix-{n}"), "name": "新园区", "region": "测试省"}),
+            ),
+            "list_parks" => Call::list("/api/v1/parks", &t.park),
+            "get_park" => Call::get(format!("/api/v1/parks/{}", t.park)),
+            "create_bank" => {
+                Call::post("/api/v1/banks", json!({"code": format!("matrix-{n}"), "name": "新银行"}))
+            }
+            "list_banks" => Call::list("/api/v1/banks", &t.bank),
+            "get_bank" => Call::get(format!("/api/v1/banks/{}", t.bank)),
+            "create_enterprise" => Call::post(
+                "/api/v1/enterprises",
+                json!({
+                    "uscc": uscc(n), "name": format!("新企业 {n}"), "park_id": t.park, "industry": "software",
+                    "size": "small", "founded_on": "2018-03-01", "qualifications": ["tech_sme"],
+                }),
+            ),
+            "list_enterprises" => Call::list("/api/v1/enterprises", &t.firm),
+            "get_enterprise" => Call::get(format!("/api/v1/enterprises/{}", t.firm)),
+            "create_api_key" => Call::post(
+                "/api/v1/api-keys",
+                json!({"name": format!("matrix {n}"), "role": "park_office", "park_id": t.park}),
+            ),
+            "list_api_keys" => Call::list("/api/v1/api-keys", &t.office_key_id),
+            "revoke_api_key" => {
+                let (id, _) = key(&self.app, "park_office", "park_id", &t.park).await;
+                Call::new(Method::DELETE, format!("/api/v1/api-keys/{id}"), None)
+            }
+            // The park's own import again, so that every score stays as it was.
+            "import_scores" => Call::post(format!("/api/v1/parks/{}/scores", t.park), t.scores.clone()),
+            "get_enterprise_score" => Call::get(format!("/api/v1/enterprises/{}/score", t.firm)),
+            "get_park_ranking" => Call::get(format!("/api/v1/parks/{}/rankings", t.park)),
+            "create_product" => Call::post("/api/v1/products", product_body(&format!("m{n}"), &t.bank)),
+            "list_products" => Call::list("/api/v1/products", self.product_to_read(side)),
+            "update_product" => Call::new(
+                Method::PATCH,
+                format!("/api/v1/products/{}", t.draft),
+                Some(json!({"description": format!("第 {n} 版")})),
+            ),
+            "get_product" => Call::get(format!("/api/v1/products/{}", self.product_to_read(side))),
+            "publish_product" => {
+                let id = self.fresh_product(t, false).await;
+                Call::post(format!("/api/v1/products/{id}/publish"), json!({}))
+            }
+            "suspend_product" => {
+                let id = self.fresh_product(t, true).await;
+                Call::post(format!("/api/v1/products/{id}/suspend"), json!({}))
+            }
+            "retire_product" => {
+                let id = self.fresh_product(t, true).await;
+                Call::post(format!("/api/v1/products/{id}/retire"), json!({}))
+            }
+            "list_product_prospects" => Call::get(format!("/api/v1/products/{}/prospects", t.product)),
+            "get_enterprise_matches" => Call::get(format!("/api/v1/enterprises/{}/matches", t.firm)),
+            // A new product each time: an enterprise has one open application per product.
+            "create_application" => {
+                let product = self.fresh_product(t, true).await;
+                Call::post("/api/v1/applications", application_body(&product, &t.firm))
+            }
+            "list_applications" => Call::list("/api/v1/applications", &t.application),
+            "get_application" => Call::get(format!("/api/v1/applications/{}", t.application)),
+            "review_application" => {
+                let id = self.fresh_application(t).await;
+                Call::post(format!("/api/v1/applications/{id}/review"), json!({}))
+            }
+            "approve_application" => {
+                let id = self.fresh_application(t).await;
+                Call::post(format!("/api/v1/applications/{id}/approve"), approval_body())
+            }
+            "reject_application" => {
+                let id = self.fresh_application(t).await;
+                Call::post(format!("/api/v1/applications/{id}/reject"), json!({"reason": "资料不全"}))
+            }
+            "withdraw_application" => {
+                let id = self.fresh_application(t).await;
+                Call::post(format!("/api/v1/applications/{id}/withdraw"), json!({}))
+            }
+            "list_credit_lines" => Call::list("/api/v1/credit-lines", &t.line),
+            "get_credit_line" => Call::get(format!("/api/v1/credit-lines/{}", t.line)),
+            "create_disbursement" => Call::post(
+                format!("/api/v1/credit-lines/{}/disbursements", t.line),
+                json!({
+                    "amount": 100, "reference": format!("matrix-{n}"),
+                    "disbursed_on": chrono::Utc::now().date_naive().to_string(),
+                }),
+            ),
+            "list_disbursements" => Call::get(format!("/api/v1/credit-lines/{}/disbursements", t.line)),
+            "get_park_stats" => Call::get(format!("/api/v1/parks/{}/stats", t.park)),
+            "get_park_monthly_stats" => Call::get(format!("/api/v1/parks/{}/stats/monthly", t.park)),
+            "get_national_stats" => Call::get("/api/v1/stats"),
+            _ => return None,
+        };
+        Some(call)
+    }
+
+    /// Published products are public: inside is bank X's published product, outside bank Y's
+    /// draft, which only bank Y and the admin may see.
+    fn product_to_read(&self, side: Side) -> &str {
+        match side {
+            Side::Inside => &self.inside.product,
+            Side::Outside => &self.outside.draft,
+        }
+    }
+
+    async fn send(&self, key: &str, call: &Call) -> Reply {
+        self.app.request(call.method.clone(), &call.path, Some(key), call.body.as_ref()).await
+    }
+}
+
+/// The error code that goes with an error status in the matrix.
+fn error_code(status: u16) -> Option<&'static str> {
+    match status {
+        403 => Some("forbidden"),
+        404 => Some("not_found"),
+        422 => Some("validation_failed"),
+        _ => None,
+    }
+}
+
+/// Checks an answer against what the matrix wants; the error says what differs.
+fn check(reply: &Reply, want: Want, record: Option<&str>) -> Result<(), String> {
+    let status = reply.status.as_u16();
+    let expected = match want {
+        S(status) => status,
+        Want::Listed | Want::Hidden => 200,
+    };
+    if status != expected {
+        return Err(format!("expected {want}, got {status}: {}", reply.text));
+    }
+    match want {
+        S(status) => match error_code(status) {
+            Some(code) => {
+                let error = &reply.body["error"];
+                let shaped = error["code"] == code
+                    && error["message"].as_str().is_some_and(|m| !m.is_empty())
+                    && error["details"].is_array();
+                if shaped { Ok(()) } else { Err(format!("expected a {code} error, got {}", reply.text)) }
+            }
+            None => Ok(()),
+        },
+        Want::Listed | Want::Hidden => {
+            let record = record.ok_or("the call names no record to look for in the list")?;
+            let items = reply.body["items"].as_array().ok_or_else(|| format!("no items: {}", reply.text))?;
+            let ids: Vec<&str> = items.iter().filter_map(|item| item["id"].as_str()).collect();
+            if ids.contains(&record) == (want == Want::Listed) {
+                Ok(())
+            } else {
+                Err(format!("expected {want} {record}; the list holds {ids:?}"))
+            }
+        }
+    }
+}
+
+/// Checks that a refusal outside the caller's scope says exactly what the answer about a record
+/// that does not exist says, ids aside.
+fn same_as_missing(outside: &Reply, missing: &Reply) -> Result<(), String> {
+    let error = |reply: &Reply| (reply.status, without_ids(&reply.body["error"].to_string()));
+    if error(outside) == error(missing) {
+        Ok(())
+    } else {
+        Err(format!(
+            "answered {} {} but a missing record gets {} {}",
+            outside.status, outside.text, missing.status, missing.text
+        ))
+    }
+}
+
+#[test]
+fn every_documented_operation_has_a_row() {
+    let rows = matrix();
+    assert_eq!(rows.len(), MATRIX.len(), "an operationId appears twice in the OpenAPI document");
+}
+
+#[tokio::test]
+async fn every_role_gets_what_the_contract_gives_inside_and_outside_its_scope() {
+    let rows = matrix();
+    let world = World::build().await;
+    let mut failures = Vec::new();
+    let mut calls = 0;
+    for (operation, row) in &rows {
+        let sides = [(Side::Inside, Some(row.inside)), (Side::Outside, row.outside)];
+        for (side, wants) in sides.into_iter().filter_map(|(side, wants)| Some((side, wants?))) {
+            for ((role, key), want) in ROLES.iter().zip(world.callers()).zip(wants) {
+                let call = world.call(&operation.id, side).await.unwrap_or_else(|| {
+                    panic!("MATRIX has a row for {operation}, but World::call has no request for it")
+                });
+                assert!(
+                    call.method.as_str() == operation.method && follows_template(&operation.path, &call.path),
+                    "World::call for {operation} sends {} {} instead",
+                    call.method,
+                    call.path
+                );
+                let reply = world.send(key, &call).await;
+                calls += 1;
+                if let Err(problem) = check(&reply, want, call.record.as_deref()) {
+                    failures.push(format!("{operation} as {role}, {side} its scope: {problem}"));
+                }
+                // Refused for its scope: the answer must be the one a record that does not exist gets.
+                if let (Side::Outside, S(404 | 422)) = (side, want) {
+                    let missing = world.send(key, &call.naming_missing_records()).await;
+                    calls += 1;
+                    if let Err(problem) = same_as_missing(&reply, &missing) {
+                        failures.push(format!("{operation} as {role}, outside its scope: {problem}"));
+                    }
+                }
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {calls} calls did not answer as the matrix says:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
