@@ -46,15 +46,14 @@ impl Application {
             .first()
             .and_then(|addr| addr.as_socket_addr().map(|a| a.port()))
             .unwrap_or(0);
-        // Enterprises never move between parks, so this map of enterprise → park never goes stale.
-        let enterprise_parks = moka::future::Cache::builder().max_capacity(1_000_000).build();
+
         let state = AppState {
             db,
             auth,
             scores,
             metrics,
             config: Arc::new(config),
-            enterprise_parks,
+            enterprises: moka::future::Cache::builder().max_capacity(100_000).build(),
             published: moka::future::Cache::builder().time_to_live(std::time::Duration::from_secs(2)).build(),
         };
         Ok(Self { acceptor, port, state })

@@ -265,12 +265,12 @@ impl ApplicationsApi {
                 Vec::new(),
             ));
         }
-        let (score, _) = latest_score(&state, enterprise.park_id, enterprise.id).await?;
+        let score = latest_score(&state, enterprise.park_id, enterprise.id).await?;
         let profile = store::enterprises::profile(&enterprise);
         let today = Utc::now().date_naive();
         let offer = match evaluate(
             &product.offerable(),
-            &profile.applicant(score.as_ref().map(|s| s.standing())),
+            &profile.applicant(score.as_ref().and_then(|s| s.standing())),
             today,
         ) {
             Verdict::Eligible { offer_max_amount } => offer_max_amount,
@@ -293,7 +293,7 @@ impl ApplicationsApi {
             term_months: body.term_months,
             purpose: non_blank("purpose", body.purpose)?,
             terms,
-            score: score.map(|s| (s.period, s.score)),
+            score: score.and_then(|s| s.standing().map(|standing| (s.period, standing.score))),
             offer_max_amount: offer,
         };
         let actor = caller.actor();

@@ -3,19 +3,19 @@
 
 use chrono::Utc;
 use poem::web::Data;
-use poem_openapi::{Object, OpenApi, param::Path, payload::Json};
+use poem_openapi::{ApiResponse, Object, OpenApi, param::Path, types::ToJSON};
 
 use super::{
     ApiTags, AppState,
     auth::Caller,
-    error::{ApiResult, ErrorDetail},
+    error::{ApiError, ApiResult, ErrorDetail},
     pagination::parse_id,
-    parks::not_found_as,
     products::ProductView,
+    raw_json::RawJson,
     scores::latest_score,
 };
 use crate::domain::{
-    Role,
+    Role, Scope,
     eligibility::{Verdict, evaluate},
 };
 use crate::store;
@@ -52,6 +52,13 @@ pub struct Matches {
     pub ineligible: Vec<IneligibleProduct>,
 }
 
+#[derive(ApiResponse)]
+pub enum MatchesFound {
+    /// Every published product, eligible or not.
+    #[oai(status = 200)]
+    Ok(RawJson<Matches>),
+}
+
 pub struct MatchesApi;
 
 #[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Products")]
@@ -67,57 +74,84 @@ impl MatchesApi {
         caller: Caller,
         state: Data<&AppState>,
         id: Path<String>,
-    ) -> ApiResult<Json<Matches>> {
+    ) -> ApiResult<MatchesFound> {
         let principal =
             caller.require(&[Role::Enterprise, Role::ParkOffice], "see an enterprise's matches")?;
         let id = parse_id(&id.0, "the enterprise")?;
-        let enterprise = store::enterprises::get_visible(&state.db, principal.scope, id)
-            .await
-            .map_err(|e| not_found_as(e, "the enterprise"))?;
-        let (score, _) = latest_score(&state, enterprise.park_id, enterprise.id).await?;
-        let products = state.published_products().await?;
-
+        let enterprise = state.enterprise(id).await?.ok_or_else(|| ApiError::not_found("the enterprise"))?;
+        let visible = match principal.scope {
+            Scope::All => true,
+            Scope::Park(park_id) => park_id == enterprise.park_id,
+            Scope::Enterprise(own) => own == enterprise.id,
+            Scope::Bank(_) => false,
+        };
+        if !visible {
+            return Err(ApiError::not_found("the enterprise"));
+        }
+        let score = latest_score(&state, enterprise.park_id, enterprise.id).await?;
+        let catalogue = state.published_products().await?;
         let profile = store::enterprises::profile(&enterprise);
-        let applicant = profile.applicant(score.as_ref().map(|s| s.standing()));
+        let applicant = profile.applicant(score.as_ref().and_then(|s| s.standing()));
         let today = Utc::now().date_naive();
+
         let mut eligible = Vec::new();
         let mut ineligible = Vec::new();
-        for product in products.iter() {
+        for (product, json) in &catalogue.products {
             match evaluate(&product.offerable(), &applicant, today) {
-                Verdict::Eligible { offer_max_amount } => eligible.push((product, offer_max_amount)),
-                Verdict::Ineligible { failed } => ineligible.push(IneligibleProduct {
-                    product: product.into(),
-                    failed: failed
-                        .into_iter()
-                        .map(|f| ErrorDetail {
-                            rule: Some(f.rule.to_owned()),
-                            required: Some(f.required),
-                            actual: Some(f.actual),
-                            message: f.message,
-                            ..Default::default()
-                        })
-                        .collect(),
-                }),
+                Verdict::Eligible { offer_max_amount } => eligible.push((product, json, offer_max_amount)),
+                Verdict::Ineligible { failed } => ineligible.push((json, failed)),
             }
         }
-        eligible.sort_by(|(a, offer_a), (b, offer_b)| {
+        eligible.sort_by(|(a, _, offer_a), (b, _, offer_b)| {
             a.terms.rate_bps_min.cmp(&b.terms.rate_bps_min).then(offer_b.cmp(offer_a)).then(a.id.cmp(&b.id))
         });
-        Ok(Json(Matches {
-            score: score.map(|s| MatchScore {
-                period: s.period,
-                score: s.score.as_f64(),
-                rank: s.rank,
-                percentile: f64::from(s.percentile_centi) / 100.0,
-            }),
-            eligible: eligible
+
+        // The products' JSON was serialized once, when the catalogue was loaded: the answer is
+        // assembled around it rather than serializing every product again for every request.
+        let score_json = match score {
+            Some(s) => {
+                MatchScore { period: s.period, score: s.score, rank: s.rank, percentile: s.percentile }
+                    .to_json_string()
+            }
+            None => "null".to_owned(),
+        };
+        let size: usize = catalogue.products.iter().map(|(_, json)| json.len() + 64).sum();
+        let mut out = String::with_capacity(size + score_json.len() + 64);
+        out.push_str("{\"score\":");
+        out.push_str(&score_json);
+        out.push_str(",\"eligible\":[");
+        for (n, (_, json, offer)) in eligible.iter().enumerate() {
+            if n > 0 {
+                out.push(',');
+            }
+            out.push_str("{\"product\":");
+            out.push_str(json);
+            out.push_str(",\"offer_max_amount\":");
+            out.push_str(&offer.fen().to_string());
+            out.push('}');
+        }
+        out.push_str("],\"ineligible\":[");
+        for (n, (json, failed)) in ineligible.into_iter().enumerate() {
+            if n > 0 {
+                out.push(',');
+            }
+            let failed: Vec<ErrorDetail> = failed
                 .into_iter()
-                .map(|(product, offer)| EligibleProduct {
-                    product: product.into(),
-                    offer_max_amount: offer.fen(),
+                .map(|f| ErrorDetail {
+                    rule: Some(f.rule.to_owned()),
+                    required: Some(f.required),
+                    actual: Some(f.actual),
+                    message: f.message,
+                    ..Default::default()
                 })
-                .collect(),
-            ineligible,
-        }))
+                .collect();
+            out.push_str("{\"product\":");
+            out.push_str(json);
+            out.push_str(",\"failed\":");
+            out.push_str(&failed.to_json_string());
+            out.push('}');
+        }
+        out.push_str("]}");
+        Ok(MatchesFound::Ok(RawJson::new(out)))
     }
 }

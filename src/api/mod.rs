@@ -14,6 +14,7 @@ pub mod matches;
 pub mod pagination;
 pub mod parks;
 pub mod products;
+pub mod raw_json;
 pub mod scores;
 pub mod stats;
 
@@ -42,24 +43,39 @@ pub struct AppState {
     pub scores: ScoreCache,
     pub metrics: Arc<Metrics>,
     pub config: Arc<Config>,
-    /// enterprise id → park id. Enterprises never move between parks, so this never goes stale.
-    pub enterprise_parks: moka::future::Cache<i64, i64>,
+    /// Enterprise records by id. An enterprise is never edited, moved or deleted once
+    /// registered, so a remembered record never goes stale.
+    pub enterprises: moka::future::Cache<i64, Arc<entity::enterprise::Model>>,
     /// Every published product, refreshed from the database at least every 2 seconds, so that
     /// a lifecycle change on any process shows in matches everywhere within 5 seconds.
-    pub published: moka::future::Cache<(), Arc<Vec<Product>>>,
+    pub published: moka::future::Cache<(), Arc<Catalogue>>,
+}
+
+/// The published products, each with its JSON serialized once for every response that lists it.
+pub struct Catalogue {
+    pub products: Vec<(Product, String)>,
 }
 
 impl AppState {
     /// Every published product, from the in-process copy (at most 2 seconds old).
-    pub async fn published_products(&self) -> Result<Arc<Vec<Product>>, ApiError> {
+    pub async fn published_products(&self) -> Result<Arc<Catalogue>, ApiError> {
+        use poem_openapi::types::ToJSON;
         let db = self.db.clone();
-        self.published
-            .try_get_with((), async move { crate::store::products::published(&db).await.map(Arc::new) })
-            .await
-            .map_err(|err| {
-                tracing::error!(error = %err, "loading published products");
-                ApiError::unavailable("the product catalogue is unavailable; retry shortly")
-            })
+        let load = async move {
+            let products = crate::store::products::published(&db).await?;
+            let products = products
+                .into_iter()
+                .map(|p| {
+                    let json = products::ProductView::from(&p).to_json_string();
+                    (p, json)
+                })
+                .collect();
+            Ok::<_, crate::store::StoreError>(Arc::new(Catalogue { products }))
+        };
+        self.published.try_get_with((), load).await.map_err(|err| {
+            tracing::error!(error = %err, "loading published products");
+            ApiError::unavailable("the product catalogue is unavailable; retry shortly")
+        })
     }
 
     /// Drops the in-process copy after this process changed a product's status.
@@ -67,15 +83,19 @@ impl AppState {
         self.published.invalidate(&()).await;
     }
 
-    /// The park an enterprise is registered in, or `None` when there is no such enterprise.
-    pub async fn park_of(&self, enterprise_id: i64) -> Result<Option<i64>, ApiError> {
-        if let Some(park_id) = self.enterprise_parks.get(&enterprise_id).await {
-            return Ok(Some(park_id));
+    /// An enterprise's record, from the in-process copy when there is one.
+    pub async fn enterprise(
+        &self,
+        enterprise_id: i64,
+    ) -> Result<Option<Arc<entity::enterprise::Model>>, ApiError> {
+        if let Some(found) = self.enterprises.get(&enterprise_id).await {
+            return Ok(Some(found));
         }
         match crate::store::enterprises::get(&self.db, enterprise_id).await {
             Ok(enterprise) => {
-                self.enterprise_parks.insert(enterprise_id, enterprise.park_id).await;
-                Ok(Some(enterprise.park_id))
+                let enterprise = Arc::new(enterprise);
+                self.enterprises.insert(enterprise_id, enterprise.clone()).await;
+                Ok(Some(enterprise))
             }
             Err(crate::store::StoreError::NotFound) => Ok(None),
             Err(other) => Err(other.into()),

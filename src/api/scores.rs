@@ -8,6 +8,7 @@ use poem_openapi::{
     ApiRequest, ApiResponse, Object, OpenApi,
     param::{Path, Query},
     payload::Json,
+    types::{ParseFromJSON, ToJSON},
 };
 
 use super::{
@@ -18,10 +19,12 @@ use super::{
     idempotency::{self, Created, IdempotencyKey, body_hash, text_hash},
     pagination::{decode_cursor, encode_cursor, parse_id},
     parks::not_found_as,
+    raw_json::RawJson,
 };
 use crate::cache::Lookup;
 use crate::domain::{
-    FieldError, Period, Role, Scope, Stage,
+    FieldError, Period, Role, Scope, Score, Stage,
+    eligibility::Standing,
     score::EnterpriseScore,
     score_import::{Cell, RawRow, parse_rows},
 };
@@ -108,7 +111,7 @@ pub enum ScoreFound {
     /// The enterprise's latest score.
     #[oai(status = 200)]
     Ok(
-        Json<ScoreView>,
+        RawJson<ScoreView>,
         /// `hit` when the score came from the cache, `miss` when from the database.
         #[oai(header = "X-Cache")]
         String,
@@ -252,29 +255,52 @@ impl CacheStatus {
     }
 }
 
-/// An enterprise's latest score, read through the cache (cache-aside). When the cache cannot be
-/// asked, the database answers and nothing is written back.
+/// An enterprise's latest score as the API shows it, and that JSON, read through the cache
+/// (cache-aside). The cache holds the JSON, so that a hit is served without parsing it. When the
+/// cache cannot be asked, the database answers and nothing is written back.
+pub async fn latest_score_json(
+    state: &AppState,
+    park_id: i64,
+    enterprise_id: i64,
+) -> Result<(Option<String>, CacheStatus), ApiError> {
+    let generation = match state.scores.get(park_id, enterprise_id).await {
+        Lookup::Hit(json) => return Ok((Some(json), CacheStatus::Hit)),
+        Lookup::Miss { generation } => Some(generation),
+        Lookup::Unavailable => None,
+    };
+    let Some(score) = store::scores::latest(&state.db, enterprise_id).await? else {
+        return Ok((None, CacheStatus::Miss));
+    };
+    let json = ScoreView::from(score).to_json_string();
+    if let Some(generation) = generation {
+        state.scores.put(park_id, generation, enterprise_id, json.clone()).await;
+    }
+    Ok((Some(json), CacheStatus::Miss))
+}
+
+/// An enterprise's latest score, read through the cache, for judging eligibility.
 pub async fn latest_score(
     state: &AppState,
     park_id: i64,
     enterprise_id: i64,
-) -> Result<(Option<EnterpriseScore>, CacheStatus), ApiError> {
-    let generation = match state.scores.get(park_id, enterprise_id).await {
-        Lookup::Hit(json) => match serde_json::from_str::<EnterpriseScore>(&json) {
-            Ok(score) => return Ok((Some(score), CacheStatus::Hit)),
-            // An entry this version cannot read is skipped; it expires with its TTL.
-            Err(_) => None,
-        },
-        Lookup::Miss { generation } => Some(generation),
-        Lookup::Unavailable => None,
-    };
-    let score = store::scores::latest(&state.db, enterprise_id).await?;
-    if let (Some(generation), Some(score)) = (generation, &score)
-        && let Ok(json) = serde_json::to_string(score)
-    {
-        state.scores.put(park_id, generation, enterprise_id, json).await;
+) -> Result<Option<ScoreView>, ApiError> {
+    let (json, _) = latest_score_json(state, park_id, enterprise_id).await?;
+    json.map(|json| {
+        let value = serde_json::from_str(&json).ok();
+        ScoreView::parse_from_json(value).map_err(|_| ApiError::internal())
+    })
+    .transpose()
+}
+
+impl ScoreView {
+    /// The score and place in the park, as the eligibility engine needs them.
+    pub fn standing(&self) -> Option<Standing> {
+        Some(Standing {
+            score: Score::from_f64(self.score).ok()?,
+            rank: self.rank,
+            percentile_centi: (self.percentile * 100.0).round() as i32,
+        })
     }
-    Ok((score, CacheStatus::Miss))
 }
 
 pub struct ScoresApi;
@@ -365,8 +391,11 @@ impl ScoresApi {
         id: Path<String>,
     ) -> ApiResult<ScoreFound> {
         let enterprise_id = parse_id(&id.0, "the enterprise")?;
-        let park_id =
-            state.park_of(enterprise_id).await?.ok_or_else(|| ApiError::not_found("the enterprise"))?;
+        let park_id = state
+            .enterprise(enterprise_id)
+            .await?
+            .ok_or_else(|| ApiError::not_found("the enterprise"))?
+            .park_id;
         let visible = match caller.principal().scope {
             Scope::All | Scope::Bank(_) => true,
             Scope::Park(own) => own == park_id,
@@ -375,8 +404,8 @@ impl ScoresApi {
         if !visible {
             return Err(ApiError::not_found("the enterprise"));
         }
-        match latest_score(&state, park_id, enterprise_id).await? {
-            (Some(score), cache) => Ok(ScoreFound::Ok(Json(score.into()), cache.as_str().into())),
+        match latest_score_json(&state, park_id, enterprise_id).await? {
+            (Some(json), cache) => Ok(ScoreFound::Ok(RawJson::new(json), cache.as_str().into())),
             (None, _) => Err(ApiError::NotFound(super::error::body(
                 "no_score",
                 "the enterprise has no score yet",
@@ -424,13 +453,13 @@ impl ScoresApi {
         let items = ranked
             .into_iter()
             .map(|r| RankingEntry {
-                rank: r.score.rank,
-                enterprise_id: r.score.enterprise_id.to_string(),
+                rank: r.rank,
+                enterprise_id: r.enterprise_id.to_string(),
                 name: r.name,
                 uscc: r.uscc,
-                score: r.score.score.as_f64(),
-                stage: r.score.stage,
-                percentile: f64::from(r.score.percentile_centi) / 100.0,
+                score: r.score.as_f64(),
+                stage: r.stage,
+                percentile: f64::from(r.percentile_centi) / 100.0,
             })
             .collect();
         let next_cursor = next.map(|c| encode_cursor(&format!("{}:{}", c.score_centi, c.enterprise_id)));

@@ -1,9 +1,10 @@
 //! The score cache: Redis when `REDIS_URL` is set, otherwise in process.
 //!
 //! Entries are versioned by a per-park generation number. A look-up reads the park's current
-//! generation and the entry under it; an import bumps the generation after it commits and before
-//! it answers, so that every later look-up, on any process, misses and reads the new scores. A
-//! reader that raced the import can only write under the old generation, which nobody reads.
+//! generation and the entry with the generation it was written under, in one round trip; an
+//! import bumps the generation after it commits and before it answers, so that every later
+//! look-up, on any process, misses and reads the new scores. A reader that raced the import can
+//! only write an entry under the old generation, which no later reader accepts.
 
 mod memory;
 mod redis;
@@ -20,7 +21,7 @@ pub use self::redis::RedisCache;
 /// The result of a look-up.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Lookup {
-    /// The cached JSON of the score.
+    /// The cached JSON of the score, as the API shows it.
     Hit(String),
     /// Not cached: read the database, then `put` under this generation.
     Miss { generation: u64 },

@@ -8,16 +8,9 @@ use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use redis::{AsyncCommands, Client, Script, aio::ConnectionManager, aio::ConnectionManagerConfig};
+use redis::{AsyncCommands, Client, aio::ConnectionManager, aio::ConnectionManagerConfig};
 
 use super::{FaultLog, Lookup};
-
-/// Reads the park's generation and the entry under it in one round trip.
-const GET_SCRIPT: &str = r"
-local generation = redis.call('GET', KEYS[1]) or '0'
-local entry = redis.call('GET', ARGV[1] .. generation .. ':' .. ARGV[2])
-return {generation, entry or ''}
-";
 
 #[derive(Clone)]
 pub struct RedisCache {
@@ -25,7 +18,6 @@ pub struct RedisCache {
     prefix: Arc<str>,
     timeout: Duration,
     ttl_seconds: u64,
-    get_script: Arc<Script>,
     faults: Arc<FaultLog>,
     /// Parks whose invalidation has not reached Redis yet.
     pending: Arc<Mutex<HashSet<i64>>>,
@@ -45,7 +37,6 @@ impl RedisCache {
             prefix: Arc::from(prefix),
             timeout,
             ttl_seconds: ttl.as_secs().max(1),
-            get_script: Arc::new(Script::new(GET_SCRIPT)),
             faults: Arc::new(FaultLog::new(Duration::from_secs(30))),
             pending: Arc::default(),
         };
@@ -57,8 +48,9 @@ impl RedisCache {
         format!("{}:park:{park_id}:generation", self.prefix)
     }
 
-    fn entry_key_stem(&self, park_id: i64) -> String {
-        format!("{}:score:{park_id}:", self.prefix)
+    /// An entry holds `<generation>\n<json>`: it counts only under the park's current generation.
+    fn entry_key(&self, park_id: i64, enterprise_id: i64) -> String {
+        format!("{}:score:{park_id}:{enterprise_id}", self.prefix)
     }
 
     async fn with_timeout<T>(
@@ -83,25 +75,38 @@ impl RedisCache {
         self.pending.lock().map(|p| p.contains(&park_id)).unwrap_or(true)
     }
 
+    /// Reads the park's generation and the enterprise's entry in one round trip (`MGET`).
     pub async fn get(&self, park_id: i64, enterprise_id: i64) -> Lookup {
         if self.is_pending(park_id) {
             return Lookup::Unavailable;
         }
         let mut connection = self.connection.clone();
-        let mut invocation = self.get_script.key(self.generation_key(park_id));
-        invocation.arg(self.entry_key_stem(park_id)).arg(enterprise_id);
-        let call = invocation.invoke_async::<(u64, String)>(&mut connection);
+        let mut command = redis::cmd("MGET");
+        command.arg(self.generation_key(park_id)).arg(self.entry_key(park_id, enterprise_id));
+        let call = command.query_async::<(Option<u64>, Option<String>)>(&mut connection);
         match self.with_timeout("Redis look-up failed", call).await {
-            Some((_, entry)) if !entry.is_empty() => Lookup::Hit(entry),
-            Some((generation, _)) => Lookup::Miss { generation },
+            Some((generation, entry)) => {
+                let generation = generation.unwrap_or(0);
+                let current = entry
+                    .as_deref()
+                    .and_then(|e| e.split_once('\n'))
+                    .filter(|(g, _)| g.parse() == Ok(generation));
+                match current {
+                    Some((_, json)) => Lookup::Hit(json.to_owned()),
+                    None => Lookup::Miss { generation },
+                }
+            }
             None => Lookup::Unavailable,
         }
     }
 
+    /// Stores an entry under the generation its reader saw. A slow reader may overwrite a newer
+    /// entry with an older generation's; the next reader then misses and reads the database.
     pub async fn put(&self, park_id: i64, generation: u64, enterprise_id: i64, json: String) {
-        let key = format!("{}{generation}:{enterprise_id}", self.entry_key_stem(park_id));
         let mut connection = self.connection.clone();
-        let call = connection.set_ex::<_, _, ()>(key, json, self.ttl_seconds);
+        let entry = format!("{generation}\n{json}");
+        let call =
+            connection.set_ex::<_, _, ()>(self.entry_key(park_id, enterprise_id), entry, self.ttl_seconds);
         self.with_timeout("Redis write failed", call).await;
     }
 

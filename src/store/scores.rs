@@ -146,9 +146,13 @@ pub async fn latest_period(db: &impl ConnectionTrait, park_id: i64) -> Result<Op
 
 /// One line of a ranking.
 pub struct Ranked {
-    pub score: EnterpriseScore,
+    pub enterprise_id: i64,
     pub name: String,
     pub uscc: String,
+    pub score: Score,
+    pub stage: Stage,
+    pub rank: i32,
+    pub percentile_centi: i32,
 }
 
 /// Where a ranking page starts: after this score and enterprise.
@@ -166,8 +170,17 @@ pub async fn ranking(
     after: Option<RankingCursor>,
     limit: u64,
 ) -> Result<(Vec<Ranked>, Option<RankingCursor>), StoreError> {
+    // Only the columns a ranking shows: no indicators to decode for a hundred rows.
     let mut query = score::Entity::find()
-        .find_also_related(enterprise::Entity)
+        .select_only()
+        .column(score::Column::EnterpriseId)
+        .column(enterprise::Column::Name)
+        .column(enterprise::Column::Uscc)
+        .column(score::Column::ScoreCenti)
+        .column(score::Column::Stage)
+        .column(score::Column::Rank)
+        .column(score::Column::PercentileCenti)
+        .inner_join(enterprise::Entity)
         .filter(score::Column::ParkId.eq(park_id))
         .filter(score::Column::Period.eq(period));
     if let Some(after) = after {
@@ -179,24 +192,32 @@ pub async fn ranking(
             ),
         );
     }
-    let rows = query
+    let rows: Vec<(i64, String, String, i32, String, i32, i32)> = query
         .order_by_desc(score::Column::ScoreCenti)
         .order_by_asc(score::Column::EnterpriseId)
         .limit(limit + 1)
+        .into_tuple()
         .all(db)
         .await?;
     let has_more = rows.len() as u64 > limit;
+    let corrupt =
+        |what: &str| StoreError::Db(sea_orm::DbErr::Custom(format!("ranking of park {park_id}: bad {what}")));
     let mut ranked = Vec::with_capacity(rows.len());
-    for (row, enterprise) in rows.into_iter().take(usize::try_from(limit).unwrap_or(usize::MAX)) {
-        let enterprise =
-            enterprise.ok_or(StoreError::Db(sea_orm::DbErr::RecordNotFound("enterprise".into())))?;
-        ranked.push(Ranked { score: to_domain(row)?, name: enterprise.name, uscc: enterprise.uscc });
+    for (enterprise_id, name, uscc, score_centi, stage, rank, percentile_centi) in
+        rows.into_iter().take(usize::try_from(limit).unwrap_or(usize::MAX))
+    {
+        ranked.push(Ranked {
+            enterprise_id,
+            name,
+            uscc,
+            score: Score::from_centi(score_centi).map_err(|_| corrupt("score"))?,
+            stage: Stage::parse(&stage).ok_or_else(|| corrupt("stage"))?,
+            rank,
+            percentile_centi,
+        });
     }
     let next = if has_more {
-        ranked.last().map(|r| RankingCursor {
-            score_centi: r.score.score.centi(),
-            enterprise_id: r.score.enterprise_id,
-        })
+        ranked.last().map(|r| RankingCursor { score_centi: r.score.centi(), enterprise_id: r.enterprise_id })
     } else {
         None
     };
