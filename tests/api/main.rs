@@ -2,6 +2,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod helpers;
+#[path = "../common/server.rs"]
+mod server;
 
 mod auth;
 mod credit;

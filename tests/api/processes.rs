@@ -1,39 +1,12 @@
 //! Real `innoloan serve` processes sharing one PostgreSQL database.
 
 use std::collections::HashSet;
-use std::time::Duration;
 
 use futures_util::future::join_all;
 use serde_json::{Value, json};
 
 use crate::helpers::{spawn_app_with, test_config, uscc};
-
-/// Starts `innoloan serve` on a free port; the process is killed when the handle drops.
-async fn serve(database_url: &str, redis_url: Option<&str>) -> (tokio::process::Child, String) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_innoloan"));
-    command
-        .arg("serve")
-        .env("DATABASE_URL", database_url)
-        .env("BIND_ADDR", format!("127.0.0.1:{port}"))
-        .env("RUST_LOG", "warn")
-        .env_remove("REDIS_URL")
-        .kill_on_drop(true)
-        .stdout(std::process::Stdio::null());
-    if let Some(redis) = redis_url {
-        command.env("REDIS_URL", redis).env("REDIS_KEY_PREFIX", format!("innoloan_test:proc:{port}"));
-    }
-    let child = command.spawn().expect("the innoloan binary starts");
-    let address = format!("http://127.0.0.1:{port}");
-    let client = reqwest::Client::new();
-    for _ in 0..300 {
-        if client.get(format!("{address}/healthz")).send().await.is_ok_and(|r| r.status().is_success()) {
-            return (child, address);
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("innoloan serve did not answer on {address} within 30 s");
-}
+use crate::server::Server;
 
 #[tokio::test]
 async fn two_server_processes_never_overdraw_one_line() {
@@ -67,12 +40,13 @@ async fn two_server_processes_never_overdraw_one_line() {
     let line = approved.body["credit_line"]["id"].as_str().unwrap().to_owned();
 
     let redis = config.redis_url.as_deref();
-    let (_first, first) = serve(&config.database_url, redis).await;
-    let (_second, second) = serve(&config.database_url, redis).await;
+    let first_server = Server::start(&config.database_url, redis, &config.redis_key_prefix).await;
+    let second_server = Server::start(&config.database_url, redis, &config.redis_key_prefix).await;
+    let (first, second) = (&first_server.address, &second_server.address);
     let client = reqwest::Client::new();
     let today = chrono::Utc::now().date_naive().to_string();
     let requests = (0..100).map(|n| {
-        let address = if n % 2 == 0 { &first } else { &second };
+        let address = if n % 2 == 0 { first } else { second };
         let request = client
             .post(format!("{address}/api/v1/credit-lines/{line}/disbursements"))
             .bearer_auth(&bank_key)
