@@ -12,7 +12,10 @@ use crate::server::Server;
 async fn two_server_processes_never_overdraw_one_line() {
     if std::env::var("TEST_DATABASE_URL").ok().filter(|u| !u.is_empty()).is_none() {
         assert!(std::env::var("TEST_REQUIRE_SERVICES").is_err(), "TEST_DATABASE_URL is required here");
-        eprintln!("skipped: TEST_DATABASE_URL is not set (two processes need a shared PostgreSQL)");
+        crate::server::skip(
+            "two_server_processes_never_overdraw_one_line",
+            "TEST_DATABASE_URL is not set (two processes need a shared PostgreSQL)",
+        );
         return;
     }
     let config = test_config().await;

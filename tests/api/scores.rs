@@ -288,7 +288,10 @@ async fn score_look_ups_succeed_when_redis_stops_answering() {
 async fn an_import_invalidates_the_shared_redis_cache_for_every_process() {
     let Some(redis_url) = std::env::var("TEST_REDIS_URL").ok().filter(|u| !u.is_empty()) else {
         assert!(std::env::var("TEST_REQUIRE_SERVICES").is_err(), "TEST_REDIS_URL is required here");
-        eprintln!("skipped: TEST_REDIS_URL is not set");
+        crate::server::skip(
+            "an_import_invalidates_the_shared_redis_cache_for_every_process",
+            "TEST_REDIS_URL is not set",
+        );
         return;
     };
     let first = spawn_app().await;

@@ -58,3 +58,10 @@ impl Server {
         self.child.kill().await.expect("the server can be killed");
     }
 }
+
+/// Says plainly that a test is skipped. Written straight to stderr, past the test harness's
+/// output capture, so that it shows in a normal `cargo test` run.
+pub fn skip(test: &str, reason: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "skipped: {test}: {reason}");
+}

@@ -23,7 +23,7 @@ use server::Server;
 /// The PostgreSQL URL to make databases from, or `None` (with the reason printed) to skip.
 fn fault_setup() -> Option<String> {
     if std::env::var("FAULT_TESTS").as_deref() != Ok("1") {
-        eprintln!("skipped: fault tests restart services and kill processes; run them with FAULT_TESTS=1");
+        server::skip("fault tests", "they restart services and kill processes; run them with FAULT_TESTS=1");
         return None;
     }
     let url = std::env::var("TEST_DATABASE_URL").ok().filter(|u| !u.is_empty());
