@@ -15,7 +15,8 @@ use super::{
     error::{ApiError, ApiResult},
     idempotency::{self, Created, IdempotencyKey, body_hash},
     pagination::{List, after_id, default_limit, parse_id},
-    parks::{non_blank, not_found_as},
+    parks::not_found_as,
+    text,
 };
 use crate::domain::{Role, Scope};
 use crate::store::{self, StoreError};
@@ -149,7 +150,7 @@ impl ApiKeysApi {
         caller.require_admin("create API keys")?;
         let fingerprint = body_hash(&body.0);
         let scope = resolve_scope(&state, &body.0).await?;
-        let name = non_blank("name", body.0.name)?;
+        let name = text::line("name", body.0.name)?;
         let actor = caller.actor();
         let request = ("POST", req.uri().path(), fingerprint);
         // A replay shows the key without its secret: only a hash of the secret is ever stored.

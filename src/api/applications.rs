@@ -17,8 +17,9 @@ use super::{
     error::{ApiError, ApiResult, ErrorDetail},
     idempotency::{self, Created, IdempotencyKey, Outcome},
     pagination::{List, after_id, default_limit, parse_id},
-    parks::{non_blank, not_found_as},
+    parks::not_found_as,
     scores::latest_score,
+    text,
 };
 use crate::domain::{
     Money, RateBps, Role, Scope,
@@ -291,7 +292,7 @@ impl ApplicationsApi {
             park_id: enterprise.park_id,
             amount,
             term_months: body.term_months,
-            purpose: non_blank("purpose", body.purpose)?,
+            purpose: text::line("purpose", body.purpose)?,
             terms,
             score: score.and_then(|s| s.standing().map(|standing| (s.period, standing.score))),
             offer_max_amount: offer,
@@ -430,7 +431,7 @@ impl ApplicationsApi {
         body: Json<RejectionBody>,
     ) -> ApiResult<Json<ApplicationView>> {
         let app = bank_application(&state, &caller, &id.0, "reject applications").await?;
-        let reason = non_blank("reason", body.0.reason)?;
+        let reason = text::line("reason", body.0.reason)?;
         act(&state, &caller, app.id, ApplicationAction::Reject, Some(reason)).await
     }
 

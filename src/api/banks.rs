@@ -14,7 +14,8 @@ use super::{
     error::ApiResult,
     idempotency::{self, Created, IdempotencyKey, body_hash},
     pagination::{List, after_id, default_limit, parse_id},
-    parks::{non_blank, not_found_as},
+    parks::not_found_as,
+    text,
 };
 use crate::store::{self, banks::NewBank as StoreNewBank};
 use entity::bank;
@@ -64,7 +65,7 @@ impl BanksApi {
     ) -> ApiResult<Created<Bank>> {
         caller.require_admin("create banks")?;
         let fingerprint = body_hash(&body.0);
-        let new = StoreNewBank { code: body.0.code, name: non_blank("name", body.0.name)? };
+        let new = StoreNewBank { code: body.0.code, name: text::line("name", body.0.name)? };
         let actor = caller.actor();
         let request = ("POST", req.uri().path(), fingerprint);
         let outcome = idempotency::run(&state, &caller, idempotency_key.0, request, 201, async |txn| {

@@ -15,6 +15,7 @@ use super::{
     idempotency::{self, Created, IdempotencyKey},
     pagination::{List, after_id, default_limit, parse_id},
     parks::not_found_as,
+    text,
 };
 use crate::domain::{Money, Role, credit::CreditLineStatus};
 use crate::store;
@@ -179,10 +180,7 @@ impl CreditLinesApi {
         let body = body.0;
         let amount =
             Money::from_fen(body.amount).map_err(|e| ApiError::invalid_field("amount", e.to_string()))?;
-        let reference = body.reference.trim().to_owned();
-        if reference.is_empty() {
-            return Err(ApiError::invalid_field("reference", "reference must not be blank"));
-        }
+        let reference = text::line("reference", body.reference.clone())?;
         let actor = caller.actor();
         let fingerprint = idempotency::body_hash(&body);
         let outcome = idempotency::run(

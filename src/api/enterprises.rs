@@ -14,7 +14,8 @@ use super::{
     error::{ApiError, ApiResult},
     idempotency::{self, Created, IdempotencyKey, body_hash},
     pagination::{List, after_id, default_limit, parse_id},
-    parks::{non_blank, not_found_as},
+    parks::not_found_as,
+    text,
 };
 use crate::domain::{EnterpriseSize, Qualification, Role, Uscc};
 use crate::store::{self, enterprises::NewEnterprise as StoreNewEnterprise};
@@ -104,9 +105,9 @@ impl EnterprisesApi {
         }
         let new = StoreNewEnterprise {
             uscc,
-            name: non_blank("name", body.name)?,
+            name: text::line("name", body.name)?,
             park_id,
-            industry: non_blank("industry", body.industry)?,
+            industry: text::line("industry", body.industry)?,
             size: body.size,
             founded_on: body.founded_on,
             qualifications: body.qualifications,

@@ -17,6 +17,7 @@ pub mod products;
 pub mod raw_json;
 pub mod scores;
 pub mod stats;
+pub mod text;
 
 use std::sync::Arc;
 use std::time::Instant;

@@ -14,6 +14,7 @@ use super::{
     error::{ApiError, ApiResult},
     idempotency::{self, Created, IdempotencyKey, body_hash},
     pagination::{List, after_id, default_limit, parse_id},
+    text,
 };
 use crate::store::{self, parks::NewPark as StoreNewPark};
 use entity::park;
@@ -46,16 +47,6 @@ impl From<park::Model> for Park {
     }
 }
 
-/// Trims a name and refuses one that is blank.
-pub(crate) fn non_blank(field: &str, value: String) -> Result<String, ApiError> {
-    let trimmed = value.trim();
-    if trimmed.is_empty() {
-        Err(ApiError::invalid_field(field, format!("{field} must not be blank")))
-    } else {
-        Ok(trimmed.to_owned())
-    }
-}
-
 pub struct ParksApi;
 
 #[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Parks")]
@@ -79,8 +70,8 @@ impl ParksApi {
         let fingerprint = body_hash(&body.0);
         let new = StoreNewPark {
             code: body.0.code,
-            name: non_blank("name", body.0.name)?,
-            region: non_blank("region", body.0.region)?,
+            name: text::line("name", body.0.name)?,
+            region: text::line("region", body.0.region)?,
         };
         let actor = caller.actor();
         let request = ("POST", req.uri().path(), fingerprint);

@@ -15,7 +15,8 @@ use super::{
     error::{ApiError, ApiResult},
     idempotency::{self, Created, IdempotencyKey, body_hash},
     pagination::{List, after_id, decode_cursor, default_limit, encode_cursor, parse_id},
-    parks::{non_blank, not_found_as},
+    parks::not_found_as,
+    text,
 };
 use crate::domain::{
     EnterpriseSize, FieldError, Money, Qualification, RateBps, Role, Scope, Score,
@@ -320,8 +321,8 @@ fn draft_from(
     }
     Ok(Draft {
         code,
-        name: non_blank("name", name)?,
-        description: description.trim().to_owned(),
+        name: text::line("name", name)?,
+        description: text::paragraph("description", description)?,
         credit_type,
         terms: Terms {
             min_amount,

@@ -95,6 +95,9 @@ pub struct Terms {
 }
 
 pub const MAX_RATE_BPS: i32 = 2_400;
+/// The largest quota one product may have: ¥10 trillion. It keeps every sum of amounts (per
+/// product, bank, park or nation) far from `i64::MAX`.
+pub const MAX_TOTAL_QUOTA_FEN: i64 = 1_000_000_000_000_000;
 pub const MAX_TERM_MONTHS: i32 = 120;
 
 impl Terms {
@@ -110,6 +113,9 @@ impl Terms {
                 "max_amount",
                 format!("max_amount {} is below min_amount {}", self.max_amount, self.min_amount),
             );
+        }
+        if self.total_quota.fen() > MAX_TOTAL_QUOTA_FEN {
+            fail("total_quota", format!("total_quota is at most {MAX_TOTAL_QUOTA_FEN} fen (¥10 trillion)"));
         }
         if self.max_amount > self.total_quota {
             fail(

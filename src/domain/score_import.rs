@@ -70,7 +70,8 @@ fn parse_row(raw: &RawRow, errors: &mut Vec<FieldError>) -> Option<ScoreRow> {
     let mut indicators = BTreeMap::new();
     for (name, cell) in &raw.indicators {
         let name = name.trim();
-        if name.is_empty() || name.chars().count() > MAX_INDICATOR_NAME {
+        if name.is_empty() || name.chars().count() > MAX_INDICATOR_NAME || name.chars().any(char::is_control)
+        {
             errors.push(at(
                 "indicators",
                 format!("an indicator name has 1 to {MAX_INDICATOR_NAME} characters"),

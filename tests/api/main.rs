@@ -9,6 +9,7 @@ mod auth;
 mod credit;
 mod demo;
 mod directory;
+mod hardening;
 mod matrix;
 mod processes;
 mod products;

@@ -1,0 +1,48 @@
+//! Free text from clients: trimmed, and free of control characters, which no name needs and
+//! which PostgreSQL refuses to store (NUL).
+
+use super::error::ApiError;
+
+fn refuse_controls(field: &str, value: &str, allowed: &[char]) -> Result<(), ApiError> {
+    match value.chars().find(|c| c.is_control() && !allowed.contains(c)) {
+        Some(c) => Err(ApiError::invalid_field(
+            field,
+            format!("{field} contains the control character U+{:04X}", u32::from(c)),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// A one-line text such as a name: trimmed, not blank, no control characters.
+pub fn line(field: &str, value: String) -> Result<String, ApiError> {
+    let trimmed = value.trim();
+    if trimmed.is_empty() {
+        return Err(ApiError::invalid_field(field, format!("{field} must not be blank")));
+    }
+    refuse_controls(field, trimmed, &[])?;
+    Ok(trimmed.to_owned())
+}
+
+/// A longer text such as a description: trimmed, possibly empty, with line breaks and tabs but no
+/// other control characters.
+pub fn paragraph(field: &str, value: String) -> Result<String, ApiError> {
+    let trimmed = value.trim();
+    refuse_controls(field, trimmed, &['\n', '\r', '\t'])?;
+    Ok(trimmed.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_and_paragraphs() {
+        assert_eq!(line("name", "  成都美洽网络科技有限公司 ".into()).unwrap(), "成都美洽网络科技有限公司");
+        assert!(line("name", "   ".into()).is_err());
+        assert!(line("name", "a\u{0}b".into()).is_err());
+        assert!(line("name", "a\nb".into()).is_err());
+        assert_eq!(paragraph("description", "第一行\n第二行".into()).unwrap(), "第一行\n第二行");
+        assert!(paragraph("description", "x\u{7}".into()).is_err());
+        assert_eq!(paragraph("description", "".into()).unwrap(), "");
+    }
+}
