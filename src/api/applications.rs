@@ -337,7 +337,7 @@ impl ApplicationsApi {
                 .await?;
         let items = page.items.into_iter().map(ApplicationView::try_from).collect::<Result<Vec<_>, _>>()?;
         let next_cursor = page.next_after.map(|after| super::pagination::encode_cursor(&after.to_string()));
-        Ok(Json(List { items, next_cursor }))
+        Ok(Json(List { items, next_cursor: next_cursor.into() }))
     }
 
     /// Get an application

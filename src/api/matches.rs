@@ -9,6 +9,7 @@ use super::{
     ApiTags, AppState,
     auth::Caller,
     error::{ApiError, ApiResult, ErrorDetail},
+    nullable::Nullable,
     pagination::parse_id,
     products::ProductView,
     raw_json::RawJson,
@@ -46,7 +47,7 @@ pub struct IneligibleProduct {
 #[derive(Object)]
 pub struct Matches {
     /// The enterprise's latest score; `null` when it has none.
-    pub score: Option<MatchScore>,
+    pub score: Nullable<MatchScore>,
     /// Lowest `rate_bps_min` first, then highest `offer_max_amount`.
     pub eligible: Vec<EligibleProduct>,
     pub ineligible: Vec<IneligibleProduct>,

@@ -11,6 +11,7 @@ pub mod enterprises;
 pub mod error;
 pub mod idempotency;
 pub mod matches;
+pub mod nullable;
 pub mod pagination;
 pub mod parks;
 pub mod products;

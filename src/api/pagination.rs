@@ -6,7 +6,7 @@ use poem_openapi::{
     types::{ParseFromJSON, ToJSON},
 };
 
-use super::error::ApiError;
+use super::{error::ApiError, nullable::Nullable};
 use crate::store::Page;
 
 pub const DEFAULT_LIMIT: u64 = 50;
@@ -21,13 +21,13 @@ pub fn default_limit() -> u64 {
 pub struct List<T: ParseFromJSON + ToJSON + Send + Sync> {
     pub items: Vec<T>,
     /// `null` on the last page.
-    pub next_cursor: Option<String>,
+    pub next_cursor: Nullable<String>,
 }
 
 impl<T: ParseFromJSON + ToJSON + Send + Sync> List<T> {
     pub fn from_page<R>(page: Page<R>, to_item: impl Fn(R) -> T) -> Self {
         Self {
-            next_cursor: page.next_after.map(|after| encode_cursor(&after.to_string())),
+            next_cursor: page.next_after.map(|after| encode_cursor(&after.to_string())).into(),
             items: page.items.into_iter().map(to_item).collect(),
         }
     }

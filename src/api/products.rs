@@ -146,6 +146,7 @@ pub struct ProductPatch {
 }
 
 #[derive(Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct ProductView {
     pub id: String,
     pub bank_id: String,
@@ -641,6 +642,6 @@ impl ProductsApi {
             })
             .collect();
         let next_cursor = next.map(|c| encode_cursor(&format!("{}:{}", c.score_centi, c.enterprise_id)));
-        Ok(Json(List { items, next_cursor }))
+        Ok(Json(List { items, next_cursor: next_cursor.into() }))
     }
 }

@@ -17,6 +17,7 @@ use super::{
     csv::Csv,
     error::{ApiError, ApiResult},
     idempotency::{self, Created, IdempotencyKey, body_hash, text_hash},
+    nullable::Nullable,
     pagination::{decode_cursor, encode_cursor, parse_id},
     parks::not_found_as,
     raw_json::RawJson,
@@ -130,13 +131,14 @@ pub struct RankingEntry {
 }
 
 #[derive(Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct Ranking {
     pub park_id: String,
     /// The period ranked; `null` when the park has no scores yet.
     pub period: Option<String>,
     pub items: Vec<RankingEntry>,
     /// `null` on the last page.
-    pub next_cursor: Option<String>,
+    pub next_cursor: Nullable<String>,
 }
 
 pub fn default_ranking_limit() -> u64 {
@@ -438,7 +440,12 @@ impl ScoresApi {
         store::parks::get(&state.db, park_id).await.map_err(|e| not_found_as(e, "the park"))?;
         let after = ranking_cursor(cursor.0.as_deref())?;
         let period = match period.0 {
-            Some(period) => Some(period),
+            Some(period) => Some(
+                Period::parse(&period)
+                    .map_err(|e| ApiError::invalid_field("period", e.to_string()))?
+                    .as_str()
+                    .to_owned(),
+            ),
             None => store::scores::latest_period(&state.db, park_id).await?,
         };
         let Some(period) = period else {
@@ -446,7 +453,7 @@ impl ScoresApi {
                 park_id: park_id.to_string(),
                 period: None,
                 items: Vec::new(),
-                next_cursor: None,
+                next_cursor: Nullable(None),
             }));
         };
         let (ranked, next) = store::scores::ranking(&state.db, park_id, &period, after, limit.0).await?;
@@ -463,6 +470,11 @@ impl ScoresApi {
             })
             .collect();
         let next_cursor = next.map(|c| encode_cursor(&format!("{}:{}", c.score_centi, c.enterprise_id)));
-        Ok(Json(Ranking { park_id: park_id.to_string(), period: Some(period), items, next_cursor }))
+        Ok(Json(Ranking {
+            park_id: park_id.to_string(),
+            period: Some(period),
+            items,
+            next_cursor: next_cursor.into(),
+        }))
     }
 }

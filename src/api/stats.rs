@@ -34,6 +34,7 @@ pub struct ApplicationCounts {
 
 /// The figures every statistic reports.
 #[derive(Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct StatsTotals {
     /// Enterprises registered in the park (or parks), whatever the dates.
     pub enterprises_registered: i64,
@@ -141,6 +142,7 @@ fn product_share(s: &Share) -> ProductShare {
 }
 
 #[derive(Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct ParkStats {
     pub park_id: String,
     pub park_name: String,
@@ -197,6 +199,7 @@ pub struct ParkRow {
 }
 
 #[derive(Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct NationalStats {
     pub from: Option<NaiveDate>,
     pub to: Option<NaiveDate>,
