@@ -30,8 +30,9 @@ impl<T: Type> Type for Nullable<T> {
     fn schema_ref() -> MetaSchemaRef {
         let schema = match T::schema_ref() {
             MetaSchemaRef::Inline(schema) => MetaSchema { nullable: true, ..*schema },
+            // OpenAPI 3.0 wants a `type` beside `nullable`; every named schema here is an object.
             reference @ MetaSchemaRef::Reference(_) => {
-                MetaSchema { nullable: true, all_of: vec![reference], ..MetaSchema::ANY }
+                MetaSchema { ty: "object", nullable: true, all_of: vec![reference], ..MetaSchema::ANY }
             }
         };
         MetaSchemaRef::Inline(Box::new(schema))
