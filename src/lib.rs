@@ -53,6 +53,7 @@ impl Application {
             scores,
             metrics,
             config: Arc::new(config),
+            parks: moka::future::Cache::builder().max_capacity(10_000).build(),
             enterprises: moka::future::Cache::builder().max_capacity(100_000).build(),
             published: moka::future::Cache::builder().time_to_live(std::time::Duration::from_secs(2)).build(),
         };

@@ -45,6 +45,9 @@ pub struct AppState {
     pub scores: ScoreCache,
     pub metrics: Arc<Metrics>,
     pub config: Arc<Config>,
+    /// Park records by id. Parks are never edited or deleted, so a remembered park never goes
+    /// stale.
+    pub parks: moka::future::Cache<i64, Arc<entity::park::Model>>,
     /// Enterprise records by id. An enterprise is never edited, moved or deleted once
     /// registered, so a remembered record never goes stale.
     pub enterprises: moka::future::Cache<i64, Arc<entity::enterprise::Model>>,
@@ -83,6 +86,22 @@ impl AppState {
     /// Drops the in-process copy after this process changed a product's status.
     pub async fn forget_published_products(&self) {
         self.published.invalidate(&()).await;
+    }
+
+    /// A park's record, from the in-process copy when there is one; 404 when there is no such park.
+    pub async fn park(&self, park_id: i64) -> Result<Arc<entity::park::Model>, ApiError> {
+        if let Some(found) = self.parks.get(&park_id).await {
+            return Ok(found);
+        }
+        match crate::store::parks::get(&self.db, park_id).await {
+            Ok(park) => {
+                let park = Arc::new(park);
+                self.parks.insert(park_id, park.clone()).await;
+                Ok(park)
+            }
+            Err(crate::store::StoreError::NotFound) => Err(ApiError::not_found("the park")),
+            Err(other) => Err(other.into()),
+        }
     }
 
     /// An enterprise's record, from the in-process copy when there is one.

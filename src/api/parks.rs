@@ -108,8 +108,8 @@ impl ParksApi {
         id: Path<String>,
     ) -> ApiResult<Json<Park>> {
         let id = parse_id(&id.0, "the park")?;
-        let park = store::parks::get(&state.db, id).await.map_err(|e| not_found_as(e, "the park"))?;
-        Ok(Json(park.into()))
+        let park = state.park(id).await?;
+        Ok(Json(park.as_ref().clone().into()))
     }
 }
 

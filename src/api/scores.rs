@@ -19,7 +19,6 @@ use super::{
     idempotency::{self, Created, IdempotencyKey, body_hash, text_hash},
     nullable::Nullable,
     pagination::{decode_cursor, encode_cursor, parse_id},
-    parks::not_found_as,
     raw_json::RawJson,
 };
 use crate::cache::Lookup;
@@ -338,7 +337,7 @@ impl ScoresApi {
         if !principal.governs_park(park_id) {
             return Err(ApiError::not_found("the park"));
         }
-        store::parks::get(&state.db, park_id).await.map_err(|e| not_found_as(e, "the park"))?;
+        state.park(park_id).await?;
         let (period_text, raw, fingerprint) = match body {
             ScoreBatch::Json(Json(import)) => {
                 if let Some(query) = period.0.as_deref().filter(|q| *q != import.period) {
@@ -437,7 +436,7 @@ impl ScoresApi {
         cursor: Query<Option<String>>,
     ) -> ApiResult<Json<Ranking>> {
         let park_id = parse_id(&id.0, "the park")?;
-        store::parks::get(&state.db, park_id).await.map_err(|e| not_found_as(e, "the park"))?;
+        state.park(park_id).await?;
         let after = ranking_cursor(cursor.0.as_deref())?;
         let period = match period.0 {
             Some(period) => Some(

@@ -15,7 +15,6 @@ use super::{
     csv::Csv,
     error::{ApiError, ApiResult},
     pagination::parse_id,
-    parks::not_found_as,
 };
 use crate::domain::{Role, credit::ApplicationStatus};
 use crate::store::{
@@ -299,12 +298,12 @@ impl StatsApi {
     ) -> ApiResult<ParkStatsResponse> {
         let park_id = parse_id(&id.0, "the park")?;
         require_park_office(&caller, park_id)?;
-        let park = store::parks::get(&state.db, park_id).await.map_err(|e| not_found_as(e, "the park"))?;
+        let park = state.park(park_id).await?;
         let window = window(from.0, to.0)?;
         let report = store::stats::report(&state.db, Some(park_id), window).await?;
         let stats = ParkStats {
             park_id: park.id.to_string(),
-            park_name: park.name,
+            park_name: park.name.clone(),
             from: window.from,
             to: window.to,
             totals: (&report.totals).into(),
@@ -334,7 +333,7 @@ impl StatsApi {
     ) -> ApiResult<Json<MonthlyStats>> {
         let park_id = parse_id(&id.0, "the park")?;
         require_park_office(&caller, park_id)?;
-        store::parks::get(&state.db, park_id).await.map_err(|e| not_found_as(e, "the park"))?;
+        state.park(park_id).await?;
         let months = store::stats::monthly(&state.db, park_id, window(from.0, to.0)?).await?;
         Ok(Json(MonthlyStats {
             park_id: park_id.to_string(),
