@@ -64,7 +64,7 @@ fi
 # --- the server --------------------------------------------------------------------------------
 step "cargo build --release"
 cargo build --release
-BIN="$ROOT/target/release/innoloan"
+BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/innoloan"
 
 # --- per-run state and cleanup -----------------------------------------------------------------
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/innoloan-st.XXXXXX")"

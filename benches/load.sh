@@ -40,11 +40,12 @@ fi
 
 echo "== building (release)" >&2
 cargo build --release --quiet --bin innoloan --example national
+TARGET="${CARGO_TARGET_DIR:-target}"
 
 echo "== loading the national data set into $DB" >&2
 psql "$PG_URL/postgres" -qc "CREATE DATABASE $DB" >/dev/null
 load_started=$(date +%s)
-target/release/examples/national "$PG_URL/$DB" | tee "$WORK/dataset.txt" >&2
+"$TARGET/release/examples/national" "$PG_URL/$DB" | tee "$WORK/dataset.txt" >&2
 load_seconds=$(( $(date +%s) - load_started ))
 ADMIN_KEY=$(sed -n 's/^ADMIN_KEY=//p' "$WORK/dataset.txt")
 ENTERPRISES=$(sed -n 's/^ENTERPRISES=1..=//p' "$WORK/dataset.txt")
@@ -54,7 +55,7 @@ LINES=$(sed -n 's/^LINES=1..=//p' "$WORK/dataset.txt")
 start_server() { # port, extra env...
   local port=$1; shift
   env DATABASE_URL="$PG_URL/$DB" REDIS_URL="$REDIS_URL" REDIS_KEY_PREFIX="load$$" BIND_ADDR="127.0.0.1:$port" \
-    RUST_LOG=warn DATABASE_MAX_CONNECTIONS=32 "$@" target/release/innoloan serve >"$WORK/server-$port.log" 2>&1 &
+    RUST_LOG=warn DATABASE_MAX_CONNECTIONS=32 "$@" "$TARGET/release/innoloan" serve >"$WORK/server-$port.log" 2>&1 &
   echo $!
 }
 wait_ready() {
