@@ -109,10 +109,12 @@ parse() {
     /Non-2xx/ { non2xx = $NF }
     END { printf "%.0f %.2f %.2f %s\n", rps, p50, p99, (non2xx == "" ? 0 : non2xx) }'
 }
-run() { # name, port, script (or "-"), path
+run() { # name, port, script (or "-"), path, [connections]
   local script=()
   [ "$3" != "-" ] && script=(-s "$WORK/$3")
-  wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency "${script[@]}" "http://127.0.0.1:$2$4" >"$WORK/$1.txt" 2>&1
+  local connections="${5:-$CONNECTIONS}"
+  local threads=$(( connections < 2 ? 1 : 2 ))
+  wrk -t"$threads" -c"$connections" -d"$DURATION" --latency "${script[@]}" "http://127.0.0.1:$2$4" >"$WORK/$1.txt" 2>&1
   parse <"$WORK/$1.txt" >"$WORK/$1.result"
   echo "   $1: $(cat "$WORK/$1.result")" >&2
 }
@@ -127,6 +129,7 @@ run score $PORT score.lua /
 run matches $PORT matches.lua /
 run rankings $PORT rankings.lua /
 run stats $PORT stats.lua /
+run stats_alone $PORT stats.lua / 1
 run disbursements $PORT disburse.lua /
 NOCACHE_PID=$(start_server $PORT_NOCACHE SCORE_CACHE=off)
 wait_ready $PORT_NOCACHE
@@ -156,6 +159,7 @@ row 'GET /enterprises/{id}/score, cache off' score_uncached
 row 'GET /enterprises/{id}/matches (100 products)' matches
 row 'GET /parks/{id}/rankings?limit=100' rankings
 row 'GET /parks/{id}/stats' stats
+row 'GET /parks/{id}/stats, one connection' stats_alone
 row 'POST /credit-lines/{id}/disbursements' disbursements
 echo
 echo "Server peak RSS: $((rss_kb / 1024)) MB (the cache-off server: $((rss_nocache_kb / 1024)) MB)."
