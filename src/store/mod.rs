@@ -52,10 +52,23 @@ impl From<DbErr> for StoreError {
             {
                 StoreError::Unavailable(err)
             }
+            // Seen while PostgreSQL restarts: a connection that the server is terminating can
+            // surface with no error code attached. Its message says what happened.
+            other if OUTAGE_MESSAGES.iter().any(|m| other.to_string().contains(m)) => {
+                StoreError::Unavailable(other)
+            }
             other => StoreError::Db(other),
         }
     }
 }
+
+/// What PostgreSQL says when it is going away or not yet back (57P01, 57P02, 57P03).
+const OUTAGE_MESSAGES: [&str; 4] = [
+    "terminating connection due to administrator command",
+    "the database system is shutting down",
+    "the database system is starting up",
+    "the database system is in recovery mode",
+];
 
 fn is_connection_error(err: &sea_orm::sqlx::Error) -> bool {
     use sea_orm::sqlx::Error;
