@@ -7,7 +7,7 @@ use poem_openapi::{
 };
 
 use super::{error::ApiError, nullable::Nullable};
-use crate::store::Page;
+use crate::store::{Page, scores::ScoreCursor};
 
 pub const DEFAULT_LIMIT: u64 = 50;
 pub const MAX_LIMIT: u64 = 500;
@@ -60,4 +60,20 @@ pub fn after_id(cursor: Option<&str>) -> Result<Option<i64>, ApiError> {
 /// Parses a record id from a path. Ids are decimal strings; anything else names no record.
 pub fn parse_id(id: &str, what: &str) -> Result<i64, ApiError> {
     id.parse::<i64>().ok().filter(|&n| n > 0).ok_or_else(|| ApiError::not_found(what))
+}
+
+pub fn encode_score_cursor(cursor: ScoreCursor) -> String {
+    encode_cursor(&format!("{}:{}", cursor.score_centi, cursor.enterprise_id))
+}
+
+/// Decodes a cursor of a best-score-first list (a ranking, a product's prospects).
+pub fn score_cursor(cursor: Option<&str>) -> Result<Option<ScoreCursor>, ApiError> {
+    let Some(cursor) = cursor else { return Ok(None) };
+    let text = decode_cursor(cursor)?;
+    let parsed = text.split_once(':').and_then(|(score, id)| {
+        Some(ScoreCursor { score_centi: score.parse().ok()?, enterprise_id: id.parse().ok()? })
+    });
+    parsed
+        .map(Some)
+        .ok_or_else(|| ApiError::bad_request("invalid_cursor", "the cursor is not one this service gave out"))
 }

@@ -14,7 +14,7 @@ use super::{
     auth::Caller,
     error::{ApiError, ApiResult},
     idempotency::{self, Created, IdempotencyKey, body_hash},
-    pagination::{List, after_id, decode_cursor, default_limit, encode_cursor, parse_id},
+    pagination::{List, after_id, default_limit, encode_score_cursor, parse_id, score_cursor},
     parks::not_found_as,
     text,
 };
@@ -24,7 +24,7 @@ use crate::domain::{
 };
 use crate::store::{
     self,
-    products::{Draft, ProductFilter, ProspectCursor},
+    products::{Draft, ProductFilter},
 };
 
 /// The rules an enterprise must pass. Every rule is optional; the enterprise must pass each one
@@ -383,17 +383,6 @@ async fn transition(
     Ok(Json((&product).into()))
 }
 
-fn prospect_cursor(cursor: Option<&str>) -> Result<Option<ProspectCursor>, ApiError> {
-    let Some(cursor) = cursor else { return Ok(None) };
-    let text = decode_cursor(cursor)?;
-    let parsed = text.split_once(':').and_then(|(score, id)| {
-        Some(ProspectCursor { score_centi: score.parse().ok()?, enterprise_id: id.parse().ok()? })
-    });
-    parsed
-        .map(Some)
-        .ok_or_else(|| ApiError::bad_request("invalid_cursor", "the cursor is not one this service gave out"))
-}
-
 pub struct ProductsApi;
 
 #[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Products")]
@@ -623,7 +612,7 @@ impl ProductsApi {
     ) -> ApiResult<Json<List<ProspectView>>> {
         caller.require(&[Role::Bank], "see prospects")?;
         let product = owned_product(&state, &caller, &id.0).await?;
-        let after = prospect_cursor(cursor.0.as_deref())?;
+        let after = score_cursor(cursor.0.as_deref())?;
         let today = Utc::now().date_naive();
         let (prospects, next) =
             store::products::prospects(&state.db, &product, after, limit.0, today).await?;
@@ -641,7 +630,7 @@ impl ProductsApi {
                 offer_max_amount: p.offer_max_amount.fen(),
             })
             .collect();
-        let next_cursor = next.map(|c| encode_cursor(&format!("{}:{}", c.score_centi, c.enterprise_id)));
+        let next_cursor = next.map(encode_score_cursor);
         Ok(Json(List { items, next_cursor: next_cursor.into() }))
     }
 }

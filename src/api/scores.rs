@@ -18,7 +18,7 @@ use super::{
     error::{ApiError, ApiResult},
     idempotency::{self, Created, IdempotencyKey, body_hash, text_hash},
     nullable::Nullable,
-    pagination::{decode_cursor, encode_cursor, parse_id},
+    pagination::{encode_score_cursor, parse_id, score_cursor},
     raw_json::RawJson,
 };
 use crate::cache::Lookup;
@@ -28,7 +28,7 @@ use crate::domain::{
     score::EnterpriseScore,
     score_import::{Cell, RawRow, parse_rows},
 };
-use crate::store::{self, scores::RankingCursor};
+use crate::store;
 
 /// One enterprise's score in an import.
 #[derive(Object)]
@@ -225,19 +225,6 @@ fn import_refused(errors: Vec<FieldError>) -> ApiError {
         body.0.error.message = format!("nothing was imported: {rows} rows are invalid; see details");
     }
     refused
-}
-
-fn ranking_cursor(cursor: Option<&str>) -> Result<Option<RankingCursor>, ApiError> {
-    let Some(cursor) = cursor else {
-        return Ok(None);
-    };
-    let text = decode_cursor(cursor)?;
-    let parsed = text.split_once(':').and_then(|(score, id)| {
-        Some(RankingCursor { score_centi: score.parse().ok()?, enterprise_id: id.parse().ok()? })
-    });
-    parsed
-        .map(Some)
-        .ok_or_else(|| ApiError::bad_request("invalid_cursor", "the cursor is not one this service gave out"))
 }
 
 /// Where a score came from.
@@ -437,7 +424,7 @@ impl ScoresApi {
     ) -> ApiResult<Json<Ranking>> {
         let park_id = parse_id(&id.0, "the park")?;
         state.park(park_id).await?;
-        let after = ranking_cursor(cursor.0.as_deref())?;
+        let after = score_cursor(cursor.0.as_deref())?;
         let period = match period.0 {
             Some(period) => Some(
                 Period::parse(&period)
@@ -468,7 +455,7 @@ impl ScoresApi {
                 percentile: f64::from(r.percentile_centi) / 100.0,
             })
             .collect();
-        let next_cursor = next.map(|c| encode_cursor(&format!("{}:{}", c.score_centi, c.enterprise_id)));
+        let next_cursor = next.map(encode_score_cursor);
         Ok(Json(Ranking {
             park_id: park_id.to_string(),
             period: Some(period),

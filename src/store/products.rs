@@ -10,7 +10,7 @@ use sea_orm::{
     sea_query::{Alias, Expr, ExprTrait, Query},
 };
 
-use super::{FieldError, Page, StoreError, audit::Actor};
+use super::{FieldError, Page, StoreError, audit::Actor, scores::ScoreCursor};
 use crate::domain::{
     Money, RateBps, Scope, Score,
     eligibility::{Standing, Verdict, evaluate},
@@ -338,13 +338,6 @@ pub struct Prospect {
     pub offer_max_amount: Money,
 }
 
-/// Where a prospects page starts: after this score and enterprise.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ProspectCursor {
-    pub score_centi: i32,
-    pub enterprise_id: i64,
-}
-
 /// The date `years` whole years before `today` (29 February falls back to the 28th).
 fn years_before(today: NaiveDate, years: u32) -> Option<NaiveDate> {
     let year = today.year().checked_sub(i32::try_from(years).ok()?)?;
@@ -358,10 +351,10 @@ fn years_before(today: NaiveDate, years: u32) -> Option<NaiveDate> {
 pub async fn prospects(
     db: &impl ConnectionTrait,
     product: &Product,
-    after: Option<ProspectCursor>,
+    after: Option<ScoreCursor>,
     limit: u64,
     today: NaiveDate,
-) -> Result<(Vec<Prospect>, Option<ProspectCursor>), StoreError> {
+) -> Result<(Vec<Prospect>, Option<ScoreCursor>), StoreError> {
     let rules = &product.terms.eligibility;
     let newer = Alias::new("newer");
     let newer_period = Query::select()
@@ -406,13 +399,7 @@ pub async fn prospects(
     'scan: loop {
         let mut query = base.clone();
         if let Some(p) = position {
-            query = query.filter(
-                Condition::any().add(score::Column::ScoreCenti.lt(p.score_centi)).add(
-                    Condition::all()
-                        .add(score::Column::ScoreCenti.eq(p.score_centi))
-                        .add(score::Column::EnterpriseId.gt(p.enterprise_id)),
-                ),
-            );
+            query = query.filter(p.rest());
         }
         let rows = query
             .order_by_desc(score::Column::ScoreCenti)
@@ -422,7 +409,7 @@ pub async fn prospects(
             .await?;
         let exhausted = (rows.len() as u64) < batch;
         for (score_row, enterprise) in rows {
-            position = Some(ProspectCursor {
+            position = Some(ScoreCursor {
                 score_centi: score_row.score_centi,
                 enterprise_id: score_row.enterprise_id,
             });
@@ -448,10 +435,9 @@ pub async fn prospects(
     }
     let next = if found.len() >= wanted {
         found.truncate(wanted - 1);
-        found.last().map(|p| ProspectCursor {
-            score_centi: p.score.score_centi,
-            enterprise_id: p.score.enterprise_id,
-        })
+        found
+            .last()
+            .map(|p| ScoreCursor { score_centi: p.score.score_centi, enterprise_id: p.score.enterprise_id })
     } else {
         None
     };

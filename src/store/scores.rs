@@ -155,11 +155,23 @@ pub struct Ranked {
     pub percentile_centi: i32,
 }
 
-/// Where a ranking page starts: after this score and enterprise.
+/// Where a best-score-first page (a ranking, a product's prospects) starts: after this score
+/// and enterprise.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct RankingCursor {
+pub struct ScoreCursor {
     pub score_centi: i32,
     pub enterprise_id: i64,
+}
+
+impl ScoreCursor {
+    /// The scores that come after this one, best score first and ties by enterprise id.
+    pub(crate) fn rest(self) -> Condition {
+        Condition::any().add(score::Column::ScoreCenti.lt(self.score_centi)).add(
+            Condition::all()
+                .add(score::Column::ScoreCenti.eq(self.score_centi))
+                .add(score::Column::EnterpriseId.gt(self.enterprise_id)),
+        )
+    }
 }
 
 /// The park's ranking for a period, best first, ties by enterprise id.
@@ -167,9 +179,9 @@ pub async fn ranking(
     db: &impl ConnectionTrait,
     park_id: i64,
     period: &str,
-    after: Option<RankingCursor>,
+    after: Option<ScoreCursor>,
     limit: u64,
-) -> Result<(Vec<Ranked>, Option<RankingCursor>), StoreError> {
+) -> Result<(Vec<Ranked>, Option<ScoreCursor>), StoreError> {
     // Only the columns a ranking shows: no indicators to decode for a hundred rows.
     let mut query = score::Entity::find()
         .select_only()
@@ -184,13 +196,7 @@ pub async fn ranking(
         .filter(score::Column::ParkId.eq(park_id))
         .filter(score::Column::Period.eq(period));
     if let Some(after) = after {
-        query = query.filter(
-            Condition::any().add(score::Column::ScoreCenti.lt(after.score_centi)).add(
-                Condition::all()
-                    .add(score::Column::ScoreCenti.eq(after.score_centi))
-                    .add(score::Column::EnterpriseId.gt(after.enterprise_id)),
-            ),
-        );
+        query = query.filter(after.rest());
     }
     let rows: Vec<(i64, String, String, i32, String, i32, i32)> = query
         .order_by_desc(score::Column::ScoreCenti)
@@ -217,7 +223,7 @@ pub async fn ranking(
         });
     }
     let next = if has_more {
-        ranked.last().map(|r| RankingCursor { score_centi: r.score.centi(), enterprise_id: r.enterprise_id })
+        ranked.last().map(|r| ScoreCursor { score_centi: r.score.centi(), enterprise_id: r.enterprise_id })
     } else {
         None
     };
