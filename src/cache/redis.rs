@@ -127,8 +127,8 @@ impl RedisCache {
     fn spawn_retry_of_pending_invalidations(&self) {
         let weak = Arc::downgrade(&self.pending);
         let cache = self.clone();
-        // The task holds only a weak reference to the pending set through `cache.pending`'s
-        // clone being dropped below, so it ends when the last cache handle goes away.
+        // The task's copy of the cache gets a pending set of its own that it never uses, so that
+        // it holds the real set only weakly: the task ends once the last cache handle is dropped.
         let cache = RedisCache { pending: Arc::new(Mutex::new(HashSet::new())), ..cache };
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(Duration::from_millis(500));
