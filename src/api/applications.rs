@@ -2,7 +2,7 @@
 //! approves (granting a credit line, 授信) or rejects; the enterprise may withdraw before a
 //! decision.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use poem::{Request, web::Data};
 use poem_openapi::{
     ApiResponse, Object, OpenApi,
@@ -14,15 +14,17 @@ use super::{
     ApiTags, AppState,
     auth::Caller,
     credit_lines::CreditLineView,
-    error::{ApiError, ApiResult, ErrorDetail},
-    idempotency::{self, Created, IdempotencyKey, Outcome},
+    date::Date,
+    error::{ApiError, ApiResult, ErrorCode, ErrorDetail},
+    idempotency::{self, Created, Idempotency, IdempotencyKey, Outcome},
+    json::JsonBody,
     pagination::{List, after_id, default_limit, parse_id},
     parks::not_found_as,
     scores::latest_score,
     text,
 };
 use crate::domain::{
-    Money, RateBps, Role, Scope,
+    Money, RateBps, Scope,
     credit::{ApplicationAction, ApplicationStatus, Approval, JudgedTerms},
     eligibility::{Verdict, evaluate},
     product::ProductStatus,
@@ -131,7 +133,7 @@ pub struct ApprovalBody {
     #[oai(validator(minimum(value = "1"), maximum(value = "1200")))]
     pub term_months: i32,
     /// The last day the line may be drawn on; in the future.
-    pub expires_on: NaiveDate,
+    pub expires_on: Date,
 }
 
 #[derive(Object)]
@@ -160,6 +162,15 @@ pub enum Approved {
     ),
 }
 
+impl Approved {
+    fn new(outcome: Outcome<ApprovalResult>) -> Self {
+        match outcome {
+            Outcome::Fresh(result) => Approved::Ok(Json(result), None),
+            Outcome::Replayed(result) => Approved::Ok(Json(result), Some(true)),
+        }
+    }
+}
+
 fn ineligible(failed: Vec<crate::domain::eligibility::FailedRule>) -> ApiError {
     let details = failed
         .into_iter()
@@ -172,7 +183,7 @@ fn ineligible(failed: Vec<crate::domain::eligibility::FailedRule>) -> ApiError {
         })
         .collect();
     ApiError::unprocessable(
-        "ineligible",
+        ErrorCode::Ineligible,
         "the enterprise does not qualify for this product; see details",
         details,
     )
@@ -183,9 +194,8 @@ async fn bank_application(
     state: &AppState,
     caller: &Caller,
     id: &str,
-    action: &str,
 ) -> Result<application::Model, ApiError> {
-    let principal = caller.require(&[Role::Bank], action)?;
+    let principal = caller.principal();
     let id = parse_id(id, "the application")?;
     store::credit::get_application_visible(&state.db, principal.scope, id)
         .await
@@ -199,7 +209,7 @@ async fn act(
     action: ApplicationAction,
     reason: Option<String>,
 ) -> ApiResult<Json<ApplicationView>> {
-    let app = store::credit::act(&state.db, &caller.actor(), id, action, reason, Utc::now()).await?;
+    let app = store::credit::act(&state.db, &caller.actor(), id, action, reason, store::now()).await?;
     Ok(Json(app.try_into()?))
 }
 
@@ -223,10 +233,15 @@ impl ApplicationsApi {
         /// response.
         #[oai(name = "Idempotency-Key", validator(min_length = 1, max_length = 255))]
         idempotency_key: IdempotencyKey,
-        body: Json<NewApplicationBody>,
+        body: JsonBody<NewApplicationBody>,
     ) -> ApiResult<Created<ApplicationView>> {
-        let principal = caller.require(&[Role::Enterprise], "apply for loans")?;
+        let principal = caller.principal();
         let body = body.0;
+        let idempotency =
+            Idempotency::new(&state, &caller, idempotency_key.0, req, idempotency::body_hash(&body));
+        if let Some(replayed) = idempotency.replay().await? {
+            return Ok(Created::new(replayed));
+        }
         let enterprise_id = match (principal.scope, body.enterprise_id.as_deref()) {
             (Scope::Enterprise(own), None) => own,
             (Scope::Enterprise(own), Some(given)) if given == own.to_string() => own,
@@ -261,7 +276,7 @@ impl ApplicationsApi {
             .map_err(|_| no_product())?;
         if product.status != ProductStatus::Published {
             return Err(ApiError::unprocessable(
-                "product_not_published",
+                ErrorCode::ProductNotPublished,
                 format!("the product is {}; only a published product takes applications", product.status),
                 Vec::new(),
             ));
@@ -284,7 +299,6 @@ impl ApplicationsApi {
         if !problems.is_empty() {
             return Err(ApiError::invalid(problems));
         }
-        let fingerprint = idempotency::body_hash(&body);
         let new = NewApplication {
             enterprise_id,
             product_id: product.id,
@@ -298,18 +312,12 @@ impl ApplicationsApi {
             offer_max_amount: offer,
         };
         let actor = caller.actor();
-        let outcome = idempotency::run(
-            &state,
-            &caller,
-            idempotency_key.0,
-            ("POST", req.uri().path(), fingerprint),
-            201,
-            async |txn| {
-                let app = store::credit::submit(txn, &actor, new, Utc::now()).await?;
+        let outcome = idempotency
+            .run(201, async |txn| {
+                let app = store::credit::submit(txn, &actor, new, store::now()).await?;
                 ApplicationView::try_from(app)
-            },
-        )
-        .await?;
+            })
+            .await?;
         Ok(Created::new(outcome))
     }
 
@@ -365,7 +373,7 @@ impl ApplicationsApi {
         state: Data<&AppState>,
         id: Path<String>,
     ) -> ApiResult<Json<ApplicationView>> {
-        let app = bank_application(&state, &caller, &id.0, "review applications").await?;
+        let app = bank_application(&state, &caller, &id.0).await?;
         act(&state, &caller, app.id, ApplicationAction::Review, None).await
     }
 
@@ -375,6 +383,14 @@ impl ApplicationsApi {
     /// the product's minimum and at most the enterprise's offer; the rate and term are within the
     /// product's; `expires_on` is in the future. The product's `total_quota` is never exceeded,
     /// whatever the concurrency: an approval that does not fit gets 422 `quota_exceeded`.
+    ///
+    /// A bank honours applications already made: a product suspended or retired after the
+    /// application was submitted may still be approved, within its quota. Suspending or retiring
+    /// stops new applications, not decisions on open ones.
+    ///
+    /// The answer is 200, as for every action on an application (`review`, `reject`,
+    /// `withdraw`), with both the application and the credit line it created; the line is then
+    /// at `GET /credit-lines/{id}`. A replay with the same `Idempotency-Key` answers the same.
     #[oai(path = "/applications/:id/approve", method = "post", operation_id = "approve_application")]
     async fn approve_application(
         &self,
@@ -386,37 +402,33 @@ impl ApplicationsApi {
         /// response.
         #[oai(name = "Idempotency-Key", validator(min_length = 1, max_length = 255))]
         idempotency_key: IdempotencyKey,
-        body: Json<ApprovalBody>,
+        body: JsonBody<ApprovalBody>,
     ) -> ApiResult<Approved> {
-        let app = bank_application(&state, &caller, &id.0, "approve applications").await?;
         let body = body.0;
+        let idempotency =
+            Idempotency::new(&state, &caller, idempotency_key.0, req, idempotency::body_hash(&body));
+        if let Some(replayed) = idempotency.replay().await? {
+            return Ok(Approved::new(replayed));
+        }
+        let app = bank_application(&state, &caller, &id.0).await?;
         let amount =
             Money::from_fen(body.amount).map_err(|e| ApiError::invalid_field("amount", e.to_string()))?;
         let rate = RateBps::new(i64::from(body.rate_bps))
             .map_err(|e| ApiError::invalid_field("rate_bps", e.to_string()))?;
-        let approval = Approval { amount, rate, term_months: body.term_months, expires_on: body.expires_on };
+        let approval =
+            Approval { amount, rate, term_months: body.term_months, expires_on: body.expires_on.0 };
         let actor = caller.actor();
-        let fingerprint = idempotency::body_hash(&body);
-        let outcome = idempotency::run(
-            &state,
-            &caller,
-            idempotency_key.0,
-            ("POST", req.uri().path(), fingerprint),
-            200,
-            async |txn| {
-                let (app, line) = store::credit::approve(txn, &actor, app.id, approval, Utc::now()).await?;
+        let outcome = idempotency
+            .run(200, async |txn| {
+                let (app, line) = store::credit::approve(txn, &actor, app.id, approval, store::now()).await?;
                 Ok(ApprovalResult {
                     application: app.try_into()?,
                     credit_line: CreditLineView::from_model(line, Utc::now().date_naive()),
                 })
-            },
-        )
-        .await?;
+            })
+            .await?;
         state.forget_published_products().await;
-        Ok(match outcome {
-            Outcome::Fresh(result) => Approved::Ok(Json(result), None),
-            Outcome::Replayed(result) => Approved::Ok(Json(result), Some(true)),
-        })
+        Ok(Approved::new(outcome))
     }
 
     /// Reject an application
@@ -428,9 +440,9 @@ impl ApplicationsApi {
         caller: Caller,
         state: Data<&AppState>,
         id: Path<String>,
-        body: Json<RejectionBody>,
+        body: JsonBody<RejectionBody>,
     ) -> ApiResult<Json<ApplicationView>> {
-        let app = bank_application(&state, &caller, &id.0, "reject applications").await?;
+        let app = bank_application(&state, &caller, &id.0).await?;
         let reason = text::line("reason", body.0.reason)?;
         act(&state, &caller, app.id, ApplicationAction::Reject, Some(reason)).await
     }
@@ -445,7 +457,7 @@ impl ApplicationsApi {
         state: Data<&AppState>,
         id: Path<String>,
     ) -> ApiResult<Json<ApplicationView>> {
-        let principal = caller.require(&[Role::Enterprise], "withdraw applications")?;
+        let principal = caller.principal();
         let id = parse_id(&id.0, "the application")?;
         let app = store::credit::get_application_visible(&state.db, principal.scope, id)
             .await

@@ -12,7 +12,8 @@ use super::{
     ApiTags, AppState,
     auth::Caller,
     error::ApiResult,
-    idempotency::{self, Created, IdempotencyKey, body_hash},
+    idempotency::{Created, Idempotency, IdempotencyKey, body_hash},
+    json::JsonBody,
     pagination::{List, after_id, default_limit, parse_id},
     parks::not_found_as,
     text,
@@ -61,17 +62,18 @@ impl BanksApi {
         /// response.
         #[oai(name = "Idempotency-Key", validator(min_length = 1, max_length = 255))]
         idempotency_key: IdempotencyKey,
-        body: Json<NewBank>,
+        body: JsonBody<NewBank>,
     ) -> ApiResult<Created<Bank>> {
-        caller.require_admin("create banks")?;
         let fingerprint = body_hash(&body.0);
+        let idempotency = Idempotency::new(&state, &caller, idempotency_key.0, req, fingerprint);
+        if let Some(replayed) = idempotency.replay().await? {
+            return Ok(Created::new(replayed));
+        }
         let new = StoreNewBank { code: body.0.code, name: text::line("name", body.0.name)? };
         let actor = caller.actor();
-        let request = ("POST", req.uri().path(), fingerprint);
-        let outcome = idempotency::run(&state, &caller, idempotency_key.0, request, 201, async |txn| {
-            Ok(store::banks::create(txn, &actor, new).await?.into())
-        })
-        .await?;
+        let outcome = idempotency
+            .run(201, async |txn| Ok(store::banks::create(txn, &actor, new).await?.into()))
+            .await?;
         Ok(Created::new(outcome))
     }
 

@@ -11,13 +11,15 @@ use poem_openapi::{
 use super::{
     ApiTags, AppState,
     auth::Caller,
+    date::Date,
     error::{ApiError, ApiResult},
-    idempotency::{self, Created, IdempotencyKey},
+    idempotency::{self, Created, Idempotency, IdempotencyKey},
+    json::JsonBody,
     pagination::{List, after_id, default_limit, parse_id},
     parks::not_found_as,
     text,
 };
-use crate::domain::{Money, Role, credit::CreditLineStatus};
+use crate::domain::{Money, credit::CreditLineStatus};
 use crate::store;
 use entity::{credit_line, disbursement};
 
@@ -82,7 +84,7 @@ pub struct NewDisbursement {
     #[oai(validator(min_length = 1, max_length = 64))]
     pub reference: String,
     /// The day the money went out: not in the future, not before the line was granted.
-    pub disbursed_on: NaiveDate,
+    pub disbursed_on: Date,
 }
 
 #[derive(Object)]
@@ -170,26 +172,25 @@ impl CreditLinesApi {
         /// response.
         #[oai(name = "Idempotency-Key", validator(min_length = 1, max_length = 255))]
         idempotency_key: IdempotencyKey,
-        body: Json<NewDisbursement>,
+        body: JsonBody<NewDisbursement>,
     ) -> ApiResult<Created<DisbursementView>> {
-        let principal = caller.require(&[Role::Bank], "record disbursements")?;
+        let principal = caller.principal();
+        let body = body.0;
+        let idempotency =
+            Idempotency::new(&state, &caller, idempotency_key.0, req, idempotency::body_hash(&body));
+        if let Some(replayed) = idempotency.replay().await? {
+            return Ok(Created::new(replayed));
+        }
         let id = parse_id(&id.0, "the credit line")?;
         let line = store::credit::get_line_visible(&state.db, principal.scope, id)
             .await
             .map_err(|e| not_found_as(e, "the credit line"))?;
-        let body = body.0;
         let amount =
             Money::from_fen(body.amount).map_err(|e| ApiError::invalid_field("amount", e.to_string()))?;
         let reference = text::line("reference", body.reference.clone())?;
         let actor = caller.actor();
-        let fingerprint = idempotency::body_hash(&body);
-        let outcome = idempotency::run(
-            &state,
-            &caller,
-            idempotency_key.0,
-            ("POST", req.uri().path(), fingerprint),
-            201,
-            async |txn| {
+        let outcome = idempotency
+            .run(201, async |txn| {
                 let today = Utc::now().date_naive();
                 let row = store::credit::disburse(
                     txn,
@@ -197,14 +198,13 @@ impl CreditLinesApi {
                     line.id,
                     amount,
                     reference,
-                    body.disbursed_on,
+                    body.disbursed_on.0,
                     today,
                 )
                 .await?;
                 Ok(DisbursementView::from(row))
-            },
-        )
-        .await?;
+            })
+            .await?;
         Ok(Created::new(outcome))
     }
 

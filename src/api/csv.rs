@@ -7,7 +7,7 @@ use poem_openapi::{
     types::Type,
 };
 
-use super::error::ApiError;
+use super::error::{ApiError, ErrorCode};
 
 /// CSV text, UTF-8. A leading byte-order mark is dropped when reading and written when answering,
 /// so that spreadsheets open Chinese names intact.
@@ -34,13 +34,34 @@ impl ParsePayload for Csv {
     async fn from_request(request: &Request, body: &mut RequestBody) -> poem::Result<Self> {
         let bytes = Vec::<u8>::from_request(request, body).await?;
         let text = String::from_utf8(bytes)
-            .map_err(|_| ApiError::bad_request("malformed_body", "the CSV is not UTF-8 text"))?;
+            .map_err(|_| ApiError::bad_request(ErrorCode::MalformedBody, "the CSV is not UTF-8 text"))?;
         Ok(Self(text.strip_prefix(BOM).map(str::to_owned).unwrap_or(text)))
     }
+}
+
+/// A text cell that a spreadsheet will show as text, never run as a formula: a cell that starts
+/// with `=`, `+`, `-`, `@`, a tab or a carriage return gets a leading `'`, as OWASP advises
+/// against CSV injection. Use it for every cell whose text came from a client.
+pub fn text_cell(text: &str) -> String {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{text}") } else { text.to_owned() }
 }
 
 impl IntoResponse for Csv {
     fn into_response(self) -> Response {
         Response::builder().content_type(Self::CONTENT_TYPE).body(format!("{BOM}{}", self.0))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formulas_are_neutralised() {
+        assert_eq!(text_cell("=cmd|' /C calc'!A0"), "'=cmd|' /C calc'!A0");
+        for risky in ["+1", "-1", "@SUM(A1)", "\tx", "\rx"] {
+            assert!(text_cell(risky).starts_with('\''), "{risky:?}");
+        }
+        assert_eq!(text_cell("招商银行"), "招商银行");
     }
 }

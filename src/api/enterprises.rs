@@ -11,13 +11,15 @@ use poem_openapi::{
 use super::{
     ApiTags, AppState,
     auth::Caller,
+    date::Date,
     error::{ApiError, ApiResult},
-    idempotency::{self, Created, IdempotencyKey, body_hash},
+    idempotency::{Created, Idempotency, IdempotencyKey, body_hash},
+    json::JsonBody,
     pagination::{List, after_id, default_limit, parse_id},
     parks::not_found_as,
     text,
 };
-use crate::domain::{EnterpriseSize, Qualification, Role, Uscc};
+use crate::domain::{EnterpriseSize, Qualification, Uscc};
 use crate::store::{self, enterprises::NewEnterprise as StoreNewEnterprise};
 use entity::enterprise;
 
@@ -37,7 +39,7 @@ pub struct NewEnterprise {
     pub industry: String,
     pub size: EnterpriseSize,
     /// The date it was founded; not in the future.
-    pub founded_on: NaiveDate,
+    pub founded_on: Date,
     #[oai(default, validator(max_items = 4, unique_items = true))]
     pub qualifications: Vec<Qualification>,
 }
@@ -81,6 +83,12 @@ impl EnterprisesApi {
     ///
     /// An admin, or the office of the park it is registered in. The USCC must be valid
     /// (GB 32100-2015) and not registered yet.
+    ///
+    /// A USCC registered already, in any park, gets 409 `conflict`. That is all a park office
+    /// learns: the answer names neither the park nor the record, which stays 404 to the office.
+    /// A USCC is public (it is printed on the business licence and in the national enterprise
+    /// credit register), and an enterprise belongs to one park only, so the office must be told
+    /// that it cannot register it.
     #[oai(path = "/enterprises", method = "post", operation_id = "create_enterprise")]
     async fn create_enterprise(
         &self,
@@ -91,16 +99,20 @@ impl EnterprisesApi {
         /// response.
         #[oai(name = "Idempotency-Key", validator(min_length = 1, max_length = 255))]
         idempotency_key: IdempotencyKey,
-        body: Json<NewEnterprise>,
+        body: JsonBody<NewEnterprise>,
     ) -> ApiResult<Created<Enterprise>> {
-        let principal = caller.require(&[Role::ParkOffice], "register enterprises")?;
+        let principal = caller.principal();
         let fingerprint = body_hash(&body.0);
+        let idempotency = Idempotency::new(&state, &caller, idempotency_key.0, req, fingerprint);
+        if let Some(replayed) = idempotency.replay().await? {
+            return Ok(Created::new(replayed));
+        }
         let body = body.0;
         let uscc = Uscc::parse(&body.uscc).map_err(|e| ApiError::invalid_field("uscc", e.to_string()))?;
         let park_id = body.park_id.parse::<i64>().map_err(|_| {
             ApiError::invalid_field("park_id", format!("there is no park with id {:?}", body.park_id))
         })?;
-        if body.founded_on > Utc::now().date_naive() {
+        if body.founded_on.0 > Utc::now().date_naive() {
             return Err(ApiError::invalid_field("founded_on", "the founding date is in the future"));
         }
         let new = StoreNewEnterprise {
@@ -109,15 +121,15 @@ impl EnterprisesApi {
             park_id,
             industry: text::line("industry", body.industry)?,
             size: body.size,
-            founded_on: body.founded_on,
+            founded_on: body.founded_on.0,
             qualifications: body.qualifications,
         };
         let actor = caller.actor();
-        let request = ("POST", req.uri().path(), fingerprint);
-        let outcome = idempotency::run(&state, &caller, idempotency_key.0, request, 201, async |txn| {
-            Ok(store::enterprises::create(txn, &actor, principal.scope, new).await?.into())
-        })
-        .await?;
+        let outcome = idempotency
+            .run(201, async |txn| {
+                Ok(store::enterprises::create(txn, &actor, principal.scope, new).await?.into())
+            })
+            .await?;
         Ok(Created::new(outcome))
     }
 

@@ -3,14 +3,14 @@
 
 use poem::{IntoResponse, Response, http::StatusCode};
 use poem_openapi::{
-    ApiResponse, Object,
+    ApiResponse, Enum, Object,
     error::{
         AuthorizationError, ContentTypeError, ParseParamError, ParsePathError, ParseRequestPayloadError,
     },
     payload::Json,
 };
 
-use crate::store::{FieldError, StoreError};
+use crate::store::{FieldError, Refusal, StoreError};
 
 /// One failed field, import row or eligibility rule.
 #[derive(Object, Clone, Debug, Default, PartialEq)]
@@ -29,10 +29,59 @@ pub struct ErrorDetail {
     pub message: String,
 }
 
+/// Every error code the service answers with. The code is stable; the message may change.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[oai(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// 400: the body is empty or not JSON, or a CSV is not UTF-8 text.
+    MalformedBody,
+    /// 400: a `cursor` that this service did not give out.
+    InvalidCursor,
+    /// 400: an `Idempotency-Key` that is empty, longer than 255 characters or not visible ASCII.
+    InvalidIdempotencyKey,
+    /// 400: a request the server could not read for another reason.
+    BadRequest,
+    /// 401: no API key, or an unknown or revoked one.
+    Unauthorized,
+    /// 403: the caller's role may not do this at all.
+    Forbidden,
+    /// 404: no such resource or path, or one outside the caller's scope.
+    NotFound,
+    /// 404: the enterprise has no score yet.
+    NoScore,
+    /// 405: the path does not take that method.
+    MethodNotAllowed,
+    /// 409: a duplicate (a code, a USCC, a reference, an open application).
+    Conflict,
+    /// 409: the record's state does not allow the action; the message names the state.
+    InvalidState,
+    /// 409: a request with the same `Idempotency-Key` is still running.
+    IdempotencyKeyInFlight,
+    /// 413: the body is larger than the path accepts.
+    PayloadTooLarge,
+    /// 415: the body's content type is not one the operation accepts.
+    UnsupportedMediaType,
+    /// 422: a field or an import row is invalid; `details` lists each.
+    ValidationFailed,
+    /// 422: the enterprise fails an eligibility rule; `details` lists each failed rule.
+    Ineligible,
+    /// 422: the product is not published, so it takes no applications.
+    ProductNotPublished,
+    /// 422: approving would exceed the product's `total_quota`.
+    QuotaExceeded,
+    /// 422: drawing would exceed what the credit line still has available.
+    ExceedsAvailable,
+    /// 422: the `Idempotency-Key` was used before for a different request.
+    IdempotencyKeyReused,
+    /// 500: a fault on the server; it has been logged.
+    Internal,
+    /// 503: the database or another service this one needs is down; retry later.
+    Unavailable,
+}
+
 #[derive(Object, Clone, Debug)]
 pub struct ErrorInfo {
-    /// A stable snake_case code, such as `validation_failed` or `not_found`.
-    pub code: String,
+    pub code: ErrorCode,
     /// A sentence for a person.
     pub message: String,
     pub details: Vec<ErrorDetail>,
@@ -43,10 +92,12 @@ pub struct ErrorBody {
     pub error: ErrorInfo,
 }
 
-/// Every error status an operation can answer, each in the one error shape.
+/// Every error status an operation can answer, each in the one error shape. The document lists,
+/// for each operation, only the statuses it can answer (see `document.rs`).
 #[derive(ApiResponse, Debug)]
 pub enum ApiError {
-    /// Malformed input: the body is not JSON, or a cursor is not one this service gave out.
+    /// Malformed input: the body is empty or not JSON, the `Idempotency-Key` is unusable, or a
+    /// cursor is not one this service gave out.
     #[oai(status = 400)]
     BadRequest(Json<ErrorBody>),
     /// No API key, or an unknown or revoked one.
@@ -80,37 +131,41 @@ pub enum ApiError {
 
 pub type ApiResult<T> = Result<T, ApiError>;
 
-pub(crate) fn body(code: &str, message: impl Into<String>, details: Vec<ErrorDetail>) -> Json<ErrorBody> {
-    Json(ErrorBody { error: ErrorInfo { code: code.to_owned(), message: message.into(), details } })
+pub(crate) fn body(
+    code: ErrorCode,
+    message: impl Into<String>,
+    details: Vec<ErrorDetail>,
+) -> Json<ErrorBody> {
+    Json(ErrorBody { error: ErrorInfo { code, message: message.into(), details } })
 }
 
 impl ApiError {
-    pub fn bad_request(code: &str, message: impl Into<String>) -> Self {
+    pub fn bad_request(code: ErrorCode, message: impl Into<String>) -> Self {
         Self::BadRequest(body(code, message, Vec::new()))
     }
 
     pub fn unauthorized(message: impl Into<String>) -> Self {
-        Self::Unauthorized(body("unauthorized", message, Vec::new()))
+        Self::Unauthorized(body(ErrorCode::Unauthorized, message, Vec::new()))
     }
 
     pub fn forbidden(message: impl Into<String>) -> Self {
-        Self::Forbidden(body("forbidden", message, Vec::new()))
+        Self::Forbidden(body(ErrorCode::Forbidden, message, Vec::new()))
     }
 
     pub fn not_found(what: &str) -> Self {
-        Self::NotFound(body("not_found", format!("{what} was not found"), Vec::new()))
+        Self::NotFound(body(ErrorCode::NotFound, format!("{what} was not found"), Vec::new()))
     }
 
-    pub fn conflict(code: &str, message: impl Into<String>) -> Self {
+    pub fn conflict(code: ErrorCode, message: impl Into<String>) -> Self {
         Self::Conflict(body(code, message, Vec::new()))
     }
 
     pub fn payload_too_large(limit: usize) -> Self {
         let message = format!("the body is larger than the {limit} bytes this path accepts");
-        Self::PayloadTooLarge(body("payload_too_large", message, Vec::new()))
+        Self::PayloadTooLarge(body(ErrorCode::PayloadTooLarge, message, Vec::new()))
     }
 
-    pub fn unprocessable(code: &str, message: impl Into<String>, details: Vec<ErrorDetail>) -> Self {
+    pub fn unprocessable(code: ErrorCode, message: impl Into<String>, details: Vec<ErrorDetail>) -> Self {
         Self::Unprocessable(body(code, message, details))
     }
 
@@ -134,15 +189,19 @@ impl ApiError {
                 ..Default::default()
             })
             .collect();
-        Self::unprocessable("validation_failed", summary, details)
+        Self::unprocessable(ErrorCode::ValidationFailed, summary, details)
     }
 
     pub fn internal() -> Self {
-        Self::Internal(body("internal", "something went wrong on our side; it has been logged", Vec::new()))
+        Self::Internal(body(
+            ErrorCode::Internal,
+            "something went wrong on our side; it has been logged",
+            Vec::new(),
+        ))
     }
 
     pub fn unavailable(message: impl Into<String>) -> Self {
-        Self::Unavailable(body("unavailable", message, Vec::new()))
+        Self::Unavailable(body(ErrorCode::Unavailable, message, Vec::new()))
     }
 
     pub fn status(&self) -> StatusCode {
@@ -165,11 +224,14 @@ impl From<StoreError> for ApiError {
     fn from(err: StoreError) -> Self {
         match err {
             StoreError::NotFound => Self::not_found("the resource"),
-            StoreError::Conflict(message) => Self::conflict("conflict", message),
-            StoreError::WrongState(message) => Self::conflict("invalid_state", message),
+            StoreError::Conflict(message) => Self::conflict(ErrorCode::Conflict, message),
+            StoreError::WrongState(message) => Self::conflict(ErrorCode::InvalidState, message),
             StoreError::Invalid(errors) => Self::invalid(errors),
             StoreError::Refused { code, message, details } => Self::unprocessable(
-                code,
+                match code {
+                    Refusal::QuotaExceeded => ErrorCode::QuotaExceeded,
+                    Refusal::ExceedsAvailable => ErrorCode::ExceedsAvailable,
+                },
                 message,
                 details
                     .into_iter()
@@ -205,105 +267,72 @@ fn field_in(reason: &str) -> Option<String> {
 /// maxLength(64)``) as a sentence.
 fn readable(field: &str, reason: &str) -> String {
     let Some((_, rule)) = reason.rsplit_once("verification failed. ") else {
-        return reason.to_owned();
+        return without_type_names(reason);
     };
     let (name, argument) = rule.split_once('(').unwrap_or((rule, ""));
     let argument = argument.strip_suffix(')').unwrap_or(argument);
+    // `minimum(1, exclusive: false)`: the bound alone.
+    let (bound, exclusive) = match argument.split_once(", exclusive: ") {
+        Some((bound, exclusive)) => (bound, exclusive == "true"),
+        None => (argument, false),
+    };
     match name {
-        "maxLength" => format!("{field} must have at most {argument} characters"),
-        "minLength" => format!("{field} must have at least {argument} characters"),
-        "pattern" => format!("{field} must match the pattern {argument}"),
-        "maximum" => format!("{field} must be at most {argument}"),
-        "minimum" => format!("{field} must be at least {argument}"),
-        "maxItems" => format!("{field} must have at most {argument} items"),
-        "minItems" => format!("{field} must have at least {argument} items"),
+        "maxLength" => format!("{field} must have at most {bound} characters"),
+        "minLength" => format!("{field} must have at least {bound} characters"),
+        "pattern" => format!("{field} must match the pattern {bound}"),
+        "maximum" if exclusive => format!("{field} must be less than {bound}"),
+        "maximum" => format!("{field} must be at most {bound}"),
+        "minimum" if exclusive => format!("{field} must be greater than {bound}"),
+        "minimum" => format!("{field} must be at least {bound}"),
+        "maxItems" => format!("{field} must have at most {bound} items"),
+        "minItems" => format!("{field} must have at least {bound} items"),
         "uniqueItems" => format!("{field} must not repeat an item"),
-        _ => format!("{field} is invalid: {rule}"),
+        _ => format!("{field} is invalid"),
     }
 }
 
-/// serde_json's syntax errors end with their position; poem-openapi's schema errors don't.
-fn is_syntax_error(reason: &str) -> bool {
-    let Some((_, position)) = reason.rsplit_once(" at line ") else {
-        return false;
-    };
-    let mut parts = position.split(" column ");
-    matches!((parts.next(), parts.next()), (Some(l), Some(c)) if l.parse::<u64>().is_ok() && c.parse::<u64>().is_ok())
+/// A parse message without the Rust type names poem-openapi puts in it
+/// (`failed to parse "NewDisbursement": ...`, `(occurred while parsing "integer_int64")`).
+fn without_type_names(reason: &str) -> String {
+    let mut text = reason;
+    while let Some(rest) = text.strip_prefix("failed to parse \"") {
+        text = rest.split_once("\": ").map_or(rest, |(_, after)| after);
+    }
+    let text = text.split(" (occurred while parsing").next().unwrap_or(text);
+    text.trim_end_matches('.').to_owned()
 }
 
-/// The path of the first member of `value` that holds the JSON text `found` (such as `"root"`).
-fn locate(value: &serde_json::Value, found: &str, prefix: &str) -> Option<String> {
-    let members: Vec<(String, &serde_json::Value)> = match value {
-        serde_json::Value::Object(map) => map.iter().map(|(k, v)| (format!("{prefix}{k}"), v)).collect(),
-        serde_json::Value::Array(items) => items
-            .iter()
-            .enumerate()
-            .map(|(i, v)| (format!("{}[{i}]", prefix.trim_end_matches('.')), v))
-            .collect(),
-        _ => return None,
-    };
-    for (path, member) in &members {
-        if !member.is_object()
-            && !member.is_array()
-            && serde_json::to_string(member).ok().as_deref() == Some(found)
-        {
-            return Some(path.clone());
+/// A body that the strict JSON check let through but poem-openapi's parser refused: a validator
+/// (length, bound, pattern) or a type's own parse rule. A 422 that names the field.
+pub(crate) fn payload_error(reason: &str) -> ApiError {
+    match field_in(reason) {
+        Some(field) => {
+            let message = readable(&field, reason);
+            ApiError::invalid_field(&field, message)
         }
-    }
-    members.iter().find_map(|(path, member)| locate(member, found, &format!("{path}.")))
-}
-
-/// A body that poem-openapi could not read: broken JSON is a 400, a schema failure a 422 that
-/// names the field when it can be found.
-fn payload_error(reason: &str, body: Option<&[u8]>) -> ApiError {
-    if is_syntax_error(reason) || reason.starts_with("EOF") {
-        return ApiError::bad_request(
-            "malformed_body",
-            format!("the request body is not valid JSON: {reason}"),
-        );
-    }
-    if let Some(field) = field_in(reason) {
-        let message = readable(&field, reason);
-        return ApiError::invalid_field(&field, message);
-    }
-    // `Expected input type "Role", found "root". (occurred while parsing "NewApiKey")`
-    let expected_found = reason.strip_prefix("Expected input type ").and_then(|rest| {
-        let (expected, rest) = rest.split_once(", found ")?;
-        let found = rest.split(". (occurred").next()?;
-        Some((expected.trim_matches('"').to_owned(), found.to_owned()))
-    });
-    match expected_found {
-        Some((expected, found)) if found == "null" => {
-            ApiError::invalid_field("body", format!("a required field is missing: expected a {expected}"))
-        }
-        Some((expected, found)) => {
-            let value: Option<serde_json::Value> = body.and_then(|b| serde_json::from_slice(b).ok());
-            let field = value.and_then(|v| locate(&v, &found, "")).unwrap_or_else(|| "body".to_owned());
-            ApiError::invalid_field(&field, format!("{field} must be a {expected}, not {found}"))
-        }
-        None => ApiError::invalid_field("body", reason.to_owned()),
+        None => ApiError::invalid_field("body", without_type_names(reason)),
     }
 }
 
 /// Turns any error that reached the top of the stack into the one error shape.
-pub fn into_response(err: poem::Error, request_body: Option<&[u8]>) -> Response {
+pub fn into_response(err: poem::Error) -> Response {
     if err.is_from_response() {
         return err.into_response();
     }
     let api_error = if let Some(e) = err.downcast_ref::<ParseRequestPayloadError>() {
-        payload_error(&e.reason, request_body)
+        payload_error(&e.reason)
     } else if let Some(e) = err.downcast_ref::<ParseParamError>() {
         ApiError::invalid_field(e.name, readable(e.name, &e.reason))
     } else if let Some(e) = err.downcast_ref::<ParsePathError>() {
-        ApiError::invalid_field(e.name, e.reason.clone())
+        ApiError::invalid_field(e.name, without_type_names(&e.reason))
     } else if err.is::<AuthorizationError>() {
         ApiError::unauthorized("send an API key as `Authorization: Bearer <key>`")
     } else if let Some(e) = err.downcast_ref::<ContentTypeError>() {
-        ApiError::UnsupportedMediaType(body("unsupported_media_type", e.to_string(), Vec::new()))
+        ApiError::UnsupportedMediaType(body(ErrorCode::UnsupportedMediaType, e.to_string(), Vec::new()))
     } else if err.is::<poem::error::NotFoundError>() {
-        ApiError::NotFound(body("not_found", "there is no such path; see /docs", Vec::new()))
+        ApiError::NotFound(body(ErrorCode::NotFound, "there is no such path; see /docs", Vec::new()))
     } else if err.is::<poem::error::MethodNotAllowedError>() {
-        let response = body("method_not_allowed", "this path does not take that method", Vec::new());
+        let response = body(ErrorCode::MethodNotAllowed, "this path does not take that method", Vec::new());
         return (StatusCode::METHOD_NOT_ALLOWED, response).into_response();
     } else {
         let status = err.status();
@@ -311,8 +340,9 @@ pub fn into_response(err: poem::Error, request_body: Option<&[u8]>) -> Response 
             tracing::error!(error = %err, "unhandled error");
             ApiError::internal()
         } else {
-            let code = status.canonical_reason().unwrap_or("error").to_ascii_lowercase().replace(' ', "_");
-            return (status, body(&code, err.to_string(), Vec::new())).into_response();
+            tracing::warn!(error = %err, status = status.as_u16(), "client error outside the API's own checks");
+            let message = status.canonical_reason().unwrap_or("the request was refused").to_lowercase();
+            return (status, body(ErrorCode::BadRequest, message, Vec::new())).into_response();
         }
     };
     api_error.into_response()
@@ -329,14 +359,23 @@ mod tests {
             Some("code".to_owned())
         );
         assert_eq!(field_in("expected value at line 1 column 1"), None);
-        assert!(is_syntax_error("expected value at line 1 column 1"));
-        assert!(!is_syntax_error("Expected input type \"Role\", found \"root\"."));
-        let body = serde_json::json!({"name": "x", "role": "root", "tiers": [{"stage": "old"}]});
-        assert_eq!(locate(&body, "\"root\"", ""), Some("role".to_owned()));
-        assert_eq!(locate(&body, "\"old\"", ""), Some("tiers[0].stage".to_owned()));
         assert_eq!(
             readable("code", "failed to parse \"Park\": field `code` verification failed. maxLength(64)"),
             "code must have at most 64 characters"
+        );
+    }
+
+    #[test]
+    fn messages_carry_no_framework_internals() {
+        assert_eq!(
+            readable("limit", "verification failed. minimum(1, exclusive: false)"),
+            "limit must be at least 1"
+        );
+        assert_eq!(
+            without_type_names(
+                "failed to parse \"NewDisbursement\": failed to parse \"integer_int64\": invalid integer (occurred while parsing \"NewDisbursement\")"
+            ),
+            "invalid integer"
         );
     }
 }

@@ -9,7 +9,11 @@ use poem_openapi::{
 use sea_orm::{DatabaseTransaction, TransactionTrait};
 use sha2::{Digest, Sha256};
 
-use super::{AppState, auth::Caller, error::ApiError};
+use super::{
+    AppState,
+    auth::Caller,
+    error::{ApiError, ErrorCode},
+};
 use crate::store::{
     self,
     idempotency::{Claim, Request},
@@ -55,92 +59,135 @@ pub fn text_hash(text: &str) -> String {
     hex::encode(Sha256::digest(text.as_bytes()))
 }
 
-/// Runs `effect` in one transaction. With a key, it first claims the key, and records the
-/// response in that same transaction, so that a response is remembered exactly when its effect
-/// happened.
-pub async fn run<T>(
-    state: &AppState,
-    caller: &Caller,
+/// One creating request and its `Idempotency-Key`, if it sent one.
+///
+/// A handler makes it first, asks [`Idempotency::replay`] before it checks anything (so that a
+/// replay answers what the first request answered, whatever has changed since), then runs its
+/// effect with [`Idempotency::run`].
+pub struct Idempotency<'a> {
+    state: &'a AppState,
+    api_key_id: i64,
     key: Option<String>,
-    request: (&str, &str, String),
-    status: u16,
-    effect: impl AsyncFnOnce(&DatabaseTransaction) -> Result<T, ApiError>,
-) -> Result<Outcome<T>, ApiError>
-where
-    T: ToJSON + ParseFromJSON,
-{
-    run_remembering(state, caller, key, request, status, |value: &T| value.to_json_string(), effect).await
+    path: String,
+    body_hash: String,
 }
 
-/// Like [`run`], storing `remember(response)` for replays instead of the whole response: for
-/// responses that hold a secret shown once only.
-pub async fn run_remembering<T>(
-    state: &AppState,
-    caller: &Caller,
-    key: Option<String>,
-    request: (&str, &str, String),
-    status: u16,
-    remember: impl Fn(&T) -> String,
-    effect: impl AsyncFnOnce(&DatabaseTransaction) -> Result<T, ApiError>,
-) -> Result<Outcome<T>, ApiError>
-where
-    T: ToJSON + ParseFromJSON,
-{
-    let (method, path, body_hash) = request;
-    let claimed = match key.as_deref() {
-        None => None,
-        Some(key) => {
-            let request =
-                Request { api_key_id: caller.principal().key_id, key, method, path, body_hash: &body_hash };
-            match store::idempotency::claim(&state.db, &request).await? {
+impl<'a> Idempotency<'a> {
+    pub fn new(
+        state: &'a AppState,
+        caller: &Caller,
+        key: Option<String>,
+        req: &poem::Request,
+        body_hash: String,
+    ) -> Self {
+        Self {
+            state,
+            api_key_id: caller.principal().key_id,
+            key,
+            path: req.uri().path().to_owned(),
+            body_hash,
+        }
+    }
+
+    fn request(&self) -> Option<Request<'_>> {
+        Some(Request {
+            api_key_id: self.api_key_id,
+            key: self.key.as_deref()?,
+            method: "POST",
+            path: &self.path,
+            body_hash: &self.body_hash,
+        })
+    }
+
+    /// The stored response when the key's first request has finished; 409 while it runs, 422
+    /// when the key was used for another request.
+    pub async fn replay<T: ParseFromJSON>(&self) -> Result<Option<Outcome<T>>, ApiError> {
+        let Some(request) = self.request() else { return Ok(None) };
+        match store::idempotency::peek(&self.state.db, &request).await? {
+            None | Some(Claim::Fresh { .. }) => Ok(None),
+            Some(claim) => answer(claim).map(Some),
+        }
+    }
+
+    /// Runs `effect` in one transaction. With a key, it first claims the key, and records the
+    /// response in that same transaction, so that a response is remembered exactly when its
+    /// effect happened.
+    pub async fn run<T>(
+        self,
+        status: u16,
+        effect: impl AsyncFnOnce(&DatabaseTransaction) -> Result<T, ApiError>,
+    ) -> Result<Outcome<T>, ApiError>
+    where
+        T: ToJSON + ParseFromJSON,
+    {
+        self.run_remembering(status, |value: &T| value.to_json_string(), effect).await
+    }
+
+    /// Like [`Idempotency::run`], storing `remember(response)` for replays instead of the whole
+    /// response: for responses that hold a secret shown once only.
+    pub async fn run_remembering<T>(
+        self,
+        status: u16,
+        remember: impl Fn(&T) -> String,
+        effect: impl AsyncFnOnce(&DatabaseTransaction) -> Result<T, ApiError>,
+    ) -> Result<Outcome<T>, ApiError>
+    where
+        T: ToJSON + ParseFromJSON,
+    {
+        let db = &self.state.db;
+        let claimed = match self.request() {
+            None => None,
+            Some(request) => match store::idempotency::claim(db, &request).await? {
                 Claim::Fresh { id } => Some(id),
-                Claim::Replay { body, .. } => {
-                    let value = serde_json::from_str(&body).ok();
-                    return T::parse_from_json(value)
-                        .map(Outcome::Replayed)
-                        .map_err(|_| ApiError::internal());
-                }
-                Claim::InFlight => {
-                    return Err(ApiError::conflict(
-                        "idempotency_key_in_flight",
-                        "a request with this Idempotency-Key is still running; retry when it has answered",
-                    ));
-                }
-                Claim::Mismatch => {
-                    return Err(ApiError::unprocessable(
-                        "idempotency_key_reused",
-                        "this Idempotency-Key was used for a different request; use a new key for a new request",
-                        Vec::new(),
-                    ));
-                }
-            }
-        }
-    };
-    let attempt = async {
-        let txn = state.db.begin().await.map_err(store::StoreError::from)?;
-        let value = match effect(&txn).await {
-            Ok(value) => value,
-            Err(err) => {
-                // Explicitly, so that the connection is free before the claim is released.
-                let _ = txn.rollback().await;
-                return Err(err);
-            }
+                other => return answer(other),
+            },
         };
-        if let Some(id) = claimed {
-            store::idempotency::complete(&txn, id, status, &remember(&value)).await?;
-        }
-        txn.commit().await.map_err(store::StoreError::from)?;
-        Ok(value)
-    };
-    match attempt.await {
-        Ok(value) => Ok(Outcome::Fresh(value)),
-        Err(err) => {
-            if let Some(id) = claimed
-                && let Err(release) = store::idempotency::release(&state.db, id).await
-            {
-                tracing::warn!(error = %release, "could not release an idempotency key; it lapses with its lease");
+        let attempt = async {
+            let txn = db.begin().await.map_err(store::StoreError::from)?;
+            let value = match effect(&txn).await {
+                Ok(value) => value,
+                Err(err) => {
+                    // Explicitly, so that the connection is free before the claim is released.
+                    let _ = txn.rollback().await;
+                    return Err(err);
+                }
+            };
+            if let Some(id) = claimed {
+                store::idempotency::complete(&txn, id, status, &remember(&value)).await?;
             }
-            Err(err)
+            txn.commit().await.map_err(store::StoreError::from)?;
+            Ok(value)
+        };
+        match attempt.await {
+            Ok(value) => Ok(Outcome::Fresh(value)),
+            Err(err) => {
+                if let Some(id) = claimed
+                    && let Err(release) = store::idempotency::release(db, id).await
+                {
+                    tracing::warn!(error = %release, "could not release an idempotency key; it lapses with its lease");
+                }
+                Err(err)
+            }
         }
+    }
+}
+
+/// The answer to a key that is not this request's to run.
+fn answer<T: ParseFromJSON>(claim: Claim) -> Result<Outcome<T>, ApiError> {
+    match claim {
+        Claim::Replay { body, .. } => {
+            let value = serde_json::from_str(&body).ok();
+            T::parse_from_json(value).map(Outcome::Replayed).map_err(|_| ApiError::internal())
+        }
+        Claim::InFlight => Err(ApiError::conflict(
+            ErrorCode::IdempotencyKeyInFlight,
+            "a request with this Idempotency-Key is still running; retry when it has answered",
+        )),
+        Claim::Mismatch => Err(ApiError::unprocessable(
+            ErrorCode::IdempotencyKeyReused,
+            "this Idempotency-Key was used for a different request; use a new key for a new request",
+            Vec::new(),
+        )),
+        Claim::Fresh { .. } => Err(ApiError::internal()),
     }
 }

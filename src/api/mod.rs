@@ -1,15 +1,19 @@
 //! The HTTP API: poem-openapi operations under `/api/v1`, one file per tag, and the service
 //! endpoints beside them.
 
+pub mod access;
 pub mod api_keys;
 pub mod applications;
 pub mod auth;
 pub mod banks;
 pub mod credit_lines;
 pub mod csv;
+pub mod date;
+pub mod document;
 pub mod enterprises;
 pub mod error;
 pub mod idempotency;
+pub mod json;
 pub mod matches;
 pub mod nullable;
 pub mod pagination;
@@ -20,7 +24,10 @@ pub mod scores;
 pub mod stats;
 pub mod text;
 
-use std::sync::Arc;
+use std::sync::{
+    Arc,
+    atomic::{AtomicBool, Ordering},
+};
 use std::time::Instant;
 
 use poem::{
@@ -30,12 +37,13 @@ use poem::{
 };
 use poem_openapi::{LicenseObject, OpenApiService, OperationId, ServerObject, Tags};
 use sea_orm::DatabaseConnection;
+use tokio::sync::Semaphore;
 use tracing::Instrument;
 
 use crate::{
     auth::Authenticator, cache::ScoreCache, config::Config, domain::product::Product, metrics::Metrics,
 };
-use error::ApiError;
+use error::{ApiError, ErrorCode};
 
 /// Everything a handler needs, shared by all requests.
 #[derive(Clone)]
@@ -192,19 +200,19 @@ pub fn openapi_service() -> OpenApiService<Apis, ()> {
 pub fn app(state: AppState) -> impl Endpoint<Output = Response> {
     let service = openapi_service();
     let metrics = state.metrics.clone();
-    let spec_json = service.spec_endpoint();
-    let spec_yaml = service.spec_endpoint_yaml();
-    let swagger_ui = service.swagger_ui();
+    let large_bodies = Arc::new(Semaphore::new(LARGE_BODIES_AT_ONCE));
+    // Swagger UI with the document clients receive, not poem-openapi's raw one.
+    let swagger_ui = service.swagger_ui_html().replace(&service.spec(), &document::json());
     Route::new()
         .nest("/", service)
-        .at("/openapi.json", spec_json)
-        .at("/openapi.yaml", spec_yaml)
-        .nest("/docs", swagger_ui)
+        .at("/openapi.json", get(openapi_json))
+        .at("/openapi.yaml", get(openapi_yaml))
+        .at("/docs", get(poem::endpoint::make_sync(move |_| poem::web::Html(swagger_ui.clone()))))
         .at("/healthz", get(healthz))
         .at("/readyz", get(readyz))
         .at("/metrics", get(metrics_text))
         .data(state)
-        .around(move |ep, req| observe(ep, req, metrics.clone()))
+        .around(move |ep, req| observe(ep, req, metrics.clone(), large_bodies.clone()))
 }
 
 /// The most a request body may hold: large for score imports, small everywhere else.
@@ -212,8 +220,19 @@ fn body_limit(method: &Method, path: &str) -> usize {
     let is_score_import = method == Method::POST
         && path.starts_with("/api/v1/parks/")
         && path.trim_end_matches('/').ends_with("/scores");
-    if is_score_import { 64 * 1024 * 1024 } else { 1024 * 1024 }
+    if is_score_import { LARGE_BODY_LIMIT } else { BODY_LIMIT }
 }
+
+/// The body limit of every path but score imports.
+pub const BODY_LIMIT: usize = 1024 * 1024;
+/// The body limit of score imports (100,000 rows of 64 indicators fit).
+pub const LARGE_BODY_LIMIT: usize = 64 * 1024 * 1024;
+/// How many large bodies one process reads at once; more wait their turn, so that imports
+/// cannot drive the process's memory up without bound.
+pub const LARGE_BODIES_AT_ONCE: usize = 2;
+
+/// The longest `Idempotency-Key`.
+pub const IDEMPOTENCY_KEY_MAX: usize = 255;
 
 fn request_id(req: &Request) -> String {
     req.headers()
@@ -224,9 +243,69 @@ fn request_id(req: &Request) -> String {
         .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string())
 }
 
+/// An `Idempotency-Key` that cannot be honoured is refused, never ignored: it must be 1 to 255
+/// characters of printable ASCII.
+fn check_idempotency_key(req: &Request) -> Result<(), ApiError> {
+    let mut values = req.headers().get_all("idempotency-key").iter();
+    let Some(value) = values.next() else { return Ok(()) };
+    let bytes = value.as_bytes();
+    let problem = if values.next().is_some() {
+        Some("send one Idempotency-Key header, not several")
+    } else if bytes.iter().all(|b| *b == b' ') {
+        Some("the Idempotency-Key is blank")
+    } else if bytes.len() > IDEMPOTENCY_KEY_MAX {
+        Some("the Idempotency-Key is longer than 255 characters")
+    } else if !bytes.iter().all(|b| (0x20..=0x7e).contains(b)) {
+        Some("the Idempotency-Key must be printable ASCII (for example a UUID)")
+    } else {
+        None
+    };
+    match problem {
+        Some(message) => Err(ApiError::bad_request(ErrorCode::InvalidIdempotencyKey, message)),
+        None => Ok(()),
+    }
+}
+
+/// The method as a metrics label: one of the methods HTTP defines, or `other`, so that made-up
+/// methods cannot add series.
+fn method_label(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        _ => "other",
+    }
+}
+
+/// Caps a request body as it is read. The body is not read here: the operation reads it after it
+/// has checked the caller's key and role, so that a request without a key costs nothing.
+fn limit_body(req: &mut Request, limit: usize, exceeded: Arc<AtomicBool>) {
+    use futures_util::StreamExt;
+    let mut read = 0usize;
+    let stream = req.take_body().into_bytes_stream().map(move |chunk| {
+        let chunk = chunk?;
+        read = read.saturating_add(chunk.len());
+        if read > limit {
+            exceeded.store(true, Ordering::Relaxed);
+            return Err(std::io::Error::other("the body is larger than this path accepts"));
+        }
+        Ok(chunk)
+    });
+    req.set_body(poem::Body::from_bytes_stream(stream));
+}
+
 /// Gives each request an id and a span, caps its body, turns every error into the one error
 /// shape, and records the route's count and latency.
-async fn observe<E: Endpoint>(ep: E, mut req: Request, metrics: Arc<Metrics>) -> poem::Result<Response> {
+async fn observe<E: Endpoint>(
+    ep: E,
+    mut req: Request,
+    metrics: Arc<Metrics>,
+    large_bodies: Arc<Semaphore>,
+) -> poem::Result<Response> {
     let started = Instant::now();
     let id = request_id(&req);
     let method = req.method().clone();
@@ -234,24 +313,24 @@ async fn observe<E: Endpoint>(ep: E, mut req: Request, metrics: Arc<Metrics>) ->
     let span = tracing::info_span!("request", request_id = %id, %method, %path);
     req.set_data(RequestId(id.clone()));
 
-    let mut body = None;
+    let limit = body_limit(&method, &path);
+    let exceeded = Arc::new(AtomicBool::new(false));
     let result = async {
-        if matches!(method, Method::POST | Method::PUT | Method::PATCH) {
-            let limit = body_limit(&method, &path);
-            match req.take_body().into_bytes_limit(limit).await {
-                Ok(bytes) => {
-                    // Kept (cheaply: `Bytes` is shared) to name the field of a schema error.
-                    body = Some(bytes.clone());
-                    req.set_body(bytes);
-                }
-                Err(poem::error::ReadBodyError::PayloadTooLarge) => {
-                    return Err(ApiError::payload_too_large(limit).into());
-                }
-                Err(err) => {
-                    return Err(poem::Error::from_string(err.to_string(), StatusCode::BAD_REQUEST));
-                }
-            }
+        check_idempotency_key(&req)?;
+        let declared = req
+            .headers()
+            .get(poem::http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        if declared.is_some_and(|length| length > limit as u64) {
+            return Err(ApiError::payload_too_large(limit).into());
         }
+        let _permit = if limit > BODY_LIMIT && method == Method::POST {
+            Some(large_bodies.acquire().await.map_err(|_| ApiError::internal())?)
+        } else {
+            None
+        };
+        limit_body(&mut req, limit, exceeded.clone());
         ep.call(req).await.map(IntoResponse::into_response)
     }
     .instrument(span.clone())
@@ -265,9 +344,17 @@ async fn observe<E: Endpoint>(ep: E, mut req: Request, metrics: Arc<Metrics>) ->
         Err(err) => {
             let operation = err.data::<OperationId>().map(|op| op.0);
             let _entered = span.enter();
-            (error::into_response(err, body.as_deref()), operation)
+            let response = if exceeded.load(Ordering::Relaxed) {
+                ApiError::payload_too_large(limit).into_response()
+            } else {
+                error::into_response(err)
+            };
+            (response, operation)
         }
     };
+    if exceeded.load(Ordering::Relaxed) && response.status() != StatusCode::PAYLOAD_TOO_LARGE {
+        response = ApiError::payload_too_large(limit).into_response();
+    }
     let route = operation.unwrap_or(match path.as_str() {
         "/healthz" | "/readyz" | "/metrics" | "/openapi.json" | "/openapi.yaml" => path.as_str(),
         p if p.starts_with("/docs") => "/docs",
@@ -275,7 +362,7 @@ async fn observe<E: Endpoint>(ep: E, mut req: Request, metrics: Arc<Metrics>) ->
     });
     let status = response.status();
     let elapsed = started.elapsed();
-    metrics.observe_request(route, method.as_str(), status.as_u16(), elapsed.as_secs_f64());
+    metrics.observe_request(route, method_label(&method), status.as_u16(), elapsed.as_secs_f64());
     span.in_scope(|| {
         tracing::info!(
             status = status.as_u16(),
@@ -288,6 +375,16 @@ async fn observe<E: Endpoint>(ep: E, mut req: Request, metrics: Arc<Metrics>) ->
         response.headers_mut().insert("x-request-id", value);
     }
     Ok(response)
+}
+
+#[handler]
+fn openapi_json() -> Response {
+    Response::builder().content_type("application/json").body(document::json())
+}
+
+#[handler]
+fn openapi_yaml() -> Response {
+    Response::builder().content_type("application/yaml").body(document::yaml())
 }
 
 #[handler]

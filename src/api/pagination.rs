@@ -6,7 +6,10 @@ use poem_openapi::{
     types::{ParseFromJSON, ToJSON},
 };
 
-use super::{error::ApiError, nullable::Nullable};
+use super::{
+    error::{ApiError, ErrorCode},
+    nullable::Nullable,
+};
 use crate::store::{Page, scores::ScoreCursor};
 
 pub const DEFAULT_LIMIT: u64 = 50;
@@ -39,11 +42,9 @@ pub fn encode_cursor(position: &str) -> String {
 
 /// Decodes a cursor this service gave out back into its position text.
 pub fn decode_cursor(cursor: &str) -> Result<String, ApiError> {
-    URL_SAFE_NO_PAD
-        .decode(cursor)
-        .ok()
-        .and_then(|bytes| String::from_utf8(bytes).ok())
-        .ok_or_else(|| ApiError::bad_request("invalid_cursor", "the cursor is not one this service gave out"))
+    URL_SAFE_NO_PAD.decode(cursor).ok().and_then(|bytes| String::from_utf8(bytes).ok()).ok_or_else(|| {
+        ApiError::bad_request(ErrorCode::InvalidCursor, "the cursor is not one this service gave out")
+    })
 }
 
 /// Decodes a cursor that holds the id of the last record seen.
@@ -51,7 +52,7 @@ pub fn after_id(cursor: Option<&str>) -> Result<Option<i64>, ApiError> {
     cursor
         .map(|c| {
             decode_cursor(c)?.parse::<i64>().map_err(|_| {
-                ApiError::bad_request("invalid_cursor", "the cursor is not one this service gave out")
+                ApiError::bad_request(ErrorCode::InvalidCursor, "the cursor is not one this service gave out")
             })
         })
         .transpose()
@@ -73,7 +74,7 @@ pub fn score_cursor(cursor: Option<&str>) -> Result<Option<ScoreCursor>, ApiErro
     let parsed = text.split_once(':').and_then(|(score, id)| {
         Some(ScoreCursor { score_centi: score.parse().ok()?, enterprise_id: id.parse().ok()? })
     });
-    parsed
-        .map(Some)
-        .ok_or_else(|| ApiError::bad_request("invalid_cursor", "the cursor is not one this service gave out"))
+    parsed.map(Some).ok_or_else(|| {
+        ApiError::bad_request(ErrorCode::InvalidCursor, "the cursor is not one this service gave out")
+    })
 }

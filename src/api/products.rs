@@ -13,13 +13,14 @@ use super::{
     ApiTags, AppState,
     auth::Caller,
     error::{ApiError, ApiResult},
-    idempotency::{self, Created, IdempotencyKey, body_hash},
+    idempotency::{Created, Idempotency, IdempotencyKey, body_hash},
+    json::JsonBody,
     pagination::{List, after_id, default_limit, encode_score_cursor, parse_id, score_cursor},
     parks::not_found_as,
     text,
 };
 use crate::domain::{
-    EnterpriseSize, FieldError, Money, Qualification, RateBps, Role, Scope, Score,
+    EnterpriseSize, FieldError, Money, Qualification, RateBps, Scope, Score,
     product::{AmountTier, CreditType, Eligibility, Product, ProductStatus, Terms, Transition},
 };
 use crate::store::{
@@ -376,7 +377,6 @@ async fn transition(
     id: &str,
     action: Transition,
 ) -> ApiResult<Json<ProductView>> {
-    caller.require(&[Role::Bank], &format!("{action} products"))?;
     let product = owned_product(state, caller, id).await?;
     let product = store::products::transition(&state.db, &caller.actor(), product.id, action).await?;
     state.forget_published_products().await;
@@ -404,10 +404,14 @@ impl ProductsApi {
         /// response.
         #[oai(name = "Idempotency-Key", validator(min_length = 1, max_length = 255))]
         idempotency_key: IdempotencyKey,
-        body: Json<NewProduct>,
+        body: JsonBody<NewProduct>,
     ) -> ApiResult<Created<ProductView>> {
-        let principal = caller.require(&[Role::Bank], "create products")?;
+        let principal = caller.principal();
         let fingerprint = body_hash(&body.0);
+        let idempotency = Idempotency::new(&state, &caller, idempotency_key.0, req, fingerprint);
+        if let Some(replayed) = idempotency.replay().await? {
+            return Ok(Created::new(replayed));
+        }
         let body = body.0;
         let bank_id = match (principal.scope, body.bank_id.as_deref()) {
             (Scope::Bank(own), None) => own,
@@ -447,12 +451,12 @@ impl ProductsApi {
             &body.amount_tiers,
         )?;
         let actor = caller.actor();
-        let request = ("POST", req.uri().path(), fingerprint);
-        let outcome = idempotency::run(&state, &caller, idempotency_key.0, request, 201, async |txn| {
-            let product = store::products::create(txn, &actor, bank_id, draft).await?;
-            Ok(ProductView::from(&product))
-        })
-        .await?;
+        let outcome = idempotency
+            .run(201, async |txn| {
+                let product = store::products::create(txn, &actor, bank_id, draft).await?;
+                Ok(ProductView::from(&product))
+            })
+            .await?;
         Ok(Created::new(outcome))
     }
 
@@ -467,9 +471,8 @@ impl ProductsApi {
         caller: Caller,
         state: Data<&AppState>,
         id: Path<String>,
-        body: Json<ProductPatch>,
+        body: JsonBody<ProductPatch>,
     ) -> ApiResult<Json<ProductView>> {
-        caller.require(&[Role::Bank], "edit products")?;
         let current = owned_product(&state, &caller, &id.0).await?;
         if current.status != ProductStatus::Draft {
             return Err(store::products::not_editable(current.status).into());
@@ -610,7 +613,6 @@ impl ProductsApi {
         #[oai(validator(max_length = 100))]
         cursor: Query<Option<String>>,
     ) -> ApiResult<Json<List<ProspectView>>> {
-        caller.require(&[Role::Bank], "see prospects")?;
         let product = owned_product(&state, &caller, &id.0).await?;
         let after = score_cursor(cursor.0.as_deref())?;
         let today = Utc::now().date_naive();

@@ -5,9 +5,9 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use poem::{Request, web::Data};
 use poem_openapi::{
-    ApiRequest, ApiResponse, Object, OpenApi,
+    ApiRequest, ApiResponse, Object, OpenApi, impl_apirequest_for_payload,
     param::{Path, Query},
-    payload::Json,
+    payload::{Json, ParsePayload, Payload},
     types::{ParseFromJSON, ToJSON},
 };
 
@@ -15,15 +15,16 @@ use super::{
     ApiTags, AppState,
     auth::Caller,
     csv::Csv,
-    error::{ApiError, ApiResult},
-    idempotency::{self, Created, IdempotencyKey, body_hash, text_hash},
+    error::{ApiError, ApiResult, ErrorCode},
+    idempotency::{Created, Idempotency, IdempotencyKey, text_hash},
+    json::JsonBody,
     nullable::Nullable,
     pagination::{encode_score_cursor, parse_id, score_cursor},
     raw_json::RawJson,
 };
 use crate::cache::Lookup;
 use crate::domain::{
-    FieldError, Period, Role, Scope, Score, Stage,
+    FieldError, Period, Scope, Score, Stage,
     eligibility::Standing,
     score::EnterpriseScore,
     score_import::{Cell, RawRow, parse_rows},
@@ -38,9 +39,8 @@ pub struct ScoreImportRow {
     pub uscc: String,
     /// 0 to 1000, at most two decimals. Checked per row, so that every bad row is reported.
     pub score: f64,
-    /// `startup`, `growth` or `mature`. Checked per row.
-    #[oai(validator(max_length = 32))]
-    pub stage: String,
+    /// The enterprise's stage.
+    pub stage: Stage,
     /// Indicator name → number, such as `{"研发费用金额": 1200000}`. At most 64.
     #[oai(default)]
     pub indicators: BTreeMap<String, serde_json::Value>,
@@ -58,7 +58,7 @@ pub struct ScoreImport {
 #[derive(ApiRequest)]
 pub enum ScoreBatch {
     /// `{period, scores: [{uscc, score, stage, indicators}]}`
-    Json(Json<ScoreImport>),
+    Json(ImportJson),
     /// A header row `uscc,score,stage,<indicator>…`, then one row per enterprise; the period
     /// comes from `?period=`.
     Csv(Csv),
@@ -144,33 +144,107 @@ pub fn default_ranking_limit() -> u64 {
     100
 }
 
-/// Turns a JSON import into raw rows, keeping every cell as it came for the per-row checks.
-fn rows_from_json(import: ScoreImport) -> Vec<RawRow> {
-    import
-        .scores
-        .into_iter()
-        .enumerate()
-        .map(|(i, row)| RawRow {
-            row: u32::try_from(i + 1).unwrap_or(u32::MAX),
-            uscc: row.uscc,
-            score: Cell::Number(row.score),
-            stage: row.stage,
-            indicators: row
-                .indicators
-                .into_iter()
-                .map(|(name, value)| {
-                    let cell = match value {
-                        serde_json::Value::Number(n) => {
-                            n.as_f64().map_or(Cell::Other(n.to_string()), Cell::Number)
-                        }
-                        serde_json::Value::String(s) => Cell::Text(s),
-                        other => Cell::Other(other.to_string()),
-                    };
-                    (name, cell)
-                })
-                .collect(),
-        })
-        .collect()
+/// The JSON form of an import, as the document shows it ([`ScoreImport`]), read row by row:
+/// every cell is kept as it came, so that the per-row checks report every bad row with its
+/// number, whatever is wrong with it (a bad stage, a USCC that is a number), exactly as for CSV.
+pub struct ImportJson {
+    pub period: String,
+    pub rows: Vec<RawRow>,
+    /// The body's canonical JSON, hashed for `Idempotency-Key`.
+    pub fingerprint: String,
+}
+
+impl Payload for ImportJson {
+    const CONTENT_TYPE: &'static str =
+        <JsonBody<ScoreImport> as poem_openapi::payload::Payload>::CONTENT_TYPE;
+
+    fn check_content_type(content_type: &str) -> bool {
+        <JsonBody<ScoreImport> as poem_openapi::payload::Payload>::check_content_type(content_type)
+    }
+
+    fn schema_ref() -> poem_openapi::registry::MetaSchemaRef {
+        <ScoreImport as poem_openapi::types::Type>::schema_ref()
+    }
+
+    fn register(registry: &mut poem_openapi::registry::Registry) {
+        <ScoreImport as poem_openapi::types::Type>::register(registry);
+    }
+}
+
+impl ParsePayload for ImportJson {
+    const IS_REQUIRED: bool = true;
+
+    async fn from_request(request: &Request, body: &mut poem::RequestBody) -> poem::Result<Self> {
+        let bytes = <Vec<u8> as poem::FromRequest>::from_request(request, body).await?;
+        let document = super::json::parse_document(&bytes)?;
+        drop(bytes);
+        let fingerprint = text_hash(&document.to_string());
+        let serde_json::Value::Object(mut document) = document else {
+            return Err(ApiError::invalid_field("body", "the body must be an object {period, scores}").into());
+        };
+        let period = match document.remove("period") {
+            Some(serde_json::Value::String(period)) => period,
+            Some(_) => return Err(ApiError::invalid_field("period", "period must be a string").into()),
+            None => return Err(ApiError::invalid_field("period", "period is required").into()),
+        };
+        let rows = match document.remove("scores") {
+            Some(serde_json::Value::Array(rows)) => rows,
+            Some(_) => return Err(ApiError::invalid_field("scores", "scores must be an array").into()),
+            None => return Err(ApiError::invalid_field("scores", "scores is required").into()),
+        };
+        let rows = rows
+            .into_iter()
+            .enumerate()
+            .map(|(i, row)| raw_row(u32::try_from(i + 1).unwrap_or(u32::MAX), row))
+            .collect();
+        Ok(Self { period, rows, fingerprint })
+    }
+}
+
+impl_apirequest_for_payload!(ImportJson);
+
+/// A cell as it came: a number, a string, or any other JSON value kept as its text.
+fn cell(value: serde_json::Value) -> Cell {
+    match value {
+        serde_json::Value::Number(n) => n.as_f64().map_or(Cell::Other(n.to_string()), Cell::Number),
+        serde_json::Value::String(s) => Cell::Text(s),
+        other => Cell::Other(other.to_string()),
+    }
+}
+
+/// Text as it came; any other JSON value as its JSON text, which no check accepts.
+fn text(value: Option<serde_json::Value>) -> String {
+    match value {
+        Some(serde_json::Value::String(s)) => s,
+        Some(other) => other.to_string(),
+        None => String::new(),
+    }
+}
+
+fn raw_row(row: u32, value: serde_json::Value) -> RawRow {
+    let serde_json::Value::Object(mut fields) = value else {
+        return RawRow {
+            row,
+            uscc: value.to_string(),
+            score: Cell::Other(value.to_string()),
+            stage: String::new(),
+            indicators: Vec::new(),
+        };
+    };
+    let indicators = match fields.remove("indicators") {
+        Some(serde_json::Value::Object(map)) => {
+            map.into_iter().map(|(name, value)| (name, cell(value))).collect()
+        }
+        None | Some(serde_json::Value::Null) => Vec::new(),
+        Some(other) => vec![("indicators".to_owned(), Cell::Other(other.to_string()))],
+    };
+    RawRow {
+        row,
+        uscc: text(fields.remove("uscc")),
+        score: fields.remove("score").map_or(Cell::Text(String::new()), cell),
+        stage: text(fields.remove("stage")),
+        indicators,
+    }
 }
 
 /// Reads a CSV import: `uscc,score,stage` and then one column per indicator.
@@ -319,22 +393,16 @@ impl ScoresApi {
         idempotency_key: IdempotencyKey,
         body: ScoreBatch,
     ) -> ApiResult<Created<ImportResult>> {
-        let principal = caller.require(&[Role::ParkOffice], "import scores")?;
-        let park_id = parse_id(&id.0, "the park")?;
-        if !principal.governs_park(park_id) {
-            return Err(ApiError::not_found("the park"));
-        }
-        state.park(park_id).await?;
+        let principal = caller.principal();
         let (period_text, raw, fingerprint) = match body {
-            ScoreBatch::Json(Json(import)) => {
+            ScoreBatch::Json(import) => {
                 if let Some(query) = period.0.as_deref().filter(|q| *q != import.period) {
                     return Err(ApiError::invalid_field(
                         "period",
                         format!("?period={query} does not match the body's period {}", import.period),
                     ));
                 }
-                let fingerprint = body_hash(&import);
-                (import.period.clone(), rows_from_json(import), fingerprint)
+                (import.period, import.rows, import.fingerprint)
             }
             ScoreBatch::Csv(Csv(text)) => {
                 let period = period
@@ -344,24 +412,34 @@ impl ScoresApi {
                 (period, rows_from_csv(&text)?, fingerprint)
             }
         };
+        let idempotency = Idempotency::new(&state, &caller, idempotency_key.0, req, fingerprint);
+        if let Some(replayed) = idempotency.replay().await? {
+            return Ok(Created::new(replayed));
+        }
+        let park_id = parse_id(&id.0, "the park")?;
+        if !principal.governs_park(park_id) {
+            return Err(ApiError::not_found("the park"));
+        }
+        state.park(park_id).await?;
         let period =
             Period::parse(&period_text).map_err(|e| ApiError::invalid_field("period", e.to_string()))?;
         let batch = parse_rows(&raw).map_err(import_refused)?;
         let actor = caller.actor();
-        let request = ("POST", req.uri().path(), fingerprint);
-        let outcome = idempotency::run(&state, &caller, idempotency_key.0, request, 201, async |txn| {
-            let summary =
-                store::scores::import(txn, &actor, park_id, &period, batch).await.map_err(|e| match e {
-                    store::StoreError::Invalid(errors) => import_refused(errors),
-                    other => other.into(),
-                })?;
-            Ok(ImportResult {
-                period: period.as_str().to_owned(),
-                imported: summary.imported as u64,
-                ranked: summary.ranked as u64,
+        let outcome = idempotency
+            .run(201, async |txn| {
+                let summary = store::scores::import(txn, &actor, park_id, &period, batch).await.map_err(
+                    |e| match e {
+                        store::StoreError::Invalid(errors) => import_refused(errors),
+                        other => other.into(),
+                    },
+                )?;
+                Ok(ImportResult {
+                    period: period.as_str().to_owned(),
+                    imported: summary.imported as u64,
+                    ranked: summary.ranked as u64,
+                })
             })
-        })
-        .await?;
+            .await?;
         // After the commit and before answering: no reader may see the old scores from now on.
         state.scores.invalidate_park(park_id).await;
         Ok(Created::new(outcome))
@@ -395,7 +473,7 @@ impl ScoresApi {
         match latest_score_json(&state, park_id, enterprise_id).await? {
             (Some(json), cache) => Ok(ScoreFound::Ok(RawJson::new(json), cache.as_str().into())),
             (None, _) => Err(ApiError::NotFound(super::error::body(
-                "no_score",
+                ErrorCode::NoScore,
                 "the enterprise has no score yet",
                 Vec::new(),
             ))),

@@ -2,6 +2,7 @@
 
 pub mod access;
 pub mod credit;
+pub mod day;
 pub mod eligibility;
 pub mod money;
 pub mod product;

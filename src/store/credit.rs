@@ -174,7 +174,7 @@ pub async fn approve(
             product::Entity::find_by_id(app.product_id).one(&txn).await?.ok_or(StoreError::NotFound)?;
         let remaining = Money::from_fen(product.total_quota - product.granted_total).unwrap_or(Money::ZERO);
         return Err(StoreError::Refused {
-            code: "quota_exceeded",
+            code: super::Refusal::QuotaExceeded,
             message: format!(
                 "the product's remaining quota is {remaining}; {} does not fit",
                 approval.amount
@@ -222,7 +222,7 @@ pub async fn get_line(db: &impl ConnectionTrait, id: i64) -> Result<credit_line:
 fn exceeds_available(line: &credit_line::Model, requested: i64) -> StoreError {
     let available = line.amount - line.disbursed_total;
     StoreError::Refused {
-        code: "exceeds_available",
+        code: super::Refusal::ExceedsAvailable,
         message: format!(
             "{} fen exceeds what is still available on the credit line: {available} fen",
             requested

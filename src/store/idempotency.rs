@@ -103,6 +103,29 @@ pub async fn claim(db: &impl ConnectionTrait, request: &Request<'_>) -> Result<C
     Ok(Claim::InFlight)
 }
 
+/// What a key already holds, without claiming it: `None` when it is free (or its first request
+/// died and its lease ran out). A request checks this before anything else, so that a replay
+/// answers what the first request answered, whatever has changed since.
+pub async fn peek(db: &impl ConnectionTrait, request: &Request<'_>) -> Result<Option<Claim>, StoreError> {
+    let existing = idempotency_key::Entity::find()
+        .filter(idempotency_key::Column::ApiKeyId.eq(request.api_key_id))
+        .filter(idempotency_key::Column::Key.eq(request.key))
+        .one(db)
+        .await?;
+    let Some(existing) = existing else { return Ok(None) };
+    if existing.request_hash != request.body_hash
+        || existing.method != request.method
+        || existing.path != request.path
+    {
+        return Ok(Some(Claim::Mismatch));
+    }
+    if existing.state == "completed" {
+        let status = existing.response_status.and_then(|s| u16::try_from(s).ok()).unwrap_or(200);
+        return Ok(Some(Claim::Replay { status, body: existing.response_body.unwrap_or_default() }));
+    }
+    Ok((existing.locked_until > super::now()).then_some(Claim::InFlight))
+}
+
 /// Records the response. Call it inside the transaction that holds the request's effect.
 pub async fn complete(db: &impl ConnectionTrait, id: i64, status: u16, body: &str) -> Result<(), StoreError> {
     idempotency_key::Entity::update_many()

@@ -27,10 +27,9 @@ pub enum StoreError {
     /// The record is in a state that does not allow the action; the message says which.
     #[error("{0}")]
     WrongState(String),
-    /// A business rule refused the request (422), with a stable code such as
-    /// `exceeds_available`; the message and details are safe to show.
+    /// A business rule refused the request (422); the message and details are safe to show.
     #[error("{message}")]
-    Refused { code: &'static str, message: String, details: Vec<FieldError> },
+    Refused { code: Refusal, message: String, details: Vec<FieldError> },
     /// A business rule failed on the named fields; the messages are safe to show.
     #[error("invalid input")]
     Invalid(Vec<FieldError>),
@@ -41,6 +40,15 @@ pub enum StoreError {
 }
 
 pub use crate::domain::FieldError;
+
+/// The business rules a write can refuse on, each answered with its own error code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// Approving would take the product past its `total_quota`.
+    QuotaExceeded,
+    /// Drawing would take the credit line past its amount.
+    ExceedsAvailable,
+}
 
 impl From<DbErr> for StoreError {
     fn from(err: DbErr) -> Self {
@@ -173,6 +181,9 @@ impl<T> Page<T> {
     }
 }
 
+/// The current instant, to the microsecond: what PostgreSQL stores, so that a timestamp reads
+/// back as it was written and the API shows at most six decimals (RFC 3339) on both databases.
 pub fn now() -> chrono::DateTime<chrono::Utc> {
-    chrono::Utc::now()
+    use chrono::SubsecRound;
+    chrono::Utc::now().trunc_subsecs(6)
 }

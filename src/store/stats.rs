@@ -294,7 +294,7 @@ pub async fn report(
     }
 
     // Products offered in the park count as activity too, so that a park's partner banks show
-    // even before their first grant.
+    // even before their first grant. A draft is its bank's alone: it is offered nowhere yet.
     let offered_ids: Vec<i64> = product_park::Entity::find()
         .select_only()
         .column(product_park::Column::ProductId)
@@ -308,6 +308,7 @@ pub async fn report(
         .column(product::Column::Id)
         .column(product::Column::BankId)
         .filter(product::Column::Id.is_in(offered_ids))
+        .filter(product::Column::Status.ne(crate::domain::product::ProductStatus::Draft.as_str()))
         .into_tuple()
         .all(db)
         .await?;

@@ -5,13 +5,13 @@ use serde_json::{Value, json};
 
 use crate::helpers::{Reply, TestApp, spawn_app, uscc};
 
-struct Lending {
-    app: TestApp,
-    park: String,
-    bank_key: String,
-    firm: String,
-    firm_key: String,
-    product: String,
+pub(crate) struct Lending {
+    pub app: TestApp,
+    pub park: String,
+    pub bank_key: String,
+    pub firm: String,
+    pub firm_key: String,
+    pub product: String,
 }
 
 fn product_body(code: &str, min_amount: i64, max_amount: i64, quota: i64) -> Value {
@@ -24,7 +24,7 @@ fn product_body(code: &str, min_amount: i64, max_amount: i64, quota: i64) -> Val
 }
 
 /// A park, a bank with a published product, and a scored enterprise with its key.
-async fn lending(min_amount: i64, max_amount: i64, quota: i64) -> Lending {
+pub(crate) async fn lending(min_amount: i64, max_amount: i64, quota: i64) -> Lending {
     let app = spawn_app().await;
     let park = app.create_park("nanchang", "南昌高新区").await;
     let bank = app.create_bank("abc", "农业银行").await;
@@ -42,19 +42,25 @@ async fn lending(min_amount: i64, max_amount: i64, quota: i64) -> Lending {
     Lending { app, park, bank_key, firm, firm_key, product }
 }
 
-fn application(product: &str, amount: i64) -> Value {
+pub(crate) fn application(product: &str, amount: i64) -> Value {
     json!({"product_id": product, "amount": amount, "term_months": 12, "purpose": "研发投入"})
 }
 
-fn approval(amount: i64) -> Value {
+pub(crate) fn approval(amount: i64) -> Value {
     json!({"amount": amount, "rate_bps": 400, "term_months": 12, "expires_on": "2099-12-31"})
 }
 
-async fn apply(l: &Lending, amount: i64) -> String {
+pub(crate) async fn apply(l: &Lending, amount: i64) -> String {
     l.app.post("/api/v1/applications", &l.firm_key, &application(&l.product, amount)).await.expect(201).id()
 }
 
-async fn post_with_key(app: &TestApp, path: &str, key: &str, idempotency_key: &str, body: &Value) -> Reply {
+pub(crate) async fn post_with_key(
+    app: &TestApp,
+    path: &str,
+    key: &str,
+    idempotency_key: &str,
+    body: &Value,
+) -> Reply {
     let response = app
         .client
         .post(format!("{}{path}", app.address))
@@ -71,7 +77,7 @@ async fn post_with_key(app: &TestApp, path: &str, key: &str, idempotency_key: &s
 }
 
 /// Approves an application for `amount` and returns the credit line's id.
-async fn granted_line(l: &Lending, amount: i64) -> String {
+pub(crate) async fn granted_line(l: &Lending, amount: i64) -> String {
     let id = apply(l, amount).await;
     let approved = l
         .app
@@ -81,7 +87,7 @@ async fn granted_line(l: &Lending, amount: i64) -> String {
     approved.body["credit_line"]["id"].as_str().unwrap().to_owned()
 }
 
-fn disbursement(amount: i64, reference: &str) -> Value {
+pub(crate) fn disbursement(amount: i64, reference: &str) -> Value {
     json!({"amount": amount, "reference": reference, "disbursed_on": chrono::Utc::now().date_naive().to_string()})
 }
 

@@ -126,6 +126,8 @@ struct Operation {
     /// The path template, as `/api/v1/parks/{id}`.
     path: String,
     id: String,
+    /// The statuses the document lists for it.
+    statuses: Vec<u16>,
 }
 
 impl fmt::Display for Operation {
@@ -147,10 +149,15 @@ fn documented_operations() -> Vec<Operation> {
             let id = operation["operationId"]
                 .as_str()
                 .unwrap_or_else(|| panic!("{} {path} has no operationId", method.to_uppercase()));
+            let statuses = operation["responses"]
+                .as_object()
+                .map(|r| r.keys().filter_map(|s| s.parse().ok()).collect())
+                .unwrap_or_default();
             operations.push(Operation {
                 method: method.to_uppercase(),
                 path: path.clone(),
                 id: id.to_owned(),
+                statuses,
             });
         }
     }
@@ -635,6 +642,12 @@ async fn every_role_gets_what_the_contract_gives_inside_and_outside_its_scope() 
                 );
                 let reply = world.send(key, &call).await;
                 calls += 1;
+                if !operation.statuses.contains(&reply.status.as_u16()) {
+                    failures.push(format!(
+                        "{operation} as {role} answered {}, which the document does not list for it ({:?})",
+                        reply.status, operation.statuses
+                    ));
+                }
                 if let Err(problem) = check(&reply, want, call.record.as_deref()) {
                     failures.push(format!("{operation} as {role}, {side} its scope: {problem}"));
                 }

@@ -83,3 +83,56 @@ async fn two_server_processes_never_overdraw_one_line() {
     let line_now = app.get(&format!("/api/v1/credit-lines/{line}"), &bank_key).await.expect(200);
     assert_eq!(line_now.body["disbursed_total"], 50_000);
 }
+
+/// The server's peak resident memory (VmHWM), in MiB.
+fn peak_rss_mib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024)
+}
+
+#[tokio::test]
+async fn large_bodies_without_a_key_or_role_cost_the_server_nothing() {
+    if !std::path::Path::new("/proc/self/status").exists() {
+        crate::server::skip("large_bodies_without_a_key_or_role_cost_the_server_nothing", "no /proc here");
+        return;
+    }
+    let mut config = test_config().await;
+    let directory = std::env::temp_dir().join(format!("innoloan-memory-{}", uuid::Uuid::new_v4().simple()));
+    if config.database_url.starts_with("sqlite") {
+        std::fs::create_dir_all(&directory).unwrap();
+        config.database_url = format!("sqlite://{}/db.sqlite?mode=rwc", directory.display());
+    }
+    let app = spawn_app_with(config.clone()).await;
+    let park = app.create_park("p", "园区").await;
+    let firm = app.create_enterprise(&park, &uscc(1), "企业").await;
+    let firm_key = app.create_key("enterprise", Some(("enterprise_id", &firm))).await;
+    let server = Server::start(&config.database_url, None, &config.redis_key_prefix).await;
+    let pid = server.child.id().unwrap();
+    let before = peak_rss_mib(pid).unwrap();
+
+    let body = bytes::Bytes::from(vec![b' '; 60 * 1024 * 1024]);
+    let client = reqwest::Client::new();
+    let url = format!("{}/api/v1/parks/{park}/scores", server.address);
+    let keys: Vec<Option<String>> = (0..8).map(|_| None).chain([Some(firm_key)]).collect();
+    let requests = keys.into_iter().map(|key| {
+        let mut request = client.post(&url).header("content-type", "application/json").body(body.clone());
+        if let Some(key) = key {
+            request = request.bearer_auth(key);
+        }
+        async move {
+            // The server answers and closes without reading; the client may see the answer or
+            // a connection closed under its upload. Either way nothing is stored.
+            request.send().await.map(|r| r.status().as_u16()).ok()
+        }
+    });
+    let statuses = join_all(requests).await;
+    assert!(statuses.iter().flatten().all(|s| *s == 401 || *s == 403), "{statuses:?}");
+    assert!(statuses.iter().flatten().count() > 0, "no request got an answer: {statuses:?}");
+    let after = peak_rss_mib(pid).unwrap();
+    assert!(after < 200, "the server peaked at {after} MiB (it started at {before} MiB)");
+    assert!(after < before + 40, "the server grew from {before} MiB to {after} MiB");
+    drop(server);
+    let _ = std::fs::remove_dir_all(&directory);
+}
