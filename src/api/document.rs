@@ -4,8 +4,10 @@
 //! - A field that refers to a named schema is a plain `$ref`. poem-openapi wraps a reference with
 //!   a description in `allOf: [$ref, {description}]`, which client generators turn into a new
 //!   anonymous type (or drop).
-//! - A field that may be `null` is `nullable: true` beside a one-member `allOf`, the OpenAPI 3.0
-//!   form that generators honour.
+//! - A field that may be `null` is `anyOf: [{$ref}, {type: object, nullable: true, enum: [null]}]`:
+//!   the OpenAPI 3.0 form that both generators (an optional model) and linters (`nullable` beside a
+//!   `type`) read right. poem-openapi's `nullable` beside an `allOf` does not admit `null` under
+//!   OpenAPI 3.0.3, and generators ignore it.
 //! - Dates are `format: date`, not poem's `naive-date`.
 //! - Each operation lists only the error statuses it can answer, says who may call it (from
 //!   [`super::access::OPERATIONS`]), and `Idempotency-Key` carries its pattern.
@@ -68,7 +70,7 @@ fn fix_schemas(node: &mut Value) {
 }
 
 /// `{description, allOf: [{$ref}, {description}]}` → `{$ref}`; with `nullable: true`, the
-/// reference stays in a one-member `allOf` beside `nullable`, as OpenAPI 3.0 requires.
+/// reference or an explicit `null`.
 fn plain_reference(map: &Mapping) -> Option<Mapping> {
     let members = map.get("allOf")?.as_sequence()?;
     let mut references = members.iter().filter(|m| m.get("$ref").is_some());
@@ -90,8 +92,11 @@ fn plain_reference(map: &Mapping) -> Option<Mapping> {
         if let Some(description) = map.get("description") {
             fixed.insert(key("description"), description.clone());
         }
-        fixed.insert(key("nullable"), Value::Bool(true));
-        fixed.insert(key("allOf"), Value::Sequence(vec![reference]));
+        let mut null = Mapping::new();
+        null.insert(key("type"), key("object"));
+        null.insert(key("nullable"), Value::Bool(true));
+        null.insert(key("enum"), Value::Sequence(vec![Value::Null]));
+        fixed.insert(key("anyOf"), Value::Sequence(vec![reference, Value::Mapping(null)]));
     } else {
         fixed = reference.as_mapping()?.clone();
     }
@@ -203,9 +208,9 @@ mod tests {
         let mut maps = Vec::new();
         find_all(document(), &mut maps);
         for map in maps {
-            if let Some(members) = map.get("allOf").and_then(Value::as_sequence) {
-                assert_eq!(members.len(), 1, "a wrapped reference is left: {map:?}");
-                assert_eq!(map.get("nullable").and_then(Value::as_bool), Some(true), "{map:?}");
+            assert!(map.get("allOf").is_none(), "a wrapped reference is left: {map:?}");
+            if map.get("nullable").is_some() {
+                assert!(map.get("type").is_some(), "nullable without a type: {map:?}");
             }
             assert_ne!(map.get("format").and_then(Value::as_str), Some("naive-date"));
         }
