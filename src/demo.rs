@@ -6,16 +6,23 @@ use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc, Weekday};
 use sea_orm::{DatabaseConnection, TransactionTrait};
 
 use crate::domain::{
-    EnterpriseSize, FieldError, Money, Period, Qualification, RateBps, Scope, Score, Stage, Uscc,
-    credit::{Approval, JudgedTerms},
-    eligibility::{Profile, Standing, Verdict, evaluate},
+    EnterpriseSize, Money, Period, Principal, Qualification, RateBps, Role, Scope, Score, Stage, Uscc,
+    credit::Approval,
     product::{CreditType, Eligibility, Product, Terms, Transition},
-    score::rank,
     score_import::{Batch, ScoreRow},
 };
-use crate::store::{
-    self, StoreError, audit::Actor, credit::NewApplication, enterprises::NewEnterprise, products::Draft,
+use crate::service::{
+    Error, Write, applications,
+    applications::Apply,
+    credit::{self, Draw},
+    directory::{self, NewKey},
+    products, scores,
 };
+use crate::store::{self, StoreError, audit::Actor, enterprises::NewEnterprise, products::Draft};
+
+/// The demo acts as an admin of the command line: every record goes through the use cases, with
+/// every rule they check.
+const ADMIN: Principal = Principal { key_id: 0, scope: Scope::All };
 
 /// The keys the demo prints, one per role.
 pub struct DemoKeys {
@@ -118,10 +125,7 @@ struct ParkPlan {
 /// The enterprises of a park, best score first.
 struct Roster {
     park_id: i64,
-    period: String,
     ids: Vec<i64>,
-    profiles: Vec<Profile>,
-    standings: Vec<Standing>,
 }
 
 fn score_of(plan: &ParkPlan, i: usize) -> Score {
@@ -134,15 +138,13 @@ fn score_of(plan: &ParkPlan, i: usize) -> Score {
     Score::clamped(centi)
 }
 
-async fn seed_park(db: &impl TransactionTrait, actor: &Actor, plan: &ParkPlan) -> Result<Roster, StoreError> {
-    let park = store::parks::create(
-        db,
-        actor,
+async fn seed_park(w: &mut Write<'_>, plan: &ParkPlan) -> Result<Roster, Error> {
+    let park = directory::create_park(
+        w,
         store::parks::NewPark { code: plan.code.into(), name: plan.name.into(), region: plan.region.into() },
     )
     .await?;
     let mut batch = Vec::with_capacity(plan.scored);
-    let mut profiles = Vec::with_capacity(plan.scored);
     for i in 0..plan.scored {
         let named = plan.named.iter().find(|(index, _, _)| *index == i);
         let name = named
@@ -150,7 +152,7 @@ async fn seed_park(db: &impl TransactionTrait, actor: &Actor, plan: &ParkPlan) -
             .unwrap_or_else(|| format!("{}科创{:04}号科技有限公司", plan.city, i + 1));
         let industry = named.map(|(_, _, industry)| *industry).unwrap_or(INDUSTRIES[i % INDUSTRIES.len()]);
         let uscc = Uscc::with_check_character(&format!("91{}MA{:07}", plan.division, i + 1))
-            .map_err(|e| StoreError::Invalid(vec![FieldError::new("uscc", e.to_string())]))?;
+            .map_err(|e| Error::invalid("uscc", e.to_string()))?;
         let qualifications = match i % 4 {
             0 => vec![Qualification::HighTechEnterprise, Qualification::SpecializedSme],
             1 => vec![Qualification::HighTechEnterprise, Qualification::TechSme],
@@ -159,13 +161,6 @@ async fn seed_park(db: &impl TransactionTrait, actor: &Actor, plan: &ParkPlan) -
         };
         let founded_on = date(2008 + (i % 12) as i32, 1 + (i % 12) as u32, 1 + (i % 28) as u32);
         let size = SIZES[i % SIZES.len()];
-        profiles.push(Profile {
-            park_id: park.id,
-            industry: industry.to_owned(),
-            size,
-            qualifications: qualifications.clone(),
-            founded_on,
-        });
         batch.push(NewEnterprise {
             uscc,
             name,
@@ -177,7 +172,7 @@ async fn seed_park(db: &impl TransactionTrait, actor: &Actor, plan: &ParkPlan) -
         });
     }
     let usccs: Vec<Uscc> = batch.iter().map(|e| e.uscc.clone()).collect();
-    let ids = store::enterprises::create_many(db, actor, park.id, batch).await?;
+    let ids = directory::register_enterprises(w, ADMIN, park.id, batch).await?;
     let scores: Vec<Score> = (0..plan.scored).map(|i| score_of(plan, i)).collect();
     let rows = usccs
         .into_iter()
@@ -198,15 +193,9 @@ async fn seed_park(db: &impl TransactionTrait, actor: &Actor, plan: &ParkPlan) -
             .collect(),
         })
         .collect();
-    let period = Period::parse(plan.period)
-        .map_err(|e| StoreError::Invalid(vec![FieldError::new("period", e.to_string())]))?;
-    store::scores::import(db, actor, park.id, &period, Batch { rows, errors: Vec::new() }).await?;
-    let standings = rank(&scores)
-        .into_iter()
-        .zip(&scores)
-        .map(|(s, score)| Standing { score: *score, rank: s.rank, percentile_centi: s.percentile_centi })
-        .collect();
-    Ok(Roster { park_id: park.id, period: plan.period.to_owned(), ids, profiles, standings })
+    let period = Period::parse(plan.period).map_err(|e| Error::invalid("period", e.to_string()))?;
+    scores::import(w, ADMIN, park.id, &period, Batch { rows, errors: Vec::new() }).await?;
+    Ok(Roster { park_id: park.id, ids })
 }
 
 struct ProductPlan {
@@ -220,12 +209,11 @@ struct ProductPlan {
 }
 
 async fn publish(
-    db: &impl TransactionTrait,
-    actor: &Actor,
+    w: &mut Write<'_>,
     banks: &[(String, i64)],
     park_id: i64,
     plan: &ProductPlan,
-) -> Result<Product, StoreError> {
+) -> Result<Product, Error> {
     let bank_id =
         banks.iter().find(|(code, _)| code == plan.bank).map(|(_, id)| *id).ok_or(StoreError::NotFound)?;
     let draft = Draft {
@@ -250,16 +238,15 @@ async fn publish(
             amount_tiers: Vec::new(),
         },
     };
-    let product = store::products::create(db, actor, bank_id, draft).await?;
-    store::products::transition(db, actor, product.id, Transition::Publish).await
+    let product = products::create(w, ADMIN, Some(bank_id), draft).await?;
+    products::transition(w, ADMIN, product.id, Transition::Publish).await
 }
 
 /// Grants enterprise `i` of the roster a line under `product`, through the eligibility engine
 /// and the same store calls as the API. Returns the line's id.
 #[allow(clippy::too_many_arguments)]
 async fn grant(
-    db: &impl TransactionTrait,
-    actor: &Actor,
+    w: &mut Write<'_>,
     roster: &Roster,
     i: usize,
     product: &Product,
@@ -267,54 +254,34 @@ async fn grant(
     rate: i64,
     granted_on: NaiveDate,
     working_days: u32,
-) -> Result<i64, StoreError> {
-    let applicant = roster.profiles[i].applicant(Some(roster.standings[i]));
-    let offer = match evaluate(&product.offerable(), &applicant, granted_on) {
-        Verdict::Eligible { offer_max_amount } => offer_max_amount,
-        Verdict::Ineligible { failed } => {
-            let reasons = failed.into_iter().map(|f| FieldError::new(f.rule, f.message)).collect();
-            return Err(StoreError::Invalid(reasons));
-        }
-    };
-    let standing = roster.standings[i];
+) -> Result<i64, Error> {
     let submitted = working_days_before(granted_on, working_days);
-    let application = store::credit::submit(
-        db,
-        actor,
-        NewApplication {
-            enterprise_id: roster.ids[i],
-            product_id: product.id,
-            bank_id: product.bank_id,
-            park_id: roster.park_id,
-            amount: money(amount),
-            term_months: 12,
-            purpose: "研发投入与流动资金".into(),
-            terms: JudgedTerms::from(&product.terms),
-            score: Some((roster.period.clone(), standing.score)),
-            offer_max_amount: offer,
-        },
-        at(submitted, 10),
-    )
-    .await?;
+    let apply = Apply {
+        enterprise_id: Some(roster.ids[i]),
+        product_id: product.id,
+        amount: money(amount),
+        term_months: 12,
+        purpose: "研发投入与流动资金".into(),
+    };
+    let application = applications::submit(w, ADMIN, apply, at(submitted, 10)).await?;
     let approval = Approval {
         amount: money(amount),
-        rate: RateBps::new(rate).map_err(|_| StoreError::NotFound)?,
+        rate: RateBps::new(rate).map_err(|e| Error::invalid("rate_bps", e.to_string()))?,
         term_months: 12,
         expires_on: date(EXPIRES.0, EXPIRES.1, EXPIRES.2),
     };
-    let (_, line) = store::credit::approve(db, actor, application.id, approval, at(granted_on, 16)).await?;
+    let (_, line) = applications::approve(w, ADMIN, application.id, approval, at(granted_on, 16)).await?;
     Ok(line.id)
 }
 
 /// Draws `total` from the lines in order, each up to its amount, a few days after its grant.
 async fn draw(
-    db: &impl TransactionTrait,
-    actor: &Actor,
+    w: &mut Write<'_>,
     lines: &[(i64, i64, NaiveDate)],
     total: i64,
     prefix: &str,
     today: NaiveDate,
-) -> Result<(), StoreError> {
+) -> Result<(), Error> {
     let mut left = total;
     for (n, (line, amount, granted_on)) in lines.iter().enumerate() {
         if left == 0 {
@@ -322,8 +289,13 @@ async fn draw(
         }
         let drawn = (*amount).min(left);
         let on = nth_working_day(*granted_on, 3, 4);
-        store::credit::disburse(db, actor, *line, money(drawn), format!("{prefix}-{:05}", n + 1), on, today)
-            .await?;
+        let draw = Draw {
+            line_id: *line,
+            amount: money(drawn),
+            reference: format!("{prefix}-{:05}", n + 1),
+            disbursed_on: on,
+        };
+        credit::disburse(w, ADMIN, draw, today).await?;
         left -= drawn;
     }
     Ok(())
@@ -392,13 +364,8 @@ const YI: i64 = 10_000_000_000; // ¥100 m (一亿元) in fen
 
 /// Optics Valley's first batch of 创新积分贷: 2,610 enterprises, ¥66.485 bn granted and
 /// ¥17.825 bn disbursed; 汉口银行 lent 武汉波睿达 ¥30 m.
-async fn optics_valley(
-    db: &impl TransactionTrait,
-    actor: &Actor,
-    banks: &[(String, i64)],
-    today: NaiveDate,
-) -> Result<(), StoreError> {
-    let roster = seed_park(db, actor, &OPTICS).await?;
+async fn optics_valley(w: &mut Write<'_>, banks: &[(String, i64)], today: NaiveDate) -> Result<(), Error> {
+    let roster = seed_park(w, &OPTICS).await?;
     let mut products = Vec::new();
     for plan in [
         ProductPlan {
@@ -429,7 +396,7 @@ async fn optics_valley(
             min_score: 4_000,
         },
     ] {
-        products.push(publish(db, actor, banks, roster.park_id, &plan).await?);
+        products.push(publish(w, banks, roster.park_id, &plan).await?);
     }
     const BORUIDA: usize = 5;
     let mut amounts = split(6_648_500_000_000 - 3_000_000_000, 2_609, 1_000_000).into_iter();
@@ -441,21 +408,16 @@ async fn optics_valley(
             (&products[i % 3], amounts.next().unwrap_or(1_000_000))
         };
         let granted_on = nth_working_day(date(2022, 9, 29), i, 23);
-        let line = grant(db, actor, &roster, i, product, amount, 420, granted_on, 1 + (i % 5) as u32).await?;
+        let line = grant(w, &roster, i, product, amount, 420, granted_on, 1 + (i % 5) as u32).await?;
         lines.push((line, amount, granted_on));
     }
-    draw(db, actor, &lines, 1_782_500_000_000, "GG", today).await
+    draw(w, &lines, 1_782_500_000_000, "GG", today).await
 }
 
 /// Nanchang: the 2021 top-100 list, 10 banks with 20 products in the financial supermarket, 243
 /// enterprises granted ¥6.12 bn and ¥2.8 bn lent; 江西众加利 (rank 32) drew a ¥50 m 专精特新贷.
-async fn nanchang(
-    db: &impl TransactionTrait,
-    actor: &Actor,
-    banks: &[(String, i64)],
-    today: NaiveDate,
-) -> Result<(), StoreError> {
-    let roster = seed_park(db, actor, &NANCHANG).await?;
+async fn nanchang(w: &mut Write<'_>, banks: &[(String, i64)], today: NaiveDate) -> Result<(), Error> {
+    let roster = seed_park(w, &NANCHANG).await?;
     let mut products = Vec::new();
     let lenders =
         ["abc", "icbc", "ccb", "boc", "bocom", "cib", "jiangxi-bank", "jiujiang-bank", "cmb", "nanchang-rcb"];
@@ -475,7 +437,7 @@ async fn nanchang(
                 total_quota: 200 * YI,
                 min_score: 3_000,
             };
-            products.push(publish(db, actor, banks, roster.park_id, &plan).await?);
+            products.push(publish(w, banks, roster.park_id, &plan).await?);
         }
     }
     const ZHONGJIALI: usize = 31;
@@ -488,28 +450,26 @@ async fn nanchang(
             (&products[i % 20], amounts.next().unwrap_or(1_000_000))
         };
         let granted_on = nth_working_day(date(2022, 3, 1), i, 140);
-        let line = grant(db, actor, &roster, i, product, amount, 430, granted_on, 2 + (i % 4) as u32).await?;
+        let line = grant(w, &roster, i, product, amount, 430, granted_on, 2 + (i % 4) as u32).await?;
         lines.push((line, amount, granted_on));
     }
     // 众加利's line is drawn in full first.
     let zhongjiali_line = lines.remove(ZHONGJIALI);
     lines.insert(0, zhongjiali_line);
-    draw(db, actor, &lines, 280_000_000_000, "NC", today).await
+    draw(w, &lines, 280_000_000_000, "NC", today).await
 }
 
 /// Chengdu: 金熊猫积分贷, 643 grants: 成都银行 454 for ¥7.6 bn (the first, ¥5 m to 成都美洽 on
 /// 17 May 2022) and 工商银行 189 for ¥2.6 bn; rates at most 4.5%, approval in 5 working days at
 /// most on average.
 async fn chengdu(
-    db: &impl TransactionTrait,
-    actor: &Actor,
+    w: &mut Write<'_>,
     banks: &[(String, i64)],
     today: NaiveDate,
-) -> Result<(i64, i64, i64), StoreError> {
-    let roster = seed_park(db, actor, &CHENGDU).await?;
+) -> Result<(i64, i64, i64), Error> {
+    let roster = seed_park(w, &CHENGDU).await?;
     let bocd = publish(
-        db,
-        actor,
+        w,
         banks,
         roster.park_id,
         &ProductPlan {
@@ -524,8 +484,7 @@ async fn chengdu(
     )
     .await?;
     let icbc = publish(
-        db,
-        actor,
+        w,
         banks,
         roster.park_id,
         &ProductPlan {
@@ -540,17 +499,14 @@ async fn chengdu(
     )
     .await?;
     const MEIQIA: usize = 10;
-    let meiqia = grant(db, actor, &roster, MEIQIA, &bocd, 500_000_000, 400, date(2022, 5, 17), 3).await?;
-    store::credit::disburse(
-        db,
-        actor,
-        meiqia,
-        money(500_000_000),
-        "JXM-00001".into(),
-        date(2022, 5, 18),
-        today,
-    )
-    .await?;
+    let meiqia = grant(w, &roster, MEIQIA, &bocd, 500_000_000, 400, date(2022, 5, 17), 3).await?;
+    let draw = Draw {
+        line_id: meiqia,
+        amount: money(500_000_000),
+        reference: "JXM-00001".into(),
+        disbursed_on: date(2022, 5, 18),
+    };
+    credit::disburse(w, ADMIN, draw, today).await?;
     let others: Vec<usize> = (0..643).filter(|&i| i != MEIQIA).collect();
     let bocd_amounts = split(760_000_000_000 - 500_000_000, 453, 1_000_000);
     let icbc_amounts = split(260_000_000_000, 189, 1_000_000);
@@ -559,19 +515,15 @@ async fn chengdu(
             if n < 453 { (&bocd, bocd_amounts[n]) } else { (&icbc, icbc_amounts[n - 453]) };
         let rate = 380 + (n % 8) as i64 * 10;
         let granted_on = nth_working_day(date(2022, 5, 18), n, 115);
-        grant(db, actor, &roster, i, product, amount, rate, granted_on, 1 + (n % 5) as u32).await?;
+        grant(w, &roster, i, product, amount, rate, granted_on, 1 + (n % 5) as u32).await?;
     }
     Ok((roster.park_id, roster.ids[MEIQIA], bocd.id))
 }
 
 /// Kunshan: ICBC's 火炬贷 with ¥10 bn for 1,000 park enterprises; partners ICBC, 兴业银行,
 /// 交通银行 and 农业银行.
-async fn kunshan(
-    db: &impl TransactionTrait,
-    actor: &Actor,
-    banks: &[(String, i64)],
-) -> Result<(), StoreError> {
-    let roster = seed_park(db, actor, &KUNSHAN).await?;
+async fn kunshan(w: &mut Write<'_>, banks: &[(String, i64)]) -> Result<(), Error> {
+    let roster = seed_park(w, &KUNSHAN).await?;
     for plan in [
         ProductPlan {
             bank: "icbc",
@@ -610,38 +562,48 @@ async fn kunshan(
             min_score: 5_000,
         },
     ] {
-        publish(db, actor, banks, roster.park_id, &plan).await?;
+        publish(w, banks, roster.park_id, &plan).await?;
     }
     Ok(())
 }
 
 /// Fills an empty, migrated database with the demo data set and makes one key per role.
-pub async fn seed(db: &DatabaseConnection) -> Result<DemoKeys, StoreError> {
-    let actor = Actor::command_line();
+pub async fn seed(db: &DatabaseConnection) -> Result<DemoKeys, Error> {
     let today = Utc::now().date_naive();
     // One transaction: nothing half-seeded is left behind, and SQLite writes it in one go.
     let txn = db.begin().await?;
+    let mut write = Write::new(&txn, Actor::command_line());
+    let w = &mut write;
     let mut banks = Vec::new();
     for (code, name) in BANKS {
-        let bank = store::banks::create(
-            &txn,
-            &actor,
-            store::banks::NewBank { code: code.into(), name: name.into() },
-        )
-        .await?;
+        let bank =
+            directory::create_bank(w, store::banks::NewBank { code: code.into(), name: name.into() }).await?;
         banks.push((code.to_owned(), bank.id));
     }
-    optics_valley(&txn, &actor, &banks, today).await?;
-    nanchang(&txn, &actor, &banks, today).await?;
-    let (chengdu_park_id, meiqia_id, jinxiongmao_id) = chengdu(&txn, &actor, &banks, today).await?;
-    kunshan(&txn, &actor, &banks).await?;
+    optics_valley(w, &banks, today).await?;
+    nanchang(w, &banks, today).await?;
+    let (chengdu_park_id, meiqia_id, jinxiongmao_id) = chengdu(w, &banks, today).await?;
+    kunshan(w, &banks).await?;
     let bocd =
         banks.iter().find(|(code, _)| code == "bocd").map(|(_, id)| *id).ok_or(StoreError::NotFound)?;
-    let key = |name: &str, scope| store::api_keys::create(&txn, &actor, name.to_owned(), scope);
-    let admin = key("demo-admin", Scope::All).await?.secret;
-    let park_office = key("demo-chengdu-office", Scope::Park(chengdu_park_id)).await?.secret;
-    let bank = key("demo-bank-of-chengdu", Scope::Bank(bocd)).await?.secret;
-    let enterprise = key("demo-meiqia", Scope::Enterprise(meiqia_id)).await?.secret;
+    let admin = key(w, "demo-admin", Role::Admin, None).await?;
+    let park_office = key(w, "demo-chengdu-office", Role::ParkOffice, Some(chengdu_park_id)).await?;
+    let bank = key(w, "demo-bank-of-chengdu", Role::Bank, Some(bocd)).await?;
+    let enterprise = key(w, "demo-meiqia", Role::Enterprise, Some(meiqia_id)).await?;
+    // The caches of a fresh database hold nothing to forget.
+    drop(write);
     txn.commit().await?;
     Ok(DemoKeys { admin, park_office, bank, enterprise, chengdu_park_id, meiqia_id, jinxiongmao_id })
+}
+
+/// Makes a demo key and returns its secret.
+async fn key(w: &mut Write<'_>, name: &str, role: Role, scope: Option<i64>) -> Result<String, Error> {
+    let new = NewKey {
+        name: name.to_owned(),
+        role,
+        park_id: scope.filter(|_| role == Role::ParkOffice),
+        bank_id: scope.filter(|_| role == Role::Bank),
+        enterprise_id: scope.filter(|_| role == Role::Enterprise),
+    };
+    Ok(directory::create_api_key(w, new).await?.secret)
 }

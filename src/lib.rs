@@ -8,6 +8,7 @@ pub mod config;
 pub mod demo;
 pub mod domain;
 pub mod metrics;
+pub mod service;
 pub mod store;
 pub mod telemetry;
 
@@ -18,7 +19,10 @@ use poem::{
     listener::{Acceptor, Listener, TcpListener},
 };
 
-use crate::{api::AppState, auth::Authenticator, cache::ScoreCache, config::Config, metrics::Metrics};
+use crate::{
+    api::AppState, auth::Authenticator, cache::ScoreCache, config::Config, metrics::Metrics,
+    service::Services,
+};
 
 /// A server bound to its address and ready to run. Bind to port 0 to get a free port.
 pub struct Application {
@@ -47,16 +51,8 @@ impl Application {
             .and_then(|addr| addr.as_socket_addr().map(|a| a.port()))
             .unwrap_or(0);
 
-        let state = AppState {
-            db,
-            auth,
-            scores,
-            metrics,
-            config: Arc::new(config),
-            parks: moka::future::Cache::builder().max_capacity(10_000).build(),
-            enterprises: moka::future::Cache::builder().max_capacity(100_000).build(),
-            published: moka::future::Cache::builder().time_to_live(std::time::Duration::from_secs(2)).build(),
-        };
+        let services = Services::new(db, scores, auth);
+        let state = AppState::new(services, metrics, Arc::new(config));
         Ok(Self { acceptor, port, state })
     }
 
@@ -70,8 +66,8 @@ impl Application {
 
     /// Serves until the process receives Ctrl-C or SIGTERM.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        tracing::info!(port = self.port, cache = self.state.scores.kind(), "serving");
-        tokio::spawn(purge_idempotency_keys(self.state.db.clone()));
+        tracing::info!(port = self.port, cache = self.state.services.scores().kind(), "serving");
+        tokio::spawn(purge_idempotency_keys(self.state.db().clone()));
         Server::new_with_acceptor(self.acceptor)
             .run_with_graceful_shutdown(
                 api::app(self.state),

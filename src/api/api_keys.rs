@@ -16,11 +16,11 @@ use super::{
     idempotency::{Created, Idempotency, IdempotencyKey, body_hash},
     json::JsonBody,
     pagination::{List, after_id, default_limit, parse_id},
-    parks::not_found_as,
     text,
 };
-use crate::domain::{Role, Scope};
-use crate::store::{self, StoreError};
+use crate::domain::Role;
+use crate::service::directory::{self, NewKey};
+use crate::store::{self};
 use entity::api_key;
 
 #[derive(Object)]
@@ -87,45 +87,13 @@ pub enum ApiKeyRevoked {
 }
 
 /// Resolves the scope a new key asks for, checking that its park, bank or enterprise exists.
-async fn resolve_scope(state: &AppState, body: &NewApiKey) -> Result<Scope, ApiError> {
-    let ids =
-        [("park_id", &body.park_id), ("bank_id", &body.bank_id), ("enterprise_id", &body.enterprise_id)];
-    let wanted = match body.role {
-        Role::Admin => None,
-        Role::ParkOffice => Some("park_id"),
-        Role::Bank => Some("bank_id"),
-        Role::Enterprise => Some("enterprise_id"),
-    };
-    let mut errors = Vec::new();
-    for (field, value) in ids {
-        match (Some(field) == wanted, value) {
-            (true, None) => {
-                errors.push(store::FieldError::new(field, format!("a {} key needs {field}", body.role)))
-            }
-            (false, Some(_)) => {
-                errors.push(store::FieldError::new(field, format!("a {} key takes no {field}", body.role)))
-            }
-            _ => {}
-        }
-    }
-    if !errors.is_empty() {
-        return Err(ApiError::invalid(errors));
-    }
-    let Some(field) = wanted else {
-        return Ok(Scope::All);
-    };
-    let raw = ids.iter().find(|(f, _)| *f == field).and_then(|(_, v)| v.as_deref()).unwrap_or_default();
-    let missing = || ApiError::invalid_field(field, format!("there is no record with id {raw:?}"));
-    let id = raw.parse::<i64>().map_err(|_| missing())?;
-    let found = match body.role {
-        Role::ParkOffice => store::parks::get(&state.db, id).await.map(|_| Scope::Park(id)),
-        Role::Bank => store::banks::get(&state.db, id).await.map(|_| Scope::Bank(id)),
-        _ => store::enterprises::get(&state.db, id).await.map(|_| Scope::Enterprise(id)),
-    };
-    found.map_err(|e| match e {
-        StoreError::NotFound => missing(),
-        other => other.into(),
+/// A scope id from the body: an id that is not a number names no record.
+fn scope_id(field: &str, raw: Option<&str>) -> Result<Option<i64>, ApiError> {
+    raw.map(|raw| {
+        raw.parse::<i64>()
+            .map_err(|_| ApiError::invalid_field(field, format!("there is no record with id {raw:?}")))
     })
+    .transpose()
 }
 
 pub struct ApiKeysApi;
@@ -153,16 +121,21 @@ impl ApiKeysApi {
         if let Some(replayed) = idempotency.replay().await? {
             return Ok(Created::new(replayed));
         }
-        let scope = resolve_scope(&state, &body.0).await?;
-        let name = text::line("name", body.0.name)?;
-        let actor = caller.actor();
+        let body = body.0;
+        let new = NewKey {
+            park_id: scope_id("park_id", body.park_id.as_deref())?,
+            bank_id: scope_id("bank_id", body.bank_id.as_deref())?,
+            enterprise_id: scope_id("enterprise_id", body.enterprise_id.as_deref())?,
+            role: body.role,
+            name: text::line("name", body.name)?,
+        };
         // A replay shows the key without its secret: only a hash of the secret is ever stored.
         let without_secret = |created: &CreatedApiKey| {
             CreatedApiKey { key: created.key.clone(), secret: None }.to_json_string()
         };
         let outcome = idempotency
-            .run_remembering(201, without_secret, async |txn| {
-                let created = store::api_keys::create(txn, &actor, name, scope).await?;
+            .run_remembering(201, without_secret, async |w| {
+                let created = directory::create_api_key(w, new).await?;
                 Ok(CreatedApiKey { key: created.key.into(), secret: Some(created.secret) })
             })
             .await?;
@@ -184,7 +157,7 @@ impl ApiKeysApi {
         #[oai(validator(max_length = 100))]
         cursor: Query<Option<String>>,
     ) -> ApiResult<Json<List<ApiKey>>> {
-        let page = store::api_keys::list(&state.db, after_id(cursor.0.as_deref())?, limit.0).await?;
+        let page = store::api_keys::list(state.db(), after_id(cursor.0.as_deref())?, limit.0).await?;
         Ok(Json(List::from_page(page, ApiKey::from)))
     }
 
@@ -199,10 +172,10 @@ impl ApiKeysApi {
         id: Path<String>,
     ) -> ApiResult<ApiKeyRevoked> {
         let id = parse_id(&id.0, "the API key")?;
-        let key = store::api_keys::revoke(&state.db, &caller.actor(), id)
+        state
+            .write(&caller, async |w| directory::revoke_api_key(w, id).await)
             .await
-            .map_err(|e| not_found_as(e, "the API key"))?;
-        state.auth.forget(&key.prefix).await;
+            .map_err(|e| e.naming("the API key"))?;
         Ok(ApiKeyRevoked::Revoked)
     }
 }

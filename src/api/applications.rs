@@ -15,22 +15,19 @@ use super::{
     auth::Caller,
     credit_lines::CreditLineView,
     date::Date,
-    error::{ApiError, ApiResult, ErrorCode, ErrorDetail},
+    error::{ApiError, ApiResult},
     idempotency::{self, Created, Idempotency, IdempotencyKey, Outcome},
     json::JsonBody,
     pagination::{List, after_id, default_limit, parse_id},
     parks::not_found_as,
-    scores::latest_score,
     text,
 };
 use crate::domain::{
-    Money, RateBps, Scope,
-    credit::{ApplicationAction, ApplicationStatus, Approval, JudgedTerms},
-    eligibility::{Verdict, evaluate},
-    product::ProductStatus,
+    Money, RateBps,
+    credit::{Application, ApplicationAction, ApplicationStatus, Approval},
 };
-use crate::store::{self, credit::NewApplication};
-use entity::application;
+use crate::service::applications::{self, Apply};
+use crate::store;
 
 #[derive(Object)]
 pub struct NewApplicationBody {
@@ -86,21 +83,23 @@ pub struct ApplicationView {
     pub decision_reason: Option<String>,
 }
 
-impl TryFrom<application::Model> for ApplicationView {
-    type Error = ApiError;
-
-    fn try_from(a: application::Model) -> Result<Self, ApiError> {
-        let terms: JudgedTerms = serde_json::from_value(a.terms).map_err(|_| ApiError::internal())?;
-        Ok(Self {
+impl From<Application> for ApplicationView {
+    fn from(a: Application) -> Self {
+        let terms = a.terms;
+        let (score_period, score) = match a.score {
+            Some((period, score)) => (Some(period), Some(score.as_f64())),
+            None => (None, None),
+        };
+        Self {
             id: a.id.to_string(),
             enterprise_id: a.enterprise_id.to_string(),
             product_id: a.product_id.to_string(),
             bank_id: a.bank_id.to_string(),
             park_id: a.park_id.to_string(),
-            amount: a.amount,
+            amount: a.amount.fen(),
             term_months: a.term_months,
             purpose: a.purpose,
-            status: ApplicationStatus::parse(&a.status).ok_or_else(ApiError::internal)?,
+            status: a.status,
             terms: JudgedTermsView {
                 min_amount: terms.min_amount.fen(),
                 max_amount: terms.max_amount.fen(),
@@ -110,14 +109,14 @@ impl TryFrom<application::Model> for ApplicationView {
                 term_months_max: terms.term_months_max,
                 approval_sla_days: terms.approval_sla_days,
             },
-            score_period: a.score_period,
-            score: a.score_centi.map(|c| f64::from(c) / 100.0),
-            offer_max_amount: a.offer_max_amount,
+            score_period,
+            score,
+            offer_max_amount: a.offer_max_amount.fen(),
             submitted_at: a.submitted_at,
             reviewed_at: a.reviewed_at,
             decided_at: a.decided_at,
             decision_reason: a.decision_reason,
-        })
+        }
     }
 }
 
@@ -171,46 +170,21 @@ impl Approved {
     }
 }
 
-fn ineligible(failed: Vec<crate::domain::eligibility::FailedRule>) -> ApiError {
-    let details = failed
-        .into_iter()
-        .map(|f| ErrorDetail {
-            rule: Some(f.rule.to_owned()),
-            required: Some(f.required),
-            actual: Some(f.actual),
-            message: f.message,
-            ..Default::default()
-        })
-        .collect();
-    ApiError::unprocessable(
-        ErrorCode::Ineligible,
-        "the enterprise does not qualify for this product; see details",
-        details,
-    )
-}
-
-/// Reads an application the caller may act on as a bank: its bank's, or any for an admin.
-async fn bank_application(
-    state: &AppState,
-    caller: &Caller,
-    id: &str,
-) -> Result<application::Model, ApiError> {
-    let principal = caller.principal();
-    let id = parse_id(id, "the application")?;
-    store::credit::get_application_visible(&state.db, principal.scope, id)
-        .await
-        .map_err(|e| not_found_as(e, "the application"))
-}
-
+/// Reviews, rejects or withdraws an application.
 async fn act(
     state: &AppState,
     caller: &Caller,
-    id: i64,
+    id: &str,
     action: ApplicationAction,
     reason: Option<String>,
 ) -> ApiResult<Json<ApplicationView>> {
-    let app = store::credit::act(&state.db, &caller.actor(), id, action, reason, store::now()).await?;
-    Ok(Json(app.try_into()?))
+    let id = parse_id(id, "the application")?;
+    let principal = caller.principal();
+    let app = state
+        .write(caller, async |w| applications::act(w, principal, id, action, reason, store::now()).await)
+        .await
+        .map_err(|e| e.naming("the application"))?;
+    Ok(Json(app.into()))
 }
 
 pub struct ApplicationsApi;
@@ -242,81 +216,29 @@ impl ApplicationsApi {
         if let Some(replayed) = idempotency.replay().await? {
             return Ok(Created::new(replayed));
         }
-        let enterprise_id = match (principal.scope, body.enterprise_id.as_deref()) {
-            (Scope::Enterprise(own), None) => own,
-            (Scope::Enterprise(own), Some(given)) if given == own.to_string() => own,
-            (Scope::All, Some(given)) => given.parse::<i64>().map_err(|_| {
+        let enterprise_id = match body.enterprise_id.as_deref() {
+            None => None,
+            Some(given) => Some(given.parse::<i64>().map_err(|_| {
                 ApiError::invalid_field("enterprise_id", format!("there is no enterprise with id {given:?}"))
-            })?,
-            (Scope::All, None) => {
-                return Err(ApiError::invalid_field("enterprise_id", "an admin must name the enterprise"));
-            }
-            (_, _) => {
-                return Err(ApiError::invalid_field(
-                    "enterprise_id",
-                    "an enterprise applies only for itself",
-                ));
-            }
+            })?),
         };
-        let enterprise = store::enterprises::get(&state.db, enterprise_id).await.map_err(|_| {
-            ApiError::invalid_field(
-                "enterprise_id",
-                format!("there is no enterprise with id {enterprise_id}"),
-            )
-        })?;
-        let no_product = || {
+        let product_id = body.product_id.parse::<i64>().map_err(|_| {
             ApiError::invalid_field(
                 "product_id",
                 format!("there is no product with id {:?}", body.product_id),
             )
-        };
-        let product_id = body.product_id.parse::<i64>().map_err(|_| no_product())?;
-        let product = store::products::get_visible(&state.db, principal.scope, product_id)
-            .await
-            .map_err(|_| no_product())?;
-        if product.status != ProductStatus::Published {
-            return Err(ApiError::unprocessable(
-                ErrorCode::ProductNotPublished,
-                format!("the product is {}; only a published product takes applications", product.status),
-                Vec::new(),
-            ));
-        }
-        let score = latest_score(&state, enterprise.park_id, enterprise.id).await?;
-        let profile = store::enterprises::profile(&enterprise);
-        let today = Utc::now().date_naive();
-        let offer = match evaluate(
-            &product.offerable(),
-            &profile.applicant(score.as_ref().and_then(|s| s.standing())),
-            today,
-        ) {
-            Verdict::Eligible { offer_max_amount } => offer_max_amount,
-            Verdict::Ineligible { failed } => return Err(ineligible(failed)),
-        };
-        let terms = JudgedTerms::from(&product.terms);
+        })?;
         let amount =
             Money::from_fen(body.amount).map_err(|e| ApiError::invalid_field("amount", e.to_string()))?;
-        let problems = terms.request_problems(amount, offer, body.term_months);
-        if !problems.is_empty() {
-            return Err(ApiError::invalid(problems));
-        }
-        let new = NewApplication {
+        let apply = Apply {
             enterprise_id,
-            product_id: product.id,
-            bank_id: product.bank_id,
-            park_id: enterprise.park_id,
+            product_id,
             amount,
             term_months: body.term_months,
             purpose: text::line("purpose", body.purpose)?,
-            terms,
-            score: score.and_then(|s| s.standing().map(|standing| (s.period, standing.score))),
-            offer_max_amount: offer,
         };
-        let actor = caller.actor();
         let outcome = idempotency
-            .run(201, async |txn| {
-                let app = store::credit::submit(txn, &actor, new, store::now()).await?;
-                ApplicationView::try_from(app)
-            })
+            .run(201, async |w| Ok(applications::submit(w, principal, apply, store::now()).await?.into()))
             .await?;
         Ok(Created::new(outcome))
     }
@@ -341,9 +263,9 @@ impl ApplicationsApi {
     ) -> ApiResult<Json<List<ApplicationView>>> {
         let after = after_id(cursor.0.as_deref())?;
         let page =
-            store::credit::list_applications(&state.db, caller.principal().scope, status.0, after, limit.0)
+            store::credit::list_applications(state.db(), caller.principal().scope, status.0, after, limit.0)
                 .await?;
-        let items = page.items.into_iter().map(ApplicationView::try_from).collect::<Result<Vec<_>, _>>()?;
+        let items = page.items.into_iter().map(ApplicationView::from).collect();
         let next_cursor = page.next_after.map(|after| super::pagination::encode_cursor(&after.to_string()));
         Ok(Json(List { items, next_cursor: next_cursor.into() }))
     }
@@ -357,10 +279,10 @@ impl ApplicationsApi {
         id: Path<String>,
     ) -> ApiResult<Json<ApplicationView>> {
         let id = parse_id(&id.0, "the application")?;
-        let app = store::credit::get_application_visible(&state.db, caller.principal().scope, id)
+        let app = store::credit::get_application_visible(state.db(), caller.principal().scope, id)
             .await
             .map_err(|e| not_found_as(e, "the application"))?;
-        Ok(Json(app.try_into()?))
+        Ok(Json(app.into()))
     }
 
     /// Start reviewing an application
@@ -373,8 +295,7 @@ impl ApplicationsApi {
         state: Data<&AppState>,
         id: Path<String>,
     ) -> ApiResult<Json<ApplicationView>> {
-        let app = bank_application(&state, &caller, &id.0).await?;
-        act(&state, &caller, app.id, ApplicationAction::Review, None).await
+        act(&state, &caller, &id.0, ApplicationAction::Review, None).await
     }
 
     /// Approve an application and grant its credit line (授信)
@@ -410,24 +331,25 @@ impl ApplicationsApi {
         if let Some(replayed) = idempotency.replay().await? {
             return Ok(Approved::new(replayed));
         }
-        let app = bank_application(&state, &caller, &id.0).await?;
+        let id = parse_id(&id.0, "the application")?;
+        let principal = caller.principal();
         let amount =
             Money::from_fen(body.amount).map_err(|e| ApiError::invalid_field("amount", e.to_string()))?;
         let rate = RateBps::new(i64::from(body.rate_bps))
             .map_err(|e| ApiError::invalid_field("rate_bps", e.to_string()))?;
         let approval =
             Approval { amount, rate, term_months: body.term_months, expires_on: body.expires_on.0 };
-        let actor = caller.actor();
         let outcome = idempotency
-            .run(200, async |txn| {
-                let (app, line) = store::credit::approve(txn, &actor, app.id, approval, store::now()).await?;
+            .run(200, async |w| {
+                let at = store::now();
+                let (app, line) = applications::approve(w, principal, id, approval, at).await?;
                 Ok(ApprovalResult {
-                    application: app.try_into()?,
-                    credit_line: CreditLineView::from_model(line, Utc::now().date_naive()),
+                    application: app.into(),
+                    credit_line: CreditLineView::new(line, at.date_naive()),
                 })
             })
-            .await?;
-        state.forget_published_products().await;
+            .await
+            .map_err(|e| e.naming("the application"))?;
         Ok(Approved::new(outcome))
     }
 
@@ -442,9 +364,8 @@ impl ApplicationsApi {
         id: Path<String>,
         body: JsonBody<RejectionBody>,
     ) -> ApiResult<Json<ApplicationView>> {
-        let app = bank_application(&state, &caller, &id.0).await?;
         let reason = text::line("reason", body.0.reason)?;
-        act(&state, &caller, app.id, ApplicationAction::Reject, Some(reason)).await
+        act(&state, &caller, &id.0, ApplicationAction::Reject, Some(reason)).await
     }
 
     /// Withdraw an application
@@ -457,11 +378,6 @@ impl ApplicationsApi {
         state: Data<&AppState>,
         id: Path<String>,
     ) -> ApiResult<Json<ApplicationView>> {
-        let principal = caller.principal();
-        let id = parse_id(&id.0, "the application")?;
-        let app = store::credit::get_application_visible(&state.db, principal.scope, id)
-            .await
-            .map_err(|e| not_found_as(e, "the application"))?;
-        act(&state, &caller, app.id, ApplicationAction::Withdraw, None).await
+        act(&state, &caller, &id.0, ApplicationAction::Withdraw, None).await
     }
 }

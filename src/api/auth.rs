@@ -24,7 +24,7 @@ pub struct Authenticated {
 /// argument of every operation.
 async fn check_key(req: &Request, bearer: Bearer) -> poem::Result<Authenticated> {
     let state = req.data::<AppState>().ok_or_else(|| poem::Error::from(ApiError::internal()))?;
-    let principal = match state.auth.authenticate(&bearer.token).await {
+    let principal = match state.services.auth().authenticate(&bearer.token).await {
         Ok(Some(principal)) => principal,
         Ok(None) => return Err(ApiError::unauthorized("the API key is unknown or has been revoked").into()),
         Err(err) => return Err(ApiError::from(err).into()),

@@ -18,6 +18,7 @@ use super::{
     parks::not_found_as,
     text,
 };
+use crate::service::directory;
 use crate::store::{self, banks::NewBank as StoreNewBank};
 use entity::bank;
 
@@ -70,10 +71,8 @@ impl BanksApi {
             return Ok(Created::new(replayed));
         }
         let new = StoreNewBank { code: body.0.code, name: text::line("name", body.0.name)? };
-        let actor = caller.actor();
-        let outcome = idempotency
-            .run(201, async |txn| Ok(store::banks::create(txn, &actor, new).await?.into()))
-            .await?;
+        let outcome =
+            idempotency.run(201, async |w| Ok(directory::create_bank(w, new).await?.into())).await?;
         Ok(Created::new(outcome))
     }
 
@@ -90,7 +89,7 @@ impl BanksApi {
         #[oai(validator(max_length = 100))]
         cursor: Query<Option<String>>,
     ) -> ApiResult<Json<List<Bank>>> {
-        let page = store::banks::list(&state.db, after_id(cursor.0.as_deref())?, limit.0).await?;
+        let page = store::banks::list(state.db(), after_id(cursor.0.as_deref())?, limit.0).await?;
         Ok(Json(List::from_page(page, Bank::from)))
     }
 
@@ -103,7 +102,7 @@ impl BanksApi {
         id: Path<String>,
     ) -> ApiResult<Json<Bank>> {
         let id = parse_id(&id.0, "the bank")?;
-        let bank = store::banks::get(&state.db, id).await.map_err(|e| not_found_as(e, "the bank"))?;
+        let bank = store::banks::get(state.db(), id).await.map_err(|e| not_found_as(e, "the bank"))?;
         Ok(Json(bank.into()))
     }
 }

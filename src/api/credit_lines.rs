@@ -19,9 +19,12 @@ use super::{
     parks::not_found_as,
     text,
 };
-use crate::domain::{Money, credit::CreditLineStatus};
+use crate::domain::{
+    Money,
+    credit::{CreditLine, CreditLineStatus, Disbursement},
+};
+use crate::service::credit::{self, Draw};
 use crate::store;
-use entity::{credit_line, disbursement};
 
 #[derive(Object)]
 pub struct CreditLineView {
@@ -52,19 +55,20 @@ pub struct CreditLineView {
 }
 
 impl CreditLineView {
-    pub fn from_model(l: credit_line::Model, today: NaiveDate) -> Self {
+    /// The line as it stands on `today`: an active line past its expiry shows as expired.
+    pub fn new(l: CreditLine, today: NaiveDate) -> Self {
         Self {
-            status: CreditLineStatus::on(&l.status, l.expires_on, today),
+            status: l.status_on(today),
+            available: l.available().fen(),
             id: l.id.to_string(),
             application_id: l.application_id.to_string(),
             enterprise_id: l.enterprise_id.to_string(),
             bank_id: l.bank_id.to_string(),
             product_id: l.product_id.to_string(),
             park_id: l.park_id.to_string(),
-            amount: l.amount,
-            disbursed_total: l.disbursed_total,
-            available: l.amount - l.disbursed_total,
-            rate_bps: l.rate_bps,
+            amount: l.amount.fen(),
+            disbursed_total: l.disbursed_total.fen(),
+            rate_bps: l.rate.bps(),
             term_months: l.term_months,
             granted_at: l.granted_at,
             expires_on: l.expires_on,
@@ -97,12 +101,12 @@ pub struct DisbursementView {
     pub created_at: DateTime<Utc>,
 }
 
-impl From<disbursement::Model> for DisbursementView {
-    fn from(d: disbursement::Model) -> Self {
+impl From<Disbursement> for DisbursementView {
+    fn from(d: Disbursement) -> Self {
         Self {
             id: d.id.to_string(),
             credit_line_id: d.credit_line_id.to_string(),
-            amount: d.amount,
+            amount: d.amount.fen(),
             reference: d.reference,
             disbursed_on: d.disbursed_on,
             created_at: d.created_at,
@@ -130,14 +134,14 @@ impl CreditLinesApi {
         cursor: Query<Option<String>>,
     ) -> ApiResult<Json<List<CreditLineView>>> {
         let page = store::credit::list_lines(
-            &state.db,
+            state.db(),
             caller.principal().scope,
             after_id(cursor.0.as_deref())?,
             limit.0,
         )
         .await?;
         let today = Utc::now().date_naive();
-        Ok(Json(List::from_page(page, |l| CreditLineView::from_model(l, today))))
+        Ok(Json(List::from_page(page, |l| CreditLineView::new(l, today))))
     }
 
     /// Get a credit line
@@ -149,10 +153,10 @@ impl CreditLinesApi {
         id: Path<String>,
     ) -> ApiResult<Json<CreditLineView>> {
         let id = parse_id(&id.0, "the credit line")?;
-        let line = store::credit::get_line_visible(&state.db, caller.principal().scope, id)
+        let line = store::credit::get_line_visible(state.db(), caller.principal().scope, id)
             .await
             .map_err(|e| not_found_as(e, "the credit line"))?;
-        Ok(Json(CreditLineView::from_model(line, Utc::now().date_naive())))
+        Ok(Json(CreditLineView::new(line, Utc::now().date_naive())))
     }
 
     /// Record a disbursement (放款)
@@ -181,30 +185,18 @@ impl CreditLinesApi {
         if let Some(replayed) = idempotency.replay().await? {
             return Ok(Created::new(replayed));
         }
-        let id = parse_id(&id.0, "the credit line")?;
-        let line = store::credit::get_line_visible(&state.db, principal.scope, id)
-            .await
-            .map_err(|e| not_found_as(e, "the credit line"))?;
-        let amount =
-            Money::from_fen(body.amount).map_err(|e| ApiError::invalid_field("amount", e.to_string()))?;
-        let reference = text::line("reference", body.reference.clone())?;
-        let actor = caller.actor();
+        let draw = Draw {
+            line_id: parse_id(&id.0, "the credit line")?,
+            amount: Money::from_fen(body.amount)
+                .map_err(|e| ApiError::invalid_field("amount", e.to_string()))?,
+            reference: text::line("reference", body.reference.clone())?,
+            disbursed_on: body.disbursed_on.0,
+        };
+        let today = Utc::now().date_naive();
         let outcome = idempotency
-            .run(201, async |txn| {
-                let today = Utc::now().date_naive();
-                let row = store::credit::disburse(
-                    txn,
-                    &actor,
-                    line.id,
-                    amount,
-                    reference,
-                    body.disbursed_on.0,
-                    today,
-                )
-                .await?;
-                Ok(DisbursementView::from(row))
-            })
-            .await?;
+            .run(201, async |w| Ok(credit::disburse(w, principal, draw, today).await?.into()))
+            .await
+            .map_err(|e| e.naming("the credit line"))?;
         Ok(Created::new(outcome))
     }
 
@@ -225,11 +217,11 @@ impl CreditLinesApi {
         cursor: Query<Option<String>>,
     ) -> ApiResult<Json<List<DisbursementView>>> {
         let id = parse_id(&id.0, "the credit line")?;
-        let line = store::credit::get_line_visible(&state.db, caller.principal().scope, id)
+        let line = store::credit::get_line_visible(state.db(), caller.principal().scope, id)
             .await
             .map_err(|e| not_found_as(e, "the credit line"))?;
         let page =
-            store::credit::list_disbursements(&state.db, line.id, after_id(cursor.0.as_deref())?, limit.0)
+            store::credit::list_disbursements(state.db(), line.id, after_id(cursor.0.as_deref())?, limit.0)
                 .await?;
         Ok(Json(List::from_page(page, DisbursementView::from)))
     }

@@ -20,6 +20,7 @@ use super::{
     text,
 };
 use crate::domain::{EnterpriseSize, Qualification, Uscc};
+use crate::service::directory;
 use crate::store::{self, enterprises::NewEnterprise as StoreNewEnterprise};
 use entity::enterprise;
 
@@ -112,9 +113,6 @@ impl EnterprisesApi {
         let park_id = body.park_id.parse::<i64>().map_err(|_| {
             ApiError::invalid_field("park_id", format!("there is no park with id {:?}", body.park_id))
         })?;
-        if body.founded_on.0 > Utc::now().date_naive() {
-            return Err(ApiError::invalid_field("founded_on", "the founding date is in the future"));
-        }
         let new = StoreNewEnterprise {
             uscc,
             name: text::line("name", body.name)?,
@@ -124,11 +122,9 @@ impl EnterprisesApi {
             founded_on: body.founded_on.0,
             qualifications: body.qualifications,
         };
-        let actor = caller.actor();
+        let today = Utc::now().date_naive();
         let outcome = idempotency
-            .run(201, async |txn| {
-                Ok(store::enterprises::create(txn, &actor, principal.scope, new).await?.into())
-            })
+            .run(201, async |w| Ok(directory::register_enterprise(w, principal, new, today).await?.into()))
             .await?;
         Ok(Created::new(outcome))
     }
@@ -156,7 +152,7 @@ impl EnterprisesApi {
         let park_id = park_id.0.map(|id| id.parse::<i64>().unwrap_or(0));
         let scope = caller.principal().scope;
         let page = store::enterprises::list_visible(
-            &state.db,
+            state.db(),
             scope,
             park_id,
             after_id(cursor.0.as_deref())?,
@@ -175,7 +171,7 @@ impl EnterprisesApi {
         id: Path<String>,
     ) -> ApiResult<Json<Enterprise>> {
         let id = parse_id(&id.0, "the enterprise")?;
-        let found = store::enterprises::get_visible(&state.db, caller.principal().scope, id)
+        let found = store::enterprises::get_visible(state.db(), caller.principal().scope, id)
             .await
             .map_err(|e| not_found_as(e, "the enterprise"))?;
         Ok(Json(found.into()))

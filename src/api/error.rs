@@ -10,6 +10,7 @@ use poem_openapi::{
     payload::Json,
 };
 
+use crate::service::Error as ServiceError;
 use crate::store::{FieldError, Refusal, StoreError};
 
 /// One failed field, import row or eligibility rule.
@@ -175,7 +176,9 @@ impl ApiError {
     }
 
     pub fn invalid(errors: Vec<FieldError>) -> Self {
+        let rows = errors.iter().filter_map(|e| e.row).collect::<std::collections::BTreeSet<_>>().len();
         let summary = match errors.as_slice() {
+            _ if rows > 0 => format!("nothing was imported: {rows} rows are invalid; see details"),
             [one] if one.message.contains(one.field.as_str()) => one.message.clone(),
             [one] => format!("{}: {}", one.field, one.message),
             many => format!("{} fields are invalid; see details", many.len()),
@@ -223,7 +226,9 @@ impl ApiError {
 impl From<StoreError> for ApiError {
     fn from(err: StoreError) -> Self {
         match err {
-            StoreError::NotFound => Self::not_found("the resource"),
+            StoreError::NotFound => {
+                Self::NotFound(body(ErrorCode::NotFound, SOMETHING_NOT_FOUND, Vec::new()))
+            }
             StoreError::Conflict(message) => Self::conflict(ErrorCode::Conflict, message),
             StoreError::WrongState(message) => Self::conflict(ErrorCode::InvalidState, message),
             StoreError::Invalid(errors) => Self::invalid(errors),
@@ -247,9 +252,59 @@ impl From<StoreError> for ApiError {
                 tracing::error!(error = %cause, "database unavailable");
                 Self::unavailable("the database is unavailable; retry shortly")
             }
+            StoreError::Corrupt(what) => {
+                tracing::error!(what, "corrupt row");
+                Self::internal()
+            }
             StoreError::Db(cause) => {
                 tracing::error!(error = %cause, "database error");
                 Self::internal()
+            }
+        }
+    }
+}
+
+/// The message of a 404 that does not say what was not found.
+const SOMETHING_NOT_FOUND: &str = "the resource was not found";
+
+impl ApiError {
+    /// Says what was not found in a 404 that does not say it yet.
+    pub fn naming(self, what: &str) -> Self {
+        match self {
+            Self::NotFound(body) if body.0.error.message == SOMETHING_NOT_FOUND => Self::not_found(what),
+            other => other,
+        }
+    }
+}
+
+/// An error from a store read or a use case, with a 404 that names `what`.
+pub fn not_found_as(err: impl Into<ServiceError>, what: &str) -> ApiError {
+    ApiError::from(err.into()).naming(what)
+}
+
+impl From<ServiceError> for ApiError {
+    fn from(err: ServiceError) -> Self {
+        match err {
+            ServiceError::Store(err) => err.into(),
+            ServiceError::Ineligible(failed) => {
+                let details = failed
+                    .into_iter()
+                    .map(|f| ErrorDetail {
+                        rule: Some(f.rule.to_owned()),
+                        required: Some(f.required),
+                        actual: Some(f.actual),
+                        message: f.message,
+                        ..Default::default()
+                    })
+                    .collect();
+                Self::unprocessable(
+                    ErrorCode::Ineligible,
+                    "the enterprise does not qualify for this product; see details",
+                    details,
+                )
+            }
+            ServiceError::NotPublished(message) => {
+                Self::unprocessable(ErrorCode::ProductNotPublished, message, Vec::new())
             }
         }
     }

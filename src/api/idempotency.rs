@@ -6,7 +6,6 @@ use poem_openapi::{
     payload::Json,
     types::{ParseFromJSON, ToJSON},
 };
-use sea_orm::{DatabaseTransaction, TransactionTrait};
 use sha2::{Digest, Sha256};
 
 use super::{
@@ -14,8 +13,10 @@ use super::{
     auth::Caller,
     error::{ApiError, ErrorCode},
 };
+use crate::service::{self, Write};
 use crate::store::{
     self,
+    audit::Actor,
     idempotency::{Claim, Request},
 };
 
@@ -66,6 +67,7 @@ pub fn text_hash(text: &str) -> String {
 /// effect with [`Idempotency::run`].
 pub struct Idempotency<'a> {
     state: &'a AppState,
+    actor: Actor,
     api_key_id: i64,
     key: Option<String>,
     path: String,
@@ -82,6 +84,7 @@ impl<'a> Idempotency<'a> {
     ) -> Self {
         Self {
             state,
+            actor: caller.actor(),
             api_key_id: caller.principal().key_id,
             key,
             path: req.uri().path().to_owned(),
@@ -103,24 +106,24 @@ impl<'a> Idempotency<'a> {
     /// when the key was used for another request.
     pub async fn replay<T: ParseFromJSON>(&self) -> Result<Option<Outcome<T>>, ApiError> {
         let Some(request) = self.request() else { return Ok(None) };
-        match store::idempotency::peek(&self.state.db, &request).await? {
+        match store::idempotency::peek(self.state.db(), &request).await? {
             None | Some(Claim::Fresh { .. }) => Ok(None),
             Some(claim) => answer(claim).map(Some),
         }
     }
 
-    /// Runs `effect` in one transaction. With a key, it first claims the key, and records the
+    /// Runs a use case in one transaction. With a key, it first claims the key, and records the
     /// response in that same transaction, so that a response is remembered exactly when its
     /// effect happened.
     pub async fn run<T>(
         self,
         status: u16,
-        effect: impl AsyncFnOnce(&DatabaseTransaction) -> Result<T, ApiError>,
+        work: impl AsyncFnOnce(&mut Write<'_>) -> service::Result<T>,
     ) -> Result<Outcome<T>, ApiError>
     where
         T: ToJSON + ParseFromJSON,
     {
-        self.run_remembering(status, |value: &T| value.to_json_string(), effect).await
+        self.run_remembering(status, |value: &T| value.to_json_string(), work).await
     }
 
     /// Like [`Idempotency::run`], storing `remember(response)` for replays instead of the whole
@@ -129,44 +132,34 @@ impl<'a> Idempotency<'a> {
         self,
         status: u16,
         remember: impl Fn(&T) -> String,
-        effect: impl AsyncFnOnce(&DatabaseTransaction) -> Result<T, ApiError>,
+        work: impl AsyncFnOnce(&mut Write<'_>) -> service::Result<T>,
     ) -> Result<Outcome<T>, ApiError>
     where
         T: ToJSON + ParseFromJSON,
     {
-        let db = &self.state.db;
+        let services = &self.state.services;
         let claimed = match self.request() {
             None => None,
-            Some(request) => match store::idempotency::claim(db, &request).await? {
+            Some(request) => match store::idempotency::claim(services.db(), &request).await? {
                 Claim::Fresh { id } => Some(id),
                 other => return answer(other),
             },
         };
-        let attempt = async {
-            let txn = db.begin().await.map_err(store::StoreError::from)?;
-            let value = match effect(&txn).await {
-                Ok(value) => value,
-                Err(err) => {
-                    // Explicitly, so that the connection is free before the claim is released.
-                    let _ = txn.rollback().await;
-                    return Err(err);
-                }
-            };
+        let finish = async |txn: &_, value: &T| {
             if let Some(id) = claimed {
-                store::idempotency::complete(&txn, id, status, &remember(&value)).await?;
+                store::idempotency::complete(txn, id, status, &remember(value)).await?;
             }
-            txn.commit().await.map_err(store::StoreError::from)?;
-            Ok(value)
+            Ok(())
         };
-        match attempt.await {
+        match services.write_then(self.actor.clone(), work, finish).await {
             Ok(value) => Ok(Outcome::Fresh(value)),
             Err(err) => {
                 if let Some(id) = claimed
-                    && let Err(release) = store::idempotency::release(db, id).await
+                    && let Err(release) = store::idempotency::release(services.db(), id).await
                 {
                     tracing::warn!(error = %release, "could not release an idempotency key; it lapses with its lease");
                 }
-                Err(err)
+                Err(err.into())
             }
         }
     }

@@ -13,12 +13,12 @@ use super::{
     pagination::parse_id,
     products::ProductView,
     raw_json::RawJson,
-    scores::latest_score,
 };
 use crate::domain::{
     Scope,
     eligibility::{Verdict, evaluate},
 };
+use crate::service::scores;
 use crate::store;
 
 /// The score the match was judged with.
@@ -88,10 +88,10 @@ impl MatchesApi {
         if !visible {
             return Err(ApiError::not_found("the enterprise"));
         }
-        let score = latest_score(&state, enterprise.park_id, enterprise.id).await?;
+        let (score, _) = scores::latest(&state.services, enterprise.park_id, enterprise.id).await?;
         let catalogue = state.published_products().await?;
         let profile = store::enterprises::profile(&enterprise);
-        let applicant = profile.applicant(score.as_ref().and_then(|s| s.standing()));
+        let applicant = profile.applicant(score.as_ref().map(|s| s.standing()));
         let today = Utc::now().date_naive();
 
         let mut eligible = Vec::new();
@@ -110,7 +110,8 @@ impl MatchesApi {
         // assembled around it rather than serializing every product again for every request.
         let score_json = match score {
             Some(s) => {
-                MatchScore { period: s.period, score: s.score, rank: s.rank, percentile: s.percentile }
+                let percentile = f64::from(s.percentile_centi) / 100.0;
+                MatchScore { period: s.period, score: s.score.as_f64(), rank: s.rank, percentile }
                     .to_json_string()
             }
             None => "null".to_owned(),

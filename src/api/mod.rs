@@ -36,99 +36,87 @@ use poem::{
     web::{Data, Json as PoemJson},
 };
 use poem_openapi::{LicenseObject, OpenApiService, OperationId, ServerObject, Tags};
-use sea_orm::DatabaseConnection;
 use tokio::sync::Semaphore;
 use tracing::Instrument;
 
 use crate::{
-    auth::Authenticator, cache::ScoreCache, config::Config, domain::product::Product, metrics::Metrics,
+    config::Config,
+    domain::product::Product,
+    metrics::Metrics,
+    service::{Catalogue, Db, Services, Write},
 };
 use error::{ApiError, ErrorCode};
 
 /// Everything a handler needs, shared by all requests.
 #[derive(Clone)]
 pub struct AppState {
-    pub db: DatabaseConnection,
-    pub auth: Authenticator,
-    pub scores: ScoreCache,
+    pub services: Services,
     pub metrics: Arc<Metrics>,
     pub config: Arc<Config>,
-    /// Park records by id. Parks are never edited or deleted, so a remembered park never goes
-    /// stale.
-    pub parks: moka::future::Cache<i64, Arc<entity::park::Model>>,
-    /// Enterprise records by id. An enterprise is never edited, moved or deleted once
-    /// registered, so a remembered record never goes stale.
-    pub enterprises: moka::future::Cache<i64, Arc<entity::enterprise::Model>>,
-    /// Every published product, refreshed from the database at least every 2 seconds, so that
-    /// a lifecycle change on any process shows in matches everywhere within 5 seconds.
-    pub published: moka::future::Cache<(), Arc<Catalogue>>,
+    /// The JSON of each published product, made once per catalogue the services read.
+    rendered: Arc<std::sync::Mutex<Option<Arc<Rendered>>>>,
 }
 
 /// The published products, each with its JSON serialized once for every response that lists it.
-pub struct Catalogue {
+pub struct Rendered {
+    /// The catalogue these were rendered from.
+    source: Arc<Catalogue>,
     pub products: Vec<(Product, String)>,
 }
 
 impl AppState {
-    /// Every published product, from the in-process copy (at most 2 seconds old).
-    pub async fn published_products(&self) -> Result<Arc<Catalogue>, ApiError> {
+    pub fn new(services: Services, metrics: Arc<Metrics>, config: Arc<Config>) -> Self {
+        Self { services, metrics, config, rendered: Arc::default() }
+    }
+
+    /// The database, for reads.
+    pub fn db(&self) -> &Db {
+        self.services.db()
+    }
+
+    /// Runs a use case in one transaction, as the caller, and its effects after commit.
+    pub async fn write<T>(
+        &self,
+        caller: &auth::Caller,
+        work: impl AsyncFnOnce(&mut Write<'_>) -> crate::service::Result<T>,
+    ) -> Result<T, ApiError> {
+        Ok(self.services.write(caller.actor(), work).await?)
+    }
+
+    /// Every published product with its JSON, from the in-process copy (at most 2 seconds old).
+    pub async fn published_products(&self) -> Result<Arc<Rendered>, ApiError> {
         use poem_openapi::types::ToJSON;
-        let db = self.db.clone();
-        let load = async move {
-            let products = crate::store::products::published(&db).await?;
-            let products = products
-                .into_iter()
-                .map(|p| {
-                    let json = products::ProductView::from(&p).to_json_string();
-                    (p, json)
-                })
-                .collect();
-            Ok::<_, crate::store::StoreError>(Arc::new(Catalogue { products }))
-        };
-        self.published.try_get_with((), load).await.map_err(|err| {
+        let catalogue = self.services.published_products().await.map_err(|err| {
             tracing::error!(error = %err, "loading published products");
             ApiError::unavailable("the product catalogue is unavailable; retry shortly")
-        })
+        })?;
+        let cached = self.rendered.lock().ok().and_then(|slot| slot.clone());
+        if let Some(rendered) = cached.filter(|r| Arc::ptr_eq(&r.source, &catalogue)) {
+            return Ok(rendered);
+        }
+        let products = catalogue
+            .products
+            .iter()
+            .map(|p| (p.clone(), products::ProductView::from(p).to_json_string()))
+            .collect();
+        let rendered = Arc::new(Rendered { source: catalogue, products });
+        if let Ok(mut slot) = self.rendered.lock() {
+            *slot = Some(rendered.clone());
+        }
+        Ok(rendered)
     }
 
-    /// Drops the in-process copy after this process changed a product's status.
-    pub async fn forget_published_products(&self) {
-        self.published.invalidate(&()).await;
-    }
-
-    /// A park's record, from the in-process copy when there is one; 404 when there is no such park.
+    /// A park's record; 404 when there is no such park.
     pub async fn park(&self, park_id: i64) -> Result<Arc<entity::park::Model>, ApiError> {
-        if let Some(found) = self.parks.get(&park_id).await {
-            return Ok(found);
-        }
-        match crate::store::parks::get(&self.db, park_id).await {
-            Ok(park) => {
-                let park = Arc::new(park);
-                self.parks.insert(park_id, park.clone()).await;
-                Ok(park)
-            }
-            Err(crate::store::StoreError::NotFound) => Err(ApiError::not_found("the park")),
-            Err(other) => Err(other.into()),
-        }
+        self.services.park(park_id).await?.ok_or_else(|| ApiError::not_found("the park"))
     }
 
-    /// An enterprise's record, from the in-process copy when there is one.
+    /// An enterprise's record, if there is one.
     pub async fn enterprise(
         &self,
         enterprise_id: i64,
     ) -> Result<Option<Arc<entity::enterprise::Model>>, ApiError> {
-        if let Some(found) = self.enterprises.get(&enterprise_id).await {
-            return Ok(Some(found));
-        }
-        match crate::store::enterprises::get(&self.db, enterprise_id).await {
-            Ok(enterprise) => {
-                let enterprise = Arc::new(enterprise);
-                self.enterprises.insert(enterprise_id, enterprise.clone()).await;
-                Ok(Some(enterprise))
-            }
-            Err(crate::store::StoreError::NotFound) => Ok(None),
-            Err(other) => Err(other.into()),
-        }
+        Ok(self.services.enterprise(enterprise_id).await?)
     }
 }
 
@@ -395,8 +383,8 @@ fn healthz() -> PoemJson<serde_json::Value> {
 /// The database and the cache each `ok` or `down`; 503 when the database is down.
 #[handler]
 async fn readyz(state: Data<&AppState>) -> Response {
-    let database_ok = state.db.ping().await.is_ok();
-    let redis = match state.scores.ping().await {
+    let database_ok = state.services.ping().await;
+    let redis = match state.services.scores().ping().await {
         None => "not_configured",
         Some(true) => "ok",
         Some(false) => "down",
@@ -404,7 +392,7 @@ async fn readyz(state: Data<&AppState>) -> Response {
     let body = serde_json::json!({
         "database": if database_ok { "ok" } else { "down" },
         "redis": redis,
-        "cache": state.scores.kind(),
+        "cache": state.services.scores().kind(),
     });
     let status = if database_ok { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     (status, PoemJson(body)).into_response()

@@ -11,12 +11,13 @@ use poem_openapi::{
 use super::{
     ApiTags, AppState,
     auth::Caller,
-    error::{ApiError, ApiResult},
+    error::ApiResult,
     idempotency::{Created, Idempotency, IdempotencyKey, body_hash},
     json::JsonBody,
     pagination::{List, after_id, default_limit, parse_id},
     text,
 };
+use crate::service::directory;
 use crate::store::{self, parks::NewPark as StoreNewPark};
 use entity::park;
 
@@ -77,10 +78,8 @@ impl ParksApi {
             name: text::line("name", body.0.name)?,
             region: text::line("region", body.0.region)?,
         };
-        let actor = caller.actor();
-        let outcome = idempotency
-            .run(201, async |txn| Ok(store::parks::create(txn, &actor, new).await?.into()))
-            .await?;
+        let outcome =
+            idempotency.run(201, async |w| Ok(directory::create_park(w, new).await?.into())).await?;
         Ok(Created::new(outcome))
     }
 
@@ -97,7 +96,7 @@ impl ParksApi {
         #[oai(validator(max_length = 100))]
         cursor: Query<Option<String>>,
     ) -> ApiResult<Json<List<Park>>> {
-        let page = store::parks::list(&state.db, after_id(cursor.0.as_deref())?, limit.0).await?;
+        let page = store::parks::list(state.db(), after_id(cursor.0.as_deref())?, limit.0).await?;
         Ok(Json(List::from_page(page, Park::from)))
     }
 
@@ -116,9 +115,4 @@ impl ParksApi {
 }
 
 /// Names the missing record in a 404.
-pub(crate) fn not_found_as(err: store::StoreError, what: &str) -> ApiError {
-    match err {
-        store::StoreError::NotFound => ApiError::not_found(what),
-        other => other.into(),
-    }
-}
+pub(crate) use super::error::not_found_as;

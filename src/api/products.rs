@@ -23,6 +23,7 @@ use crate::domain::{
     EnterpriseSize, FieldError, Money, Qualification, RateBps, Scope, Score,
     product::{AmountTier, CreditType, Eligibility, Product, ProductStatus, Terms, Transition},
 };
+use crate::service::products;
 use crate::store::{
     self,
     products::{Draft, ProductFilter},
@@ -362,9 +363,8 @@ pub struct ProspectView {
 
 /// Reads a product that the caller's bank owns (any product, for an admin). Another bank's
 /// product is not found.
-async fn owned_product(state: &AppState, caller: &Caller, id: &str) -> Result<Product, ApiError> {
-    let id = parse_id(id, "the product")?;
-    let product = store::products::get(&state.db, id).await.map_err(|e| not_found_as(e, "the product"))?;
+async fn owned_product(state: &AppState, caller: &Caller, id: i64) -> Result<Product, ApiError> {
+    let product = store::products::get(state.db(), id).await.map_err(|e| not_found_as(e, "the product"))?;
     match caller.principal().scope {
         Scope::Bank(bank_id) if bank_id != product.bank_id => Err(ApiError::not_found("the product")),
         _ => Ok(product),
@@ -377,9 +377,12 @@ async fn transition(
     id: &str,
     action: Transition,
 ) -> ApiResult<Json<ProductView>> {
-    let product = owned_product(state, caller, id).await?;
-    let product = store::products::transition(&state.db, &caller.actor(), product.id, action).await?;
-    state.forget_published_products().await;
+    let id = parse_id(id, "the product")?;
+    let principal = caller.principal();
+    let product = state
+        .write(caller, async |w| products::transition(w, principal, id, action).await)
+        .await
+        .map_err(|e| e.naming("the product"))?;
     Ok(Json((&product).into()))
 }
 
@@ -413,30 +416,12 @@ impl ProductsApi {
             return Ok(Created::new(replayed));
         }
         let body = body.0;
-        let bank_id = match (principal.scope, body.bank_id.as_deref()) {
-            (Scope::Bank(own), None) => own,
-            (Scope::Bank(own), Some(given)) if given == own.to_string() => own,
-            (Scope::All, Some(given)) => {
-                let id = given.parse::<i64>().ok().filter(|&id| id > 0);
-                let bank = match id {
-                    Some(id) => store::banks::get(&state.db, id).await.ok(),
-                    None => None,
-                };
-                bank.ok_or_else(|| {
-                    ApiError::invalid_field("bank_id", format!("there is no bank with id {given:?}"))
-                })?
-                .id
-            }
-            (Scope::All, None) => {
-                return Err(ApiError::invalid_field("bank_id", "an admin must name the bank"));
-            }
-            (_, Some(given)) => {
-                return Err(ApiError::invalid_field(
-                    "bank_id",
-                    format!("there is no bank with id {given:?}"),
-                ));
-            }
-            (_, None) => return Err(ApiError::forbidden("only banks create products")),
+        // A bank id that is not a number names no bank.
+        let bank_id = match body.bank_id.as_deref() {
+            None => None,
+            Some(given) => Some(given.parse::<i64>().map_err(|_| {
+                ApiError::invalid_field("bank_id", format!("there is no bank with id {given:?}"))
+            })?),
         };
         let draft = draft_from(
             body.code,
@@ -450,12 +435,8 @@ impl ProductsApi {
             &body.eligibility,
             &body.amount_tiers,
         )?;
-        let actor = caller.actor();
         let outcome = idempotency
-            .run(201, async |txn| {
-                let product = store::products::create(txn, &actor, bank_id, draft).await?;
-                Ok(ProductView::from(&product))
-            })
+            .run(201, async |w| Ok(ProductView::from(&products::create(w, principal, bank_id, draft).await?)))
             .await?;
         Ok(Created::new(outcome))
     }
@@ -473,10 +454,10 @@ impl ProductsApi {
         id: Path<String>,
         body: JsonBody<ProductPatch>,
     ) -> ApiResult<Json<ProductView>> {
-        let current = owned_product(&state, &caller, &id.0).await?;
-        if current.status != ProductStatus::Draft {
-            return Err(store::products::not_editable(current.status).into());
-        }
+        // The patch is laid over the product as it is now; the edit itself, and the check that
+        // the product is still a draft, happen in the use case.
+        let id = parse_id(&id.0, "the product")?;
+        let current = owned_product(&state, &caller, id).await?;
         let patch = body.0;
         let t = &current.terms;
         let rules = patch.eligibility.unwrap_or_else(|| (&t.eligibility).into());
@@ -503,7 +484,11 @@ impl ProductsApi {
             &rules,
             &tiers,
         )?;
-        let product = store::products::update_draft(&state.db, &caller.actor(), current.id, draft).await?;
+        let principal = caller.principal();
+        let product = state
+            .write(&caller, async |w| products::update_draft(w, principal, id, draft).await)
+            .await
+            .map_err(|e| e.naming("the product"))?;
         Ok(Json((&product).into()))
     }
 
@@ -576,8 +561,9 @@ impl ProductsApi {
         let filter =
             ProductFilter { status: status.0, bank_id: id_filter(bank_id.0), park_id: id_filter(park_id.0) };
         let after = after_id(cursor.0.as_deref())?;
-        let page = store::products::list_visible(&state.db, caller.principal().scope, filter, after, limit.0)
-            .await?;
+        let page =
+            store::products::list_visible(state.db(), caller.principal().scope, filter, after, limit.0)
+                .await?;
         Ok(Json(List::from_page(page, |p| ProductView::from(&p))))
     }
 
@@ -590,7 +576,7 @@ impl ProductsApi {
         id: Path<String>,
     ) -> ApiResult<Json<ProductView>> {
         let id = parse_id(&id.0, "the product")?;
-        let product = store::products::get_visible(&state.db, caller.principal().scope, id)
+        let product = store::products::get_visible(state.db(), caller.principal().scope, id)
             .await
             .map_err(|e| not_found_as(e, "the product"))?;
         Ok(Json((&product).into()))
@@ -613,11 +599,11 @@ impl ProductsApi {
         #[oai(validator(max_length = 100))]
         cursor: Query<Option<String>>,
     ) -> ApiResult<Json<List<ProspectView>>> {
-        let product = owned_product(&state, &caller, &id.0).await?;
+        let product = owned_product(&state, &caller, parse_id(&id.0, "the product")?).await?;
         let after = score_cursor(cursor.0.as_deref())?;
         let today = Utc::now().date_naive();
         let (prospects, next) =
-            store::products::prospects(&state.db, &product, after, limit.0, today).await?;
+            store::products::prospects(state.db(), &product, after, limit.0, today).await?;
         let items = prospects
             .into_iter()
             .map(|p| ProspectView {

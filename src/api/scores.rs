@@ -8,7 +8,6 @@ use poem_openapi::{
     ApiRequest, ApiResponse, Object, OpenApi, impl_apirequest_for_payload,
     param::{Path, Query},
     payload::{Json, ParsePayload, Payload},
-    types::{ParseFromJSON, ToJSON},
 };
 
 use super::{
@@ -20,15 +19,13 @@ use super::{
     json::JsonBody,
     nullable::Nullable,
     pagination::{encode_score_cursor, parse_id, score_cursor},
-    raw_json::RawJson,
 };
-use crate::cache::Lookup;
 use crate::domain::{
-    FieldError, Period, Scope, Score, Stage,
-    eligibility::Standing,
+    FieldError, Period, Scope, Stage,
     score::EnterpriseScore,
     score_import::{Cell, RawRow, parse_rows},
 };
+use crate::service::scores::{self, Source};
 use crate::store;
 
 /// One enterprise's score in an import.
@@ -111,7 +108,7 @@ pub enum ScoreFound {
     /// The enterprise's latest score.
     #[oai(status = 200)]
     Ok(
-        RawJson<ScoreView>,
+        Json<ScoreView>,
         /// `hit` when the score came from the cache, `miss` when from the database.
         #[oai(header = "X-Cache")]
         String,
@@ -289,80 +286,7 @@ fn rows_from_csv(text: &str) -> Result<Vec<RawRow>, ApiError> {
             break;
         }
     }
-    if errors.is_empty() { Ok(rows) } else { Err(import_refused(errors)) }
-}
-
-fn import_refused(errors: Vec<FieldError>) -> ApiError {
-    let rows = errors.iter().filter_map(|e| e.row).collect::<std::collections::BTreeSet<_>>().len();
-    let mut refused = ApiError::invalid(errors);
-    if let ApiError::Unprocessable(body) = &mut refused {
-        body.0.error.message = format!("nothing was imported: {rows} rows are invalid; see details");
-    }
-    refused
-}
-
-/// Where a score came from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum CacheStatus {
-    Hit,
-    Miss,
-}
-
-impl CacheStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CacheStatus::Hit => "hit",
-            CacheStatus::Miss => "miss",
-        }
-    }
-}
-
-/// An enterprise's latest score as the API shows it, and that JSON, read through the cache
-/// (cache-aside). The cache holds the JSON, so that a hit is served without parsing it. When the
-/// cache cannot be asked, the database answers and nothing is written back.
-pub async fn latest_score_json(
-    state: &AppState,
-    park_id: i64,
-    enterprise_id: i64,
-) -> Result<(Option<String>, CacheStatus), ApiError> {
-    let generation = match state.scores.get(park_id, enterprise_id).await {
-        Lookup::Hit(json) => return Ok((Some(json), CacheStatus::Hit)),
-        Lookup::Miss { generation } => Some(generation),
-        Lookup::Unavailable => None,
-    };
-    let Some(score) = store::scores::latest(&state.db, enterprise_id).await? else {
-        return Ok((None, CacheStatus::Miss));
-    };
-    let json = ScoreView::from(score).to_json_string();
-    if let Some(generation) = generation {
-        state.scores.put(park_id, generation, enterprise_id, json.clone()).await;
-    }
-    Ok((Some(json), CacheStatus::Miss))
-}
-
-/// An enterprise's latest score, read through the cache, for judging eligibility.
-pub async fn latest_score(
-    state: &AppState,
-    park_id: i64,
-    enterprise_id: i64,
-) -> Result<Option<ScoreView>, ApiError> {
-    let (json, _) = latest_score_json(state, park_id, enterprise_id).await?;
-    json.map(|json| {
-        let value = serde_json::from_str(&json).ok();
-        ScoreView::parse_from_json(value).map_err(|_| ApiError::internal())
-    })
-    .transpose()
-}
-
-impl ScoreView {
-    /// The score and place in the park, as the eligibility engine needs them.
-    pub fn standing(&self) -> Option<Standing> {
-        Some(Standing {
-            score: Score::from_f64(self.score).ok()?,
-            rank: self.rank,
-            percentile_centi: (self.percentile * 100.0).round() as i32,
-        })
-    }
+    if errors.is_empty() { Ok(rows) } else { Err(ApiError::invalid(errors)) }
 }
 
 pub struct ScoresApi;
@@ -417,31 +341,20 @@ impl ScoresApi {
             return Ok(Created::new(replayed));
         }
         let park_id = parse_id(&id.0, "the park")?;
-        if !principal.governs_park(park_id) {
-            return Err(ApiError::not_found("the park"));
-        }
-        state.park(park_id).await?;
         let period =
             Period::parse(&period_text).map_err(|e| ApiError::invalid_field("period", e.to_string()))?;
-        let batch = parse_rows(&raw).map_err(import_refused)?;
-        let actor = caller.actor();
+        let batch = parse_rows(&raw).map_err(ApiError::invalid)?;
         let outcome = idempotency
-            .run(201, async |txn| {
-                let summary = store::scores::import(txn, &actor, park_id, &period, batch).await.map_err(
-                    |e| match e {
-                        store::StoreError::Invalid(errors) => import_refused(errors),
-                        other => other.into(),
-                    },
-                )?;
+            .run(201, async |w| {
+                let summary = scores::import(w, principal, park_id, &period, batch).await?;
                 Ok(ImportResult {
                     period: period.as_str().to_owned(),
                     imported: summary.imported as u64,
                     ranked: summary.ranked as u64,
                 })
             })
-            .await?;
-        // After the commit and before answering: no reader may see the old scores from now on.
-        state.scores.invalidate_park(park_id).await;
+            .await
+            .map_err(|e| e.naming("the park"))?;
         Ok(Created::new(outcome))
     }
 
@@ -470,8 +383,14 @@ impl ScoresApi {
         if !visible {
             return Err(ApiError::not_found("the enterprise"));
         }
-        match latest_score_json(&state, park_id, enterprise_id).await? {
-            (Some(json), cache) => Ok(ScoreFound::Ok(RawJson::new(json), cache.as_str().into())),
+        match scores::latest(&state.services, park_id, enterprise_id).await? {
+            (Some(score), source) => {
+                let cache = match source {
+                    Source::Cache => "hit",
+                    Source::Database => "miss",
+                };
+                Ok(ScoreFound::Ok(Json(score.into()), cache.into()))
+            }
             (None, _) => Err(ApiError::NotFound(super::error::body(
                 ErrorCode::NoScore,
                 "the enterprise has no score yet",
@@ -510,7 +429,7 @@ impl ScoresApi {
                     .as_str()
                     .to_owned(),
             ),
-            None => store::scores::latest_period(&state.db, park_id).await?,
+            None => store::scores::latest_period(state.db(), park_id).await?,
         };
         let Some(period) = period else {
             return Ok(Json(Ranking {
@@ -520,7 +439,7 @@ impl ScoresApi {
                 next_cursor: Nullable(None),
             }));
         };
-        let (ranked, next) = store::scores::ranking(&state.db, park_id, &period, after, limit.0).await?;
+        let (ranked, next) = store::scores::ranking(state.db(), park_id, &period, after, limit.0).await?;
         let items = ranked
             .into_iter()
             .map(|r| RankingEntry {

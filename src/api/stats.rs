@@ -301,7 +301,7 @@ impl StatsApi {
         require_park_office(&caller, park_id)?;
         let park = state.park(park_id).await?;
         let window = window(from.0.map(|d| d.0), to.0.map(|d| d.0))?;
-        let report = store::stats::report(&state.db, Some(park_id), window).await?;
+        let report = store::stats::report(state.db(), Some(park_id), window).await?;
         let stats = ParkStats {
             park_id: park.id.to_string(),
             park_name: park.name.clone(),
@@ -336,7 +336,7 @@ impl StatsApi {
         require_park_office(&caller, park_id)?;
         state.park(park_id).await?;
         let months =
-            store::stats::monthly(&state.db, park_id, window(from.0.map(|d| d.0), to.0.map(|d| d.0))?)
+            store::stats::monthly(state.db(), park_id, window(from.0.map(|d| d.0), to.0.map(|d| d.0))?)
                 .await?;
         Ok(Json(MonthlyStats {
             park_id: park_id.to_string(),
@@ -368,7 +368,7 @@ impl StatsApi {
         to: Query<Option<Date>>,
     ) -> ApiResult<Json<NationalStats>> {
         let window = window(from.0.map(|d| d.0), to.0.map(|d| d.0))?;
-        let report = store::stats::report(&state.db, None, window).await?;
+        let report = store::stats::report(state.db(), None, window).await?;
         Ok(Json(NationalStats {
             from: window.from,
             to: window.to,

@@ -1,9 +1,9 @@
 //! Applications, approvals and credit lines: their states and their rules.
 
-use chrono::{Datelike, NaiveDate, Weekday};
+use chrono::{DateTime, Datelike, NaiveDate, Utc, Weekday};
 use serde::{Deserialize, Serialize};
 
-use super::{FieldError, Money, RateBps, product::Terms, text_enum};
+use super::{FieldError, Money, RateBps, Score, product::Terms, text_enum};
 
 text_enum!(
     /// `submitted → under_review → approved | rejected`, and `submitted | under_review → withdrawn`.
@@ -46,13 +46,79 @@ impl ApplicationStatus {
 
 impl CreditLineStatus {
     /// What a stored status means today: an active line past its expiry is expired.
-    pub fn on(stored: &str, expires_on: NaiveDate, today: NaiveDate) -> CreditLineStatus {
-        match CreditLineStatus::parse(stored) {
-            Some(CreditLineStatus::Active) if expires_on < today => CreditLineStatus::Expired,
-            Some(status) => status,
-            None => CreditLineStatus::Closed,
+    pub fn on(self, expires_on: NaiveDate, today: NaiveDate) -> CreditLineStatus {
+        match self {
+            CreditLineStatus::Active if expires_on < today => CreditLineStatus::Expired,
+            status => status,
         }
     }
+}
+
+/// An enterprise's application for a product, with the terms it was judged on.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Application {
+    pub id: i64,
+    pub enterprise_id: i64,
+    pub product_id: i64,
+    pub bank_id: i64,
+    pub park_id: i64,
+    pub amount: Money,
+    pub term_months: i32,
+    pub purpose: String,
+    pub status: ApplicationStatus,
+    pub terms: JudgedTerms,
+    /// The score it was judged on, and its period.
+    pub score: Option<(String, Score)>,
+    /// What the enterprise could borrow when it applied.
+    pub offer_max_amount: Money,
+    pub submitted_at: DateTime<Utc>,
+    pub reviewed_at: Option<DateTime<Utc>>,
+    pub decided_at: Option<DateTime<Utc>>,
+    pub decision_reason: Option<String>,
+}
+
+/// A credit line (授信) granted by approving an application.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CreditLine {
+    pub id: i64,
+    pub application_id: i64,
+    pub enterprise_id: i64,
+    pub bank_id: i64,
+    pub product_id: i64,
+    pub park_id: i64,
+    pub amount: Money,
+    pub disbursed_total: Money,
+    pub rate: RateBps,
+    pub term_months: i32,
+    pub granted_at: DateTime<Utc>,
+    pub expires_on: NaiveDate,
+    /// As stored: `active` or `closed`. [`CreditLine::status_on`] says whether it has expired.
+    pub status: CreditLineStatus,
+    pub approval_days: i32,
+    pub approval_working_days: i32,
+    pub sla_breached: bool,
+}
+
+impl CreditLine {
+    /// What is still drawable.
+    pub fn available(&self) -> Money {
+        self.amount.saturating_sub(self.disbursed_total)
+    }
+
+    pub fn status_on(&self, today: NaiveDate) -> CreditLineStatus {
+        self.status.on(self.expires_on, today)
+    }
+}
+
+/// A disbursement (放款) drawn on a credit line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Disbursement {
+    pub id: i64,
+    pub credit_line_id: i64,
+    pub amount: Money,
+    pub reference: String,
+    pub disbursed_on: NaiveDate,
+    pub created_at: DateTime<Utc>,
 }
 
 /// The terms an application was judged on, kept with it.
@@ -214,9 +280,9 @@ mod tests {
     #[test]
     fn lines_expire_after_their_date() {
         let expires = date(2023, 5, 17);
-        assert_eq!(CreditLineStatus::on("active", expires, date(2023, 5, 17)), CreditLineStatus::Active);
-        assert_eq!(CreditLineStatus::on("active", expires, date(2023, 5, 18)), CreditLineStatus::Expired);
-        assert_eq!(CreditLineStatus::on("closed", expires, date(2020, 1, 1)), CreditLineStatus::Closed);
+        assert_eq!(CreditLineStatus::Active.on(expires, date(2023, 5, 17)), CreditLineStatus::Active);
+        assert_eq!(CreditLineStatus::Active.on(expires, date(2023, 5, 18)), CreditLineStatus::Expired);
+        assert_eq!(CreditLineStatus::Closed.on(expires, date(2020, 1, 1)), CreditLineStatus::Closed);
     }
 
     #[test]

@@ -1,19 +1,21 @@
-//! Applications, approvals, credit lines and disbursements. Every limit is enforced by the
-//! database inside the writing transaction: one conditional update for the product's quota and
-//! one for the line's balance, never a read followed by a write.
+//! Applications, credit lines and disbursements: their rows, and the two conditional updates that
+//! enforce their limits inside the writing transaction (`take_quota`, `draw`). The rules around
+//! them live in the use cases, `service::applications` and `service::credit`.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{application, credit_line, disbursement, product};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect,
-    QueryTrait, Set, TransactionSession, TransactionTrait,
+    QueryTrait, Set,
     sea_query::{Expr, ExprTrait},
 };
 
-use super::{FieldError, Page, StoreError, audit::Actor};
+use super::{Page, StoreError};
 use crate::domain::{
-    Money, Scope, Score,
-    credit::{ApplicationAction, ApplicationStatus, Approval, CreditLineStatus, JudgedTerms, approval_time},
+    Money, RateBps, Scope, Score,
+    credit::{
+        Application, ApplicationStatus, Approval, CreditLine, CreditLineStatus, Disbursement, JudgedTerms,
+    },
 };
 
 /// An enterprise's application, as judged when it was made.
@@ -30,13 +32,84 @@ pub struct NewApplication {
     pub offer_max_amount: Money,
 }
 
-pub async fn submit(
-    db: &impl TransactionTrait,
-    actor: &Actor,
+/// Reads a stored application.
+pub fn application(row: application::Model) -> Result<Application, StoreError> {
+    let id = row.id;
+    let money = |column, fen| super::money("applications", id, column, fen);
+    let terms = serde_json::from_value(row.terms.clone())
+        .map_err(|_| super::corrupt("applications", id, "terms", &row.terms.to_string()))?;
+    let score = match (row.score_period, row.score_centi) {
+        (Some(period), Some(centi)) => {
+            let score = Score::from_centi(centi)
+                .map_err(|_| super::corrupt("applications", id, "score_centi", &centi.to_string()))?;
+            Some((period, score))
+        }
+        _ => None,
+    };
+    Ok(Application {
+        id,
+        enterprise_id: row.enterprise_id,
+        product_id: row.product_id,
+        bank_id: row.bank_id,
+        park_id: row.park_id,
+        amount: money("amount", row.amount)?,
+        term_months: row.term_months,
+        purpose: row.purpose,
+        status: super::decode(ApplicationStatus::parse, "applications", id, "status", &row.status)?,
+        terms,
+        score,
+        offer_max_amount: money("offer_max_amount", row.offer_max_amount)?,
+        submitted_at: row.submitted_at,
+        reviewed_at: row.reviewed_at,
+        decided_at: row.decided_at,
+        decision_reason: row.decision_reason,
+    })
+}
+
+/// Reads a stored credit line.
+pub fn credit_line(row: credit_line::Model) -> Result<CreditLine, StoreError> {
+    let id = row.id;
+    let money = |column, fen| super::money("credit_lines", id, column, fen);
+    Ok(CreditLine {
+        id,
+        application_id: row.application_id,
+        enterprise_id: row.enterprise_id,
+        bank_id: row.bank_id,
+        product_id: row.product_id,
+        park_id: row.park_id,
+        amount: money("amount", row.amount)?,
+        disbursed_total: money("disbursed_total", row.disbursed_total)?,
+        rate: RateBps::new(i64::from(row.rate_bps))
+            .map_err(|_| super::corrupt("credit_lines", id, "rate_bps", &row.rate_bps.to_string()))?,
+        term_months: row.term_months,
+        granted_at: row.granted_at,
+        expires_on: row.expires_on,
+        status: super::decode(CreditLineStatus::parse, "credit_lines", id, "status", &row.status)?,
+        approval_days: row.approval_days,
+        approval_working_days: row.approval_working_days,
+        sla_breached: row.sla_breached,
+    })
+}
+
+/// Reads a stored disbursement.
+pub fn disbursement(row: disbursement::Model) -> Result<Disbursement, StoreError> {
+    Ok(Disbursement {
+        id: row.id,
+        credit_line_id: row.credit_line_id,
+        amount: super::money("disbursements", row.id, "amount", row.amount)?,
+        reference: row.reference,
+        disbursed_on: row.disbursed_on,
+        created_at: row.created_at,
+    })
+}
+
+/// Inserts a submitted application. A second open application of the enterprise to the product
+/// is refused by a partial unique index (409).
+pub async fn insert_application(
+    db: &impl ConnectionTrait,
     new: NewApplication,
     at: DateTime<Utc>,
-) -> Result<application::Model, StoreError> {
-    let txn = db.begin().await?;
+) -> Result<Application, StoreError> {
     let (score_period, score_centi) = match new.score {
         Some((period, score)) => (Some(period), Some(score.centi())),
         None => (None, None),
@@ -60,7 +133,7 @@ pub async fn submit(
         decision_reason: Set(None),
         ..Default::default()
     }
-    .insert(&txn)
+    .insert(db)
     .await
     .map_err(|e| {
         super::conflict_on_unique(e, || {
@@ -68,216 +141,116 @@ pub async fn submit(
                 .to_owned()
         })
     })?;
-    super::audit::record(&txn, actor, "application.submit", "application", created.id).await?;
-    txn.commit().await?;
-    Ok(created)
+    application(created)
 }
 
-pub async fn get_application(db: &impl ConnectionTrait, id: i64) -> Result<application::Model, StoreError> {
-    application::Entity::find_by_id(id).one(db).await?.ok_or(StoreError::NotFound)
+pub async fn get_application(db: &impl ConnectionTrait, id: i64) -> Result<Application, StoreError> {
+    application(application::Entity::find_by_id(id).one(db).await?.ok_or(StoreError::NotFound)?)
 }
 
-fn status_of(app: &application::Model) -> Result<ApplicationStatus, StoreError> {
-    ApplicationStatus::parse(&app.status)
-        .ok_or_else(|| StoreError::Db(sea_orm::DbErr::Custom(format!("application {}: bad status", app.id))))
-}
-
-fn refused_transition(current: ApplicationStatus, action: ApplicationAction) -> StoreError {
-    let verb = match action {
-        ApplicationAction::Review => "put under review",
-        ApplicationAction::Approve => "approved",
-        ApplicationAction::Reject => "rejected",
-        ApplicationAction::Withdraw => "withdrawn",
-    };
-    StoreError::WrongState(format!("the application is {current}; it cannot be {verb}"))
-}
-
-/// Moves an application from `current` to its next status, only if nobody moved it first.
-async fn move_application(
-    txn: &impl ConnectionTrait,
-    app: &application::Model,
-    action: ApplicationAction,
+/// Moves an application from `from` to `to`, only if nobody moved it first. Returns whether it
+/// moved.
+pub async fn move_application(
+    db: &impl ConnectionTrait,
+    id: i64,
+    from: ApplicationStatus,
+    to: ApplicationStatus,
     reason: Option<String>,
     at: DateTime<Utc>,
-) -> Result<ApplicationStatus, StoreError> {
-    let current = status_of(app)?;
-    let next = current.after(action).ok_or_else(|| refused_transition(current, action))?;
+) -> Result<bool, StoreError> {
     let mut update = application::Entity::update_many()
-        .col_expr(application::Column::Status, Expr::value(next.as_str()))
-        .filter(application::Column::Id.eq(app.id))
-        .filter(application::Column::Status.eq(current.as_str()));
-    update = match action {
-        ApplicationAction::Review => update.col_expr(application::Column::ReviewedAt, Expr::value(Some(at))),
+        .col_expr(application::Column::Status, Expr::value(to.as_str()))
+        .filter(application::Column::Id.eq(id))
+        .filter(application::Column::Status.eq(from.as_str()));
+    update = match to {
+        ApplicationStatus::UnderReview => {
+            update.col_expr(application::Column::ReviewedAt, Expr::value(Some(at)))
+        }
         _ => update
             .col_expr(application::Column::DecidedAt, Expr::value(Some(at)))
             .col_expr(application::Column::DecisionReason, Expr::value(reason)),
     };
-    if update.exec(txn).await?.rows_affected == 0 {
-        let now = status_of(&get_application(txn, app.id).await?)?;
-        return Err(refused_transition(now, action));
-    }
-    Ok(next)
+    Ok(update.exec(db).await?.rows_affected == 1)
 }
 
-/// Reviews, rejects or withdraws an application.
-pub async fn act(
-    db: &impl TransactionTrait,
-    actor: &Actor,
-    id: i64,
-    action: ApplicationAction,
-    reason: Option<String>,
-    at: DateTime<Utc>,
-) -> Result<application::Model, StoreError> {
-    let txn = db.begin().await?;
-    let app = get_application(&txn, id).await?;
-    move_application(&txn, &app, action, reason, at).await?;
-    super::audit::record(&txn, actor, &format!("application.{action}"), "application", id).await?;
-    let app = get_application(&txn, id).await?;
-    txn.commit().await?;
-    Ok(app)
-}
-
-/// Approves an application and grants its credit line, in one transaction. The product's quota
-/// is taken with one conditional update, so approvals racing for the last of it cannot both win.
-pub async fn approve(
-    db: &impl TransactionTrait,
-    actor: &Actor,
-    id: i64,
-    approval: Approval,
-    at: DateTime<Utc>,
-) -> Result<(application::Model, credit_line::Model), StoreError> {
-    let txn = db.begin().await?;
-    let app = get_application(&txn, id).await?;
-    let current = status_of(&app)?;
-    if current.after(ApplicationAction::Approve).is_none() {
-        return Err(refused_transition(current, ApplicationAction::Approve));
-    }
-    let terms: JudgedTerms = serde_json::from_value(app.terms.clone())
-        .map_err(|_| StoreError::Db(sea_orm::DbErr::Custom(format!("application {id}: bad terms"))))?;
-    let offer = Money::from_fen(app.offer_max_amount).unwrap_or(Money::ZERO);
-    let problems = terms.approval_problems(offer, &approval, at.date_naive());
-    if !problems.is_empty() {
-        return Err(StoreError::Invalid(problems));
-    }
-    let amount = approval.amount.fen();
+/// Takes `amount` from a product's quota with one conditional update: `granted_total` rises only
+/// while it stays within `total_quota`, so approvals racing for the last of it cannot both win.
+/// Returns whether it was taken; otherwise, what remains.
+pub async fn take_quota(
+    db: &impl ConnectionTrait,
+    product_id: i64,
+    amount: Money,
+) -> Result<Result<(), Money>, StoreError> {
+    let fen = amount.fen();
     // `granted_total <= total_quota - amount` cannot overflow, unlike `granted_total + amount`.
     let taken = product::Entity::update_many()
-        .col_expr(product::Column::GrantedTotal, Expr::col(product::Column::GrantedTotal).add(amount))
-        .filter(product::Column::Id.eq(app.product_id))
-        .filter(
-            Expr::col(product::Column::GrantedTotal).lte(Expr::col(product::Column::TotalQuota).sub(amount)),
-        )
-        .exec(&txn)
+        .col_expr(product::Column::GrantedTotal, Expr::col(product::Column::GrantedTotal).add(fen))
+        .filter(product::Column::Id.eq(product_id))
+        .filter(Expr::col(product::Column::GrantedTotal).lte(Expr::col(product::Column::TotalQuota).sub(fen)))
+        .exec(db)
         .await?;
-    if taken.rows_affected == 0 {
-        let product =
-            product::Entity::find_by_id(app.product_id).one(&txn).await?.ok_or(StoreError::NotFound)?;
-        let remaining = Money::from_fen(product.total_quota - product.granted_total).unwrap_or(Money::ZERO);
-        return Err(StoreError::Refused {
-            code: super::Refusal::QuotaExceeded,
-            message: format!(
-                "the product's remaining quota is {remaining}; {} does not fit",
-                approval.amount
-            ),
-            details: vec![FieldError::new(
-                "amount",
-                format!("at most {} fen remain in the quota", remaining.fen()),
-            )],
-        });
+    if taken.rows_affected == 1 {
+        return Ok(Ok(()));
     }
-    move_application(&txn, &app, ApplicationAction::Approve, None, at).await?;
-    let (approval_days, approval_working_days) =
-        approval_time(app.submitted_at.date_naive(), at.date_naive());
+    let product = product::Entity::find_by_id(product_id).one(db).await?.ok_or(StoreError::NotFound)?;
+    let remaining = super::money("products", product_id, "total_quota", product.total_quota)?
+        .saturating_sub(super::money("products", product_id, "granted_total", product.granted_total)?);
+    Ok(Err(remaining))
+}
+
+/// A line to grant.
+pub struct NewCreditLine {
+    pub application_id: i64,
+    pub enterprise_id: i64,
+    pub bank_id: i64,
+    pub product_id: i64,
+    pub park_id: i64,
+    pub approval: Approval,
+    pub granted_at: DateTime<Utc>,
+    pub approval_days: i32,
+    pub approval_working_days: i32,
+    pub sla_breached: bool,
+}
+
+pub async fn insert_line(db: &impl ConnectionTrait, new: NewCreditLine) -> Result<CreditLine, StoreError> {
     let line = credit_line::ActiveModel {
-        application_id: Set(app.id),
-        enterprise_id: Set(app.enterprise_id),
-        bank_id: Set(app.bank_id),
-        product_id: Set(app.product_id),
-        park_id: Set(app.park_id),
-        amount: Set(amount),
+        application_id: Set(new.application_id),
+        enterprise_id: Set(new.enterprise_id),
+        bank_id: Set(new.bank_id),
+        product_id: Set(new.product_id),
+        park_id: Set(new.park_id),
+        amount: Set(new.approval.amount.fen()),
         disbursed_total: Set(0),
-        rate_bps: Set(approval.rate.bps()),
-        term_months: Set(approval.term_months),
-        granted_at: Set(at),
-        expires_on: Set(approval.expires_on),
+        rate_bps: Set(new.approval.rate.bps()),
+        term_months: Set(new.approval.term_months),
+        granted_at: Set(new.granted_at),
+        expires_on: Set(new.approval.expires_on),
         status: Set(CreditLineStatus::Active.as_str().to_owned()),
-        approval_days: Set(approval_days),
-        approval_working_days: Set(approval_working_days),
-        sla_breached: Set(approval_working_days > terms.approval_sla_days),
+        approval_days: Set(new.approval_days),
+        approval_working_days: Set(new.approval_working_days),
+        sla_breached: Set(new.sla_breached),
         ..Default::default()
     }
-    .insert(&txn)
+    .insert(db)
     .await?;
-    super::audit::record(&txn, actor, "application.approve", "application", app.id).await?;
-    super::audit::record(&txn, actor, "credit_line.grant", "credit_line", line.id).await?;
-    let app = get_application(&txn, id).await?;
-    txn.commit().await?;
-    Ok((app, line))
+    credit_line(line)
 }
 
-pub async fn get_line(db: &impl ConnectionTrait, id: i64) -> Result<credit_line::Model, StoreError> {
-    credit_line::Entity::find_by_id(id).one(db).await?.ok_or(StoreError::NotFound)
+pub async fn get_line(db: &impl ConnectionTrait, id: i64) -> Result<CreditLine, StoreError> {
+    credit_line(credit_line::Entity::find_by_id(id).one(db).await?.ok_or(StoreError::NotFound)?)
 }
 
-fn exceeds_available(line: &credit_line::Model, requested: i64) -> StoreError {
-    let available = line.amount - line.disbursed_total;
-    StoreError::Refused {
-        code: super::Refusal::ExceedsAvailable,
-        message: format!(
-            "{} fen exceeds what is still available on the credit line: {available} fen",
-            requested
-        ),
-        details: vec![FieldError::new("amount", format!("at most {available} fen are available"))],
-    }
-}
-
-fn not_drawable(line: &credit_line::Model, today: NaiveDate) -> Option<StoreError> {
-    match CreditLineStatus::on(&line.status, line.expires_on, today) {
-        CreditLineStatus::Active => None,
-        CreditLineStatus::Expired => Some(StoreError::WrongState(format!(
-            "the credit line expired on {}; nothing more can be disbursed",
-            line.expires_on
-        ))),
-        CreditLineStatus::Closed => Some(StoreError::WrongState("the credit line is closed".into())),
-    }
-}
-
-/// Records a disbursement against a line. The line's balance is raised by one conditional
-/// update in the same transaction as the insert: the sum disbursed can never pass the line,
-/// whatever the concurrency and however many processes share the database.
-pub async fn disburse(
-    db: &impl TransactionTrait,
-    actor: &Actor,
+/// Raises a line's `disbursed_total` by `amount` with one conditional update, only while the line
+/// is active, not past `today`'s expiry, and the total stays within the line's amount. Returns
+/// whether it was drawn. The check and the write are one statement, so no number of concurrent
+/// requests or server processes can overdraw the line; a CHECK constraint backs it up.
+pub async fn draw(
+    db: &impl ConnectionTrait,
     line_id: i64,
     amount: Money,
-    reference: String,
-    disbursed_on: NaiveDate,
     today: NaiveDate,
-) -> Result<disbursement::Model, StoreError> {
-    let txn = db.begin().await?;
-    let line = get_line(&txn, line_id).await?;
-    if let Some(refusal) = not_drawable(&line, today) {
-        return Err(refusal);
-    }
-    if disbursed_on > today {
-        return Err(StoreError::Invalid(vec![FieldError::new(
-            "disbursed_on",
-            format!("{disbursed_on} is in the future"),
-        )]));
-    }
-    if disbursed_on < line.granted_at.date_naive() {
-        return Err(StoreError::Invalid(vec![FieldError::new(
-            "disbursed_on",
-            format!("{disbursed_on} is before the line was granted on {}", line.granted_at.date_naive()),
-        )]));
-    }
+) -> Result<bool, StoreError> {
     let fen = amount.fen();
-    if fen < 1 {
-        return Err(StoreError::Invalid(vec![FieldError::new("amount", "a disbursement is at least 1 fen")]));
-    }
-    if fen > line.amount {
-        return Err(exceeds_available(&line, fen));
-    }
     let drawn = credit_line::Entity::update_many()
         .col_expr(
             credit_line::Column::DisbursedTotal,
@@ -290,34 +263,39 @@ pub async fn disburse(
             Expr::col(credit_line::Column::DisbursedTotal)
                 .lte(Expr::col(credit_line::Column::Amount).sub(fen)),
         )
-        .exec(&txn)
+        .exec(db)
         .await?;
-    if drawn.rows_affected == 0 {
-        let now = get_line(&txn, line_id).await?;
-        return Err(not_drawable(&now, today).unwrap_or_else(|| exceeds_available(&now, fen)));
-    }
+    Ok(drawn.rows_affected == 1)
+}
+
+/// Records a disbursement row; `reference` is unique per bank (409).
+pub async fn insert_disbursement(
+    db: &impl ConnectionTrait,
+    line: &CreditLine,
+    amount: Money,
+    reference: String,
+    disbursed_on: NaiveDate,
+) -> Result<Disbursement, StoreError> {
     let row = disbursement::ActiveModel {
         credit_line_id: Set(line.id),
         bank_id: Set(line.bank_id),
         park_id: Set(line.park_id),
         enterprise_id: Set(line.enterprise_id),
         product_id: Set(line.product_id),
-        amount: Set(fen),
+        amount: Set(amount.fen()),
         reference: Set(reference.clone()),
         disbursed_on: Set(disbursed_on),
         created_at: Set(super::now()),
         ..Default::default()
     }
-    .insert(&txn)
+    .insert(db)
     .await
     .map_err(|e| {
         super::conflict_on_unique(e, || {
             format!("this bank already recorded a disbursement with reference {reference:?}")
         })
     })?;
-    super::audit::record(&txn, actor, "disbursement.create", "disbursement", row.id).await?;
-    txn.commit().await?;
-    Ok(row)
+    disbursement(row)
 }
 
 /// The condition that limits applications or credit lines to what a caller may see.
@@ -352,9 +330,9 @@ pub async fn get_application_visible(
     db: &impl ConnectionTrait,
     caller: Scope,
     id: i64,
-) -> Result<application::Model, StoreError> {
+) -> Result<Application, StoreError> {
     let found = application::Entity::find_by_id(id).filter(application_scope(caller)).one(db).await?;
-    found.ok_or(StoreError::NotFound)
+    application(found.ok_or(StoreError::NotFound)?)
 }
 
 pub async fn list_applications(
@@ -363,31 +341,33 @@ pub async fn list_applications(
     status: Option<ApplicationStatus>,
     after: Option<i64>,
     limit: u64,
-) -> Result<Page<application::Model>, StoreError> {
+) -> Result<Page<Application>, StoreError> {
     let query = application::Entity::find()
         .filter(application_scope(caller))
         .apply_if(status, |q, s| q.filter(application::Column::Status.eq(s.as_str())));
-    super::page_by_id(db, query, application::Column::Id, after, limit, |a| a.id).await
+    super::page_by_id(db, query, application::Column::Id, after, limit, |a| a.id).await?.try_map(application)
 }
 
 /// The credit line of an application, if it was approved.
 pub async fn line_of_application(
     db: &impl ConnectionTrait,
     application_id: i64,
-) -> Result<Option<credit_line::Model>, StoreError> {
-    Ok(credit_line::Entity::find()
+) -> Result<Option<CreditLine>, StoreError> {
+    credit_line::Entity::find()
         .filter(credit_line::Column::ApplicationId.eq(application_id))
         .one(db)
-        .await?)
+        .await?
+        .map(credit_line)
+        .transpose()
 }
 
 pub async fn get_line_visible(
     db: &impl ConnectionTrait,
     caller: Scope,
     id: i64,
-) -> Result<credit_line::Model, StoreError> {
+) -> Result<CreditLine, StoreError> {
     let found = credit_line::Entity::find_by_id(id).filter(line_scope(caller)).one(db).await?;
-    found.ok_or(StoreError::NotFound)
+    credit_line(found.ok_or(StoreError::NotFound)?)
 }
 
 pub async fn list_lines(
@@ -395,9 +375,9 @@ pub async fn list_lines(
     caller: Scope,
     after: Option<i64>,
     limit: u64,
-) -> Result<Page<credit_line::Model>, StoreError> {
+) -> Result<Page<CreditLine>, StoreError> {
     let query = credit_line::Entity::find().filter(line_scope(caller));
-    super::page_by_id(db, query, credit_line::Column::Id, after, limit, |l| l.id).await
+    super::page_by_id(db, query, credit_line::Column::Id, after, limit, |l| l.id).await?.try_map(credit_line)
 }
 
 pub async fn list_disbursements(
@@ -405,9 +385,11 @@ pub async fn list_disbursements(
     line_id: i64,
     after: Option<i64>,
     limit: u64,
-) -> Result<Page<disbursement::Model>, StoreError> {
+) -> Result<Page<Disbursement>, StoreError> {
     let query = disbursement::Entity::find().filter(disbursement::Column::CreditLineId.eq(line_id));
-    super::page_by_id(db, query, disbursement::Column::Id, after, limit, |d| d.id).await
+    super::page_by_id(db, query, disbursement::Column::Id, after, limit, |d| d.id)
+        .await?
+        .try_map(disbursement)
 }
 
 /// The sum of a line's disbursement rows, for checks against `disbursed_total`.

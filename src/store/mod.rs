@@ -33,6 +33,9 @@ pub enum StoreError {
     /// A business rule failed on the named fields; the messages are safe to show.
     #[error("invalid input")]
     Invalid(Vec<FieldError>),
+    /// A stored value this version cannot read: a corrupt row, never mapped to a default.
+    #[error("{0}")]
+    Corrupt(String),
     #[error("the database is unavailable")]
     Unavailable(#[source] DbErr),
     #[error("database error")]
@@ -40,6 +43,29 @@ pub enum StoreError {
 }
 
 pub use crate::domain::FieldError;
+
+/// Reads a stored enum value through its one conversion. A value the enum does not know is a
+/// corrupt row: logged, and an error (a 500), never mapped to a default.
+pub fn decode<T>(
+    parse: fn(&str) -> Option<T>,
+    table: &str,
+    id: i64,
+    column: &str,
+    stored: &str,
+) -> Result<T, StoreError> {
+    parse(stored).ok_or_else(|| corrupt(table, id, column, stored))
+}
+
+/// Reads a stored amount in fen; a negative one is a corrupt row.
+pub fn money(table: &str, id: i64, column: &str, fen: i64) -> Result<crate::domain::Money, StoreError> {
+    crate::domain::Money::from_fen(fen).map_err(|_| corrupt(table, id, column, &fen.to_string()))
+}
+
+/// A corrupt row, logged where it was found.
+pub fn corrupt(table: &str, id: i64, column: &str, stored: &str) -> StoreError {
+    tracing::error!(table, id, column, stored, "a stored value this version cannot read");
+    StoreError::Corrupt(format!("{table} {id}: {column} holds {stored:?}"))
+}
 
 /// The business rules a write can refuse on, each answered with its own error code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -178,6 +204,12 @@ impl<T> Page<T> {
             None
         };
         Self { items: rows, next_after }
+    }
+
+    /// The same page with every row read through `decode`.
+    pub fn try_map<U>(self, decode: impl Fn(T) -> Result<U, StoreError>) -> Result<Page<U>, StoreError> {
+        let items = self.items.into_iter().map(decode).collect::<Result<_, _>>()?;
+        Ok(Page { items, next_after: self.next_after })
     }
 }
 

@@ -1,11 +1,14 @@
 use chrono::{NaiveDate, TimeZone, Utc};
 use innoloan::{
-    domain::{
-        Money, RateBps,
-        credit::{Approval, JudgedTerms},
+    domain::{Money, Principal, RateBps, Scope, credit::Approval},
+    service::{
+        self, Write, applications,
+        applications::Apply,
+        credit::{self, Draw},
     },
-    store::{self, audit::Actor, credit::NewApplication},
+    store::audit::Actor,
 };
+use sea_orm::TransactionTrait;
 use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, spawn_app, uscc};
@@ -20,7 +23,20 @@ struct Known {
     park_b: String,
 }
 
-/// Grants a line through the store, at a date of our choosing; returns the line id.
+/// The command line acting as an admin, as the demo does.
+const ADMIN: Principal = Principal { key_id: 0, scope: Scope::All };
+
+/// Runs use cases in one committed transaction, as the demo does.
+async fn write<T>(app: &TestApp, work: impl AsyncFnOnce(&mut Write<'_>) -> service::Result<T>) -> T {
+    let txn = app.db.begin().await.unwrap();
+    let mut w = Write::new(&txn, Actor::command_line());
+    let value = work(&mut w).await.unwrap();
+    drop(w);
+    txn.commit().await.unwrap();
+    value
+}
+
+/// Grants a line through the use cases, at dates of our choosing; returns the line id.
 async fn grant(
     app: &TestApp,
     enterprise: &str,
@@ -29,42 +45,37 @@ async fn grant(
     submitted: NaiveDate,
     granted: NaiveDate,
 ) -> i64 {
-    let product = store::products::get(&app.db, product.parse().unwrap()).await.unwrap();
-    let enterprise = store::enterprises::get(&app.db, enterprise.parse().unwrap()).await.unwrap();
     let at = |d: NaiveDate| Utc.from_utc_datetime(&d.and_hms_opt(9, 30, 0).unwrap());
-    let new = NewApplication {
-        enterprise_id: enterprise.id,
-        product_id: product.id,
-        bank_id: product.bank_id,
-        park_id: enterprise.park_id,
+    let apply = Apply {
+        enterprise_id: Some(enterprise.parse().unwrap()),
+        product_id: product.parse().unwrap(),
         amount: Money::from_fen(amount).unwrap(),
         term_months: 12,
         purpose: "研发".into(),
-        terms: JudgedTerms::from(&product.terms),
-        score: None,
-        offer_max_amount: product.terms.max_amount,
     };
-    let application =
-        store::credit::submit(&app.db, &Actor::command_line(), new, at(submitted)).await.unwrap();
     let approval = Approval {
         amount: Money::from_fen(amount).unwrap(),
         rate: RateBps::new(400).unwrap(),
         term_months: 12,
         expires_on: date(2099, 1, 1),
     };
-    let (_, line) =
-        store::credit::approve(&app.db, &Actor::command_line(), application.id, approval, at(granted))
-            .await
-            .unwrap();
-    line.id
+    write(app, async |w| {
+        let application = applications::submit(w, ADMIN, apply, at(submitted)).await?;
+        let (_, line) = applications::approve(w, ADMIN, application.id, approval, at(granted)).await?;
+        Ok(line.id)
+    })
+    .await
 }
 
 async fn disburse(app: &TestApp, line: i64, amount: i64, reference: &str, on: NaiveDate) {
     let today = Utc::now().date_naive();
-    let amount = Money::from_fen(amount).unwrap();
-    store::credit::disburse(&app.db, &Actor::command_line(), line, amount, reference.into(), on, today)
-        .await
-        .unwrap();
+    let draw = Draw {
+        line_id: line,
+        amount: Money::from_fen(amount).unwrap(),
+        reference: reference.into(),
+        disbursed_on: on,
+    };
+    write(app, async |w| credit::disburse(w, ADMIN, draw, today).await).await;
 }
 
 fn product(code: &str, name: &str, parks: &[&str]) -> Value {
@@ -97,6 +108,9 @@ async fn known() -> Known {
         .await
         .expect(201)
         .id();
+    for (product, key) in [(&p1, &bocd_key), (&p2, &bocd_key), (&p3, &icbc_key)] {
+        app.post(&format!("/api/v1/products/{product}/publish"), key, &json!({})).await.expect(200);
+    }
     let e1 = app.create_enterprise(&park_a, &uscc(1), "成都美洽网络科技有限公司").await;
     let e2 = app.create_enterprise(&park_a, &uscc(2), "二号企业").await;
     app.create_enterprise(&park_a, &uscc(3), "三号企业").await;

@@ -1,0 +1,91 @@
+//! Credit lines and disbursements.
+//!
+//! **A disbursement may not overdraw its line.** It is recorded when, at the moment it is
+//! written: the line is the caller's bank's (or an admin's), active and not past its expiry; the
+//! day it went out is neither in the future nor before the grant; and the amount fits what is
+//! still available. The last is one conditional update of the line's `disbursed_total`
+//! ([`store::credit::draw`]) in the same transaction as the row, so no number of concurrent
+//! requests or server processes can overdraw a line. The bank's `reference` is unique.
+
+use chrono::NaiveDate;
+
+use super::{Error, Result, Write};
+use crate::domain::{
+    FieldError, Money, Principal,
+    credit::{CreditLine, CreditLineStatus, Disbursement},
+};
+use crate::store::{self, Refusal, StoreError};
+
+/// What a bank records.
+pub struct Draw {
+    pub line_id: i64,
+    pub amount: Money,
+    pub reference: String,
+    pub disbursed_on: NaiveDate,
+}
+
+fn exceeds_available(line: &CreditLine, requested: Money) -> Error {
+    let available = line.available();
+    StoreError::Refused {
+        code: Refusal::ExceedsAvailable,
+        message: format!(
+            "{} fen exceeds what is still available on the credit line: {} fen",
+            requested.fen(),
+            available.fen()
+        ),
+        details: vec![FieldError::new("amount", format!("at most {} fen are available", available.fen()))],
+    }
+    .into()
+}
+
+fn not_drawable(line: &CreditLine, today: NaiveDate) -> Option<Error> {
+    match line.status_on(today) {
+        CreditLineStatus::Active => None,
+        CreditLineStatus::Expired => Some(
+            StoreError::WrongState(format!(
+                "the credit line expired on {}; nothing more can be disbursed",
+                line.expires_on
+            ))
+            .into(),
+        ),
+        CreditLineStatus::Closed => Some(StoreError::WrongState("the credit line is closed".into()).into()),
+    }
+}
+
+/// Records a disbursement; see the module's rules.
+pub async fn disburse(
+    w: &mut Write<'_>,
+    principal: Principal,
+    draw: Draw,
+    today: NaiveDate,
+) -> Result<Disbursement> {
+    let txn = w.txn();
+    let line = store::credit::get_line_visible(txn, principal.scope, draw.line_id).await?;
+    if let Some(refusal) = not_drawable(&line, today) {
+        return Err(refusal);
+    }
+    if draw.disbursed_on > today {
+        return Err(Error::invalid("disbursed_on", format!("{} is in the future", draw.disbursed_on)));
+    }
+    let granted_on = line.granted_at.date_naive();
+    if draw.disbursed_on < granted_on {
+        return Err(Error::invalid(
+            "disbursed_on",
+            format!("{} is before the line was granted on {granted_on}", draw.disbursed_on),
+        ));
+    }
+    if draw.amount == Money::ZERO {
+        return Err(Error::invalid("amount", "a disbursement is at least 1 fen"));
+    }
+    if draw.amount > line.amount {
+        return Err(exceeds_available(&line, draw.amount));
+    }
+    if !store::credit::draw(txn, line.id, draw.amount, today).await? {
+        let now = store::credit::get_line(txn, line.id).await?;
+        return Err(not_drawable(&now, today).unwrap_or_else(|| exceeds_available(&now, draw.amount)));
+    }
+    let row = store::credit::insert_disbursement(txn, &line, draw.amount, draw.reference, draw.disbursed_on)
+        .await?;
+    store::audit::record(txn, w.actor(), "disbursement.create", "disbursement", row.id).await?;
+    Ok(row)
+}

@@ -1,0 +1,253 @@
+//! Use cases: one function per business action (register, import, publish, apply, approve,
+//! disburse, …), one module per area.
+//!
+//! Each use case takes parsed domain input and the caller's principal, runs every rule that
+//! guards it inside its write transaction ([`Write`]), writes its audit row there, and asks for
+//! its side effects (dropping cached scores, refreshing the product catalogue) to run once the
+//! transaction has committed ([`Effect`]). Handlers parse, call one use case and render; the demo
+//! and the data set generator call the same functions, so a record that breaks a rule fails there
+//! too.
+
+pub mod applications;
+pub mod credit;
+pub mod directory;
+pub mod products;
+pub mod scores;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use entity::{enterprise, park};
+use sea_orm::{DatabaseConnection, DatabaseTransaction, TransactionTrait};
+
+use crate::auth::Authenticator;
+use crate::cache::ScoreCache;
+use crate::domain::{FieldError, eligibility::FailedRule, product::Product};
+use crate::store::{self, StoreError, audit::Actor};
+
+/// Why a use case refused, or failed.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A refusal or a fault from the store: not found, conflict, wrong state, a refused limit,
+    /// invalid fields, an outage.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The enterprise fails eligibility rules; each failed rule is listed.
+    #[error("the enterprise does not qualify for this product")]
+    Ineligible(Vec<FailedRule>),
+    /// The product takes no applications in its current status.
+    #[error("{0}")]
+    NotPublished(String),
+}
+
+impl Error {
+    /// A validation failure on one field.
+    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
+        Self::Store(StoreError::Invalid(vec![FieldError::new(field, message)]))
+    }
+}
+
+impl From<sea_orm::DbErr> for Error {
+    fn from(err: sea_orm::DbErr) -> Self {
+        Self::Store(err.into())
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// The database connection (a pool), for reads through `store`.
+pub type Db = DatabaseConnection;
+
+/// Something to do once a write has committed, and only then.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    /// A park's scores changed: no process may serve a cached score of the park any more.
+    ScoresChanged { park_id: i64 },
+    /// A product's status or remaining quota changed: the catalogue of published products is
+    /// read again.
+    CatalogueChanged,
+    /// An API key was revoked: this process stops accepting it at once.
+    KeyRevoked { prefix: String },
+}
+
+/// A write in progress: the transaction every rule and row of a use case goes through, who is
+/// writing, and the effects to run after commit.
+pub struct Write<'t> {
+    txn: &'t DatabaseTransaction,
+    actor: Actor,
+    effects: Vec<Effect>,
+}
+
+impl<'t> Write<'t> {
+    pub fn new(txn: &'t DatabaseTransaction, actor: Actor) -> Self {
+        Self { txn, actor, effects: Vec::new() }
+    }
+
+    pub fn txn(&self) -> &'t DatabaseTransaction {
+        self.txn
+    }
+
+    pub fn actor(&self) -> &Actor {
+        &self.actor
+    }
+
+    pub fn after_commit(&mut self, effect: Effect) {
+        if !self.effects.contains(&effect) {
+            self.effects.push(effect);
+        }
+    }
+
+    /// The effects asked for; run them with [`Services::apply`] after the commit.
+    pub fn into_effects(self) -> Vec<Effect> {
+        self.effects
+    }
+}
+
+/// The published products, as read at one moment.
+pub struct Catalogue {
+    pub products: Vec<Product>,
+}
+
+/// What every use case and read needs: the database, the score cache, and the in-process copies
+/// of records that never change (parks, enterprises) or change rarely (the catalogue).
+#[derive(Clone)]
+pub struct Services {
+    db: DatabaseConnection,
+    scores: ScoreCache,
+    auth: Authenticator,
+    /// Park records by id. Parks are never edited or deleted, so a remembered park never goes
+    /// stale.
+    parks: moka::future::Cache<i64, Arc<park::Model>>,
+    /// Enterprise records by id. An enterprise is never edited, moved or deleted once
+    /// registered, so a remembered record never goes stale.
+    enterprises: moka::future::Cache<i64, Arc<enterprise::Model>>,
+    /// Every published product, read again at least every 2 seconds, so that a change on any
+    /// process shows everywhere within 5 seconds; at once on the process that made it.
+    published: moka::future::Cache<(), Arc<Catalogue>>,
+}
+
+impl Services {
+    pub fn new(db: DatabaseConnection, scores: ScoreCache, auth: Authenticator) -> Self {
+        Self {
+            db,
+            scores,
+            auth,
+            parks: moka::future::Cache::builder().max_capacity(10_000).build(),
+            enterprises: moka::future::Cache::builder().max_capacity(100_000).build(),
+            published: moka::future::Cache::builder().time_to_live(Duration::from_secs(2)).build(),
+        }
+    }
+
+    /// The database, for reads.
+    pub fn db(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    /// Whether the database answers.
+    pub async fn ping(&self) -> bool {
+        self.db.ping().await.is_ok()
+    }
+
+    pub fn scores(&self) -> &ScoreCache {
+        &self.scores
+    }
+
+    pub fn auth(&self) -> &Authenticator {
+        &self.auth
+    }
+
+    /// Runs a use case in one transaction and, once it has committed, the effects it asked for.
+    pub async fn write<T>(
+        &self,
+        actor: Actor,
+        work: impl AsyncFnOnce(&mut Write<'_>) -> Result<T>,
+    ) -> Result<T> {
+        self.write_then(actor, work, async |_, _| Ok(())).await
+    }
+
+    /// Like [`Services::write`]; `finish` runs in the same transaction after the use case has
+    /// succeeded, for the caller's own rows (the API stores an idempotent response there, so
+    /// that the response is remembered exactly when its effect happened).
+    pub async fn write_then<T>(
+        &self,
+        actor: Actor,
+        work: impl AsyncFnOnce(&mut Write<'_>) -> Result<T>,
+        finish: impl AsyncFnOnce(&DatabaseTransaction, &T) -> Result<()>,
+    ) -> Result<T> {
+        let txn = self.db.begin().await.map_err(StoreError::from)?;
+        let mut write = Write::new(&txn, actor);
+        let outcome = match work(&mut write).await {
+            Ok(value) => finish(&txn, &value).await.map(|()| value),
+            Err(err) => Err(err),
+        };
+        let effects = write.into_effects();
+        match outcome {
+            Ok(value) => {
+                txn.commit().await.map_err(StoreError::from)?;
+                self.apply(effects).await;
+                Ok(value)
+            }
+            Err(err) => {
+                // Explicitly, so that the connection is free before the caller goes on.
+                let _ = txn.rollback().await;
+                Err(err)
+            }
+        }
+    }
+
+    /// Runs the effects of a committed write.
+    pub async fn apply(&self, effects: Vec<Effect>) {
+        for effect in effects {
+            match effect {
+                Effect::ScoresChanged { park_id } => self.scores.invalidate_park(park_id).await,
+                Effect::CatalogueChanged => self.published.invalidate(&()).await,
+                Effect::KeyRevoked { prefix } => self.auth.forget(&prefix).await,
+            }
+        }
+    }
+
+    /// Every published product, from the in-process copy (at most 2 seconds old).
+    pub async fn published_products(&self) -> Result<Arc<Catalogue>> {
+        let db = self.db.clone();
+        let load = async move {
+            let products = store::products::published(&db).await?;
+            Ok::<_, StoreError>(Arc::new(Catalogue { products }))
+        };
+        self.published.try_get_with((), load).await.map_err(|err| match Arc::try_unwrap(err) {
+            Ok(err) => Error::Store(err),
+            Err(shared) => Error::Store(StoreError::Unavailable(sea_orm::DbErr::Custom(shared.to_string()))),
+        })
+    }
+
+    /// A park's record, from the in-process copy when there is one.
+    pub async fn park(&self, park_id: i64) -> Result<Option<Arc<park::Model>>> {
+        if let Some(found) = self.parks.get(&park_id).await {
+            return Ok(Some(found));
+        }
+        match store::parks::get(&self.db, park_id).await {
+            Ok(park) => {
+                let park = Arc::new(park);
+                self.parks.insert(park_id, park.clone()).await;
+                Ok(Some(park))
+            }
+            Err(StoreError::NotFound) => Ok(None),
+            Err(other) => Err(other.into()),
+        }
+    }
+
+    /// An enterprise's record, from the in-process copy when there is one.
+    pub async fn enterprise(&self, enterprise_id: i64) -> Result<Option<Arc<enterprise::Model>>> {
+        if let Some(found) = self.enterprises.get(&enterprise_id).await {
+            return Ok(Some(found));
+        }
+        match store::enterprises::get(&self.db, enterprise_id).await {
+            Ok(enterprise) => {
+                let enterprise = Arc::new(enterprise);
+                self.enterprises.insert(enterprise_id, enterprise.clone()).await;
+                Ok(Some(enterprise))
+            }
+            Err(StoreError::NotFound) => Ok(None),
+            Err(other) => Err(other.into()),
+        }
+    }
+}
