@@ -11,7 +11,7 @@ use sea_orm::DatabaseConnection;
 use subtle::ConstantTimeEq;
 
 use crate::domain::{Principal, Role, Scope};
-use crate::store::{StoreError, api_keys};
+use crate::store::{self, StoreError, api_keys};
 
 #[derive(Clone)]
 struct KnownKey {
@@ -48,9 +48,11 @@ impl Authenticator {
                 if row.revoked_at.is_some() {
                     return Ok(None);
                 }
-                let scope = Role::parse(&row.role)
-                    .and_then(|role| Scope::from_parts(role, row.park_id, row.bank_id, row.enterprise_id));
-                Ok(scope.map(|scope| KnownKey { id: row.id, scope, secret_hash: row.secret_hash }))
+                let role = store::decode(Role::parse, "api_keys", row.id, "role", &row.role)?;
+                let scope = Scope::from_parts(role, row.park_id, row.bank_id, row.enterprise_id).ok_or_else(
+                    || store::corrupt("api_keys", row.id, "scope", &format!("{role} without its one id")),
+                )?;
+                Ok(Some(KnownKey { id: row.id, scope, secret_hash: row.secret_hash }))
             })
             .await
             .map_err(|err| match std::sync::Arc::try_unwrap(err) {

@@ -1,11 +1,16 @@
 //! What the command line does, apart from parsing it.
 
 use anyhow::{Context, bail};
+use sea_orm::TransactionTrait;
 
 use crate::{
     Application,
-    config::Config,
+    config::{Config, redacted},
     domain::{Role, Scope, Uscc},
+    service::{
+        Write,
+        directory::{self, NewKey},
+    },
     store::{self, audit::Actor},
 };
 
@@ -18,8 +23,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
 /// Serves the demo data set on a fresh database: a temporary SQLite file unless `DATABASE_URL`
 /// names one. Prints one key per role and a few requests to try.
 pub async fn demo(mut config: Config) -> anyhow::Result<()> {
-    let temporary = std::env::var("DATABASE_URL").ok().filter(|u| !u.trim().is_empty()).is_none();
-    if temporary {
+    if !config.database_url_given {
         let path = std::env::temp_dir().join(format!("innoloan-demo-{}.db", std::process::id()));
         let _ = std::fs::remove_file(&path);
         config.database_url = format!("sqlite://{}?mode=rwc", path.display());
@@ -28,9 +32,9 @@ pub async fn demo(mut config: Config) -> anyhow::Result<()> {
     let db = store::connect(&config.database_url, config.database_max_connections).await?;
     store::migrate(&db).await?;
     if !store::parks::list(&db, None, 1).await?.items.is_empty() {
-        bail!("{} already holds data; the demo needs a fresh database", redact(&config.database_url));
+        bail!("{} already holds data; the demo needs a fresh database", redacted(&config.database_url));
     }
-    eprintln!("seeding the demo data set into {} …", redact(&config.database_url));
+    eprintln!("seeding the demo data set into {} …", redacted(&config.database_url));
     let keys = crate::demo::seed(&db).await.context("seeding the demo data set")?;
     let app = Application::build_with_db(config.clone(), db).await?;
     let base = format!("http://127.0.0.1:{}", app.port());
@@ -64,7 +68,7 @@ pub async fn demo(mut config: Config) -> anyhow::Result<()> {
 pub async fn migrate(config: &Config) -> anyhow::Result<()> {
     let db = store::connect(&config.database_url, 1).await?;
     store::migrate(&db).await?;
-    println!("migrations applied to {}", redact(&config.database_url));
+    println!("migrations applied to {}", redacted(&config.database_url));
     Ok(())
 }
 
@@ -112,7 +116,18 @@ pub async fn create_key(
         (Role::Bank, ..) => bail!("a bank key needs --bank CODE, and nothing else"),
         (Role::Enterprise, ..) => bail!("an enterprise key needs --uscc USCC, and nothing else"),
     };
-    let created = store::api_keys::create(&db, &Actor::command_line(), name.to_owned(), resolved).await?;
+    let (park_id, bank_id, enterprise_id) = match resolved {
+        Scope::All => (None, None, None),
+        Scope::Park(id) => (Some(id), None, None),
+        Scope::Bank(id) => (None, Some(id), None),
+        Scope::Enterprise(id) => (None, None, Some(id)),
+    };
+    let new = NewKey { name: name.to_owned(), role, park_id, bank_id, enterprise_id };
+    let txn = db.begin().await?;
+    let mut write = Write::new(&txn, Actor::command_line());
+    let created = directory::create_api_key(&mut write, new).await?;
+    drop(write);
+    txn.commit().await?;
     let description = format!(
         "created {role} key {} ({name}); store the secret below now, it cannot be shown again",
         created.key.id
@@ -124,19 +139,5 @@ pub fn openapi(format: &str) -> String {
     match format {
         "json" => crate::api::document::json(),
         _ => crate::api::document::yaml(),
-    }
-}
-
-/// A database URL without its password, for messages.
-fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => {
-            let credentials = &url[scheme + 3..at];
-            match credentials.split_once(':') {
-                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
-                None => url.to_owned(),
-            }
-        }
-        _ => url.to_owned(),
     }
 }

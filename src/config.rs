@@ -8,10 +8,13 @@ pub enum LogFormat {
     Json,
 }
 
-#[derive(Clone, Debug)]
+/// The one reader of the environment. `Debug` hides the passwords in its URLs.
+#[derive(Clone)]
 pub struct Config {
     /// `sqlite://…` or `postgres://…`.
     pub database_url: String,
+    /// Whether `DATABASE_URL` was set, rather than the default taken.
+    pub database_url_given: bool,
     /// The most connections the pool opens to PostgreSQL.
     pub database_max_connections: u32,
     /// When set, score look-ups are cached in Redis; otherwise in process.
@@ -35,6 +38,7 @@ impl Default for Config {
     fn default() -> Self {
         Self {
             database_url: "sqlite://innoloan.db?mode=rwc".into(),
+            database_url_given: false,
             database_max_connections: 16,
             redis_url: None,
             score_cache_enabled: true,
@@ -45,6 +49,38 @@ impl Default for Config {
             log_format: LogFormat::Text,
             auth_cache_ttl: Duration::from_secs(4),
         }
+    }
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("database_url", &redacted(&self.database_url))
+            .field("database_url_given", &self.database_url_given)
+            .field("database_max_connections", &self.database_max_connections)
+            .field("redis_url", &self.redis_url.as_deref().map(redacted))
+            .field("score_cache_enabled", &self.score_cache_enabled)
+            .field("redis_key_prefix", &self.redis_key_prefix)
+            .field("redis_timeout", &self.redis_timeout)
+            .field("score_cache_ttl", &self.score_cache_ttl)
+            .field("bind_addr", &self.bind_addr)
+            .field("log_format", &self.log_format)
+            .field("auth_cache_ttl", &self.auth_cache_ttl)
+            .finish()
+    }
+}
+
+/// A URL with its password replaced by `***`, for logs and messages.
+pub fn redacted(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let credentials = &url[scheme + 3..at];
+            match credentials.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
     }
 }
 
@@ -84,6 +120,7 @@ impl Config {
                 });
             }
         };
+        let database_url_given = var("DATABASE_URL").is_some();
         let database_url = var("DATABASE_URL").unwrap_or(defaults.database_url);
         if !(database_url.starts_with("sqlite:")
             || database_url.starts_with("postgres://")
@@ -105,6 +142,7 @@ impl Config {
         };
         Ok(Self {
             database_url,
+            database_url_given,
             database_max_connections,
             redis_url: var("REDIS_URL"),
             score_cache_enabled: match var("SCORE_CACHE").as_deref() {
@@ -125,5 +163,22 @@ impl Config {
             log_format,
             auth_cache_ttl: defaults.auth_cache_ttl,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_hides_passwords() {
+        let config = Config {
+            database_url: "postgres://app:s3cret@db.internal/innoloan".into(),
+            redis_url: Some("redis://:r3dis@cache:6379".into()),
+            ..Config::default()
+        };
+        let shown = format!("{config:?}");
+        assert!(!shown.contains("s3cret") && !shown.contains("r3dis"), "{shown}");
+        assert!(shown.contains("postgres://app:***@db.internal/innoloan"), "{shown}");
     }
 }

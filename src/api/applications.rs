@@ -36,7 +36,7 @@ pub struct NewApplicationBody {
     /// The amount asked for, in fen.
     #[oai(validator(minimum(value = "1")))]
     pub amount: i64,
-    #[oai(validator(minimum(value = "1"), maximum(value = "1200")))]
+    #[oai(validator(minimum(value = "1"), maximum(value = "120")))]
     pub term_months: i32,
     /// What the money is for.
     #[oai(validator(min_length = 1, max_length = 500))]
@@ -126,10 +126,10 @@ pub struct ApprovalBody {
     #[oai(validator(minimum(value = "1")))]
     pub amount: i64,
     /// Within the product's rate range.
-    #[oai(validator(minimum(value = "0"), maximum(value = "10000")))]
+    #[oai(validator(minimum(value = "0"), maximum(value = "2400")))]
     pub rate_bps: i32,
     /// Within the product's term range.
-    #[oai(validator(minimum(value = "1"), maximum(value = "1200")))]
+    #[oai(validator(minimum(value = "1"), maximum(value = "120")))]
     pub term_months: i32,
     /// The last day the line may be drawn on; in the future.
     pub expires_on: Date,

@@ -243,6 +243,45 @@ mod tests {
         }
     }
 
+    /// Every limit is one constant of the domain; poem-openapi's validators take literals, so
+    /// this holds the document (and the validators that write it) to the constants.
+    #[test]
+    fn the_documents_limits_are_the_domains() {
+        use crate::domain::{RateBps, product, score_import};
+        let mut maps = Vec::new();
+        find_all(document(), &mut maps);
+        let mut checked = 0;
+        let number = |map: &Mapping, key: &str| map.get(key).and_then(Value::as_f64);
+        for map in maps {
+            let Some(properties) = map.get("properties").and_then(Value::as_mapping) else { continue };
+            for (name, schema) in properties {
+                let (Some(name), Some(schema)) = (name.as_str(), schema.as_mapping()) else { continue };
+                let (key, wanted) = match name {
+                    "rate_bps" | "rate_bps_min" | "rate_bps_max" => ("maximum", f64::from(RateBps::MAX)),
+                    "term_months" | "term_months_min" | "term_months_max" => {
+                        ("maximum", f64::from(product::MAX_TERM_MONTHS))
+                    }
+                    "park_ids" => ("maxItems", product::MAX_PARK_IDS as f64),
+                    "industries" => ("maxItems", product::MAX_INDUSTRIES as f64),
+                    "amount_tiers" => ("maxItems", product::MAX_TIERS as f64),
+                    "scores" => ("maxItems", score_import::MAX_ROWS as f64),
+                    _ => continue,
+                };
+                if let Some(found) = number(schema, key) {
+                    assert_eq!(found, wanted, "{name}: {key} is {found}, the domain says {wanted}");
+                    checked += 1;
+                }
+            }
+            if map.get("name").and_then(Value::as_str) == Some("limit")
+                && let Some(schema) = map.get("schema").and_then(Value::as_mapping)
+            {
+                assert_eq!(number(schema, "maximum"), Some(super::super::pagination::MAX_LIMIT as f64));
+                checked += 1;
+            }
+        }
+        assert!(checked >= 15, "only {checked} limits found in the document");
+    }
+
     #[test]
     fn gets_list_no_body_statuses() {
         let get_park = &document()["paths"]["/api/v1/parks/{id}"]["get"]["responses"];

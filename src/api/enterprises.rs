@@ -58,11 +58,13 @@ pub struct Enterprise {
     pub created_at: DateTime<Utc>,
 }
 
-impl From<enterprise::Model> for Enterprise {
-    fn from(e: enterprise::Model) -> Self {
-        let qualifications = store::enterprises::qualifications(&e);
-        let size = store::enterprises::size(&e);
-        Self {
+impl TryFrom<enterprise::Model> for Enterprise {
+    type Error = store::StoreError;
+
+    fn try_from(e: enterprise::Model) -> Result<Self, Self::Error> {
+        let qualifications = store::enterprises::qualifications(&e)?;
+        let size = store::enterprises::size(&e)?;
+        Ok(Self {
             id: e.id.to_string(),
             uscc: e.uscc,
             name: e.name,
@@ -72,7 +74,7 @@ impl From<enterprise::Model> for Enterprise {
             founded_on: e.founded_on,
             qualifications,
             created_at: e.created_at,
-        }
+        })
     }
 }
 
@@ -124,7 +126,9 @@ impl EnterprisesApi {
         };
         let today = Utc::now().date_naive();
         let outcome = idempotency
-            .run(201, async |w| Ok(directory::register_enterprise(w, principal, new, today).await?.into()))
+            .run(201, async |w| {
+                Ok(directory::register_enterprise(w, principal, new, today).await?.try_into()?)
+            })
             .await?;
         Ok(Created::new(outcome))
     }
@@ -159,7 +163,7 @@ impl EnterprisesApi {
             limit.0,
         )
         .await?;
-        Ok(Json(List::from_page(page, Enterprise::from)))
+        Ok(Json(List::from_page(page.try_map(Enterprise::try_from)?, |e| e)))
     }
 
     /// Get an enterprise
@@ -174,6 +178,6 @@ impl EnterprisesApi {
         let found = store::enterprises::get_visible(state.db(), caller.principal().scope, id)
             .await
             .map_err(|e| not_found_as(e, "the enterprise"))?;
-        Ok(Json(found.into()))
+        Ok(Json(found.try_into()?))
     }
 }

@@ -90,7 +90,7 @@ impl MatchesApi {
         }
         let (score, _) = scores::latest(&state.services, enterprise.park_id, enterprise.id).await?;
         let catalogue = state.published_products().await?;
-        let profile = store::enterprises::profile(&enterprise);
+        let profile = store::enterprises::profile(&enterprise)?;
         let applicant = profile.applicant(score.as_ref().map(|s| s.standing()));
         let today = Utc::now().date_naive();
 

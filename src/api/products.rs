@@ -89,14 +89,14 @@ pub struct NewProduct {
     #[oai(validator(minimum(value = "0")))]
     pub max_amount: i64,
     /// Basis points a year (4.5% = 450); at most 2400.
-    #[oai(validator(minimum(value = "0"), maximum(value = "10000")))]
+    #[oai(validator(minimum(value = "0"), maximum(value = "2400")))]
     pub rate_bps_min: i32,
-    #[oai(validator(minimum(value = "0"), maximum(value = "10000")))]
+    #[oai(validator(minimum(value = "0"), maximum(value = "2400")))]
     pub rate_bps_max: i32,
-    #[oai(validator(minimum(value = "0"), maximum(value = "1200")))]
+    #[oai(validator(minimum(value = "0"), maximum(value = "120")))]
     pub term_months_min: i32,
     /// At most 120.
-    #[oai(validator(minimum(value = "0"), maximum(value = "1200")))]
+    #[oai(validator(minimum(value = "0"), maximum(value = "120")))]
     pub term_months_max: i32,
     /// The bank's promised time to a decision, in days; at least 1.
     #[oai(validator(minimum(value = "0"), maximum(value = "365")))]
@@ -128,13 +128,13 @@ pub struct ProductPatch {
     pub min_amount: Option<i64>,
     #[oai(validator(minimum(value = "0")))]
     pub max_amount: Option<i64>,
-    #[oai(validator(minimum(value = "0"), maximum(value = "10000")))]
+    #[oai(validator(minimum(value = "0"), maximum(value = "2400")))]
     pub rate_bps_min: Option<i32>,
-    #[oai(validator(minimum(value = "0"), maximum(value = "10000")))]
+    #[oai(validator(minimum(value = "0"), maximum(value = "2400")))]
     pub rate_bps_max: Option<i32>,
-    #[oai(validator(minimum(value = "0"), maximum(value = "1200")))]
+    #[oai(validator(minimum(value = "0"), maximum(value = "120")))]
     pub term_months_min: Option<i32>,
-    #[oai(validator(minimum(value = "0"), maximum(value = "1200")))]
+    #[oai(validator(minimum(value = "0"), maximum(value = "120")))]
     pub term_months_max: Option<i32>,
     #[oai(validator(minimum(value = "0"), maximum(value = "365")))]
     pub approval_sla_days: Option<i32>,
@@ -317,7 +317,8 @@ fn draft_from(
     let total_quota = money("total_quota", total_quota);
     let rate = |bps: i32| RateBps::new(i64::from(bps));
     let (Ok(rate_bps_min), Ok(rate_bps_max)) = (rate(rates[0]), rate(rates[1])) else {
-        return Err(ApiError::invalid_field("rate_bps_max", "rates are between 0 and 10000 basis points"));
+        let message = format!("rates are between 0 and {} basis points", RateBps::MAX);
+        return Err(ApiError::invalid_field("rate_bps_max", message));
     };
     if !problems.is_empty() {
         return Err(ApiError::invalid(problems));

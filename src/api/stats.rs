@@ -80,9 +80,9 @@ impl From<&Totals> for StatsTotals {
                 withdrawn: count(ApplicationStatus::Withdrawn),
             },
             credit_lines: t.credit_lines,
-            credit_granted: t.credit_granted,
+            credit_granted: t.credit_granted.fen(),
             disbursement_count: t.disbursement_count,
-            disbursed: t.disbursed,
+            disbursed: t.disbursed.fen(),
             avg_approval_days: averages.map(|(days, _)| two_decimals(days)),
             avg_approval_working_days: averages.map(|(_, working)| two_decimals(working)),
             sla_breaches: t.sla_breaches,
@@ -121,9 +121,9 @@ fn bank_share(s: &Share) -> BankShare {
         bank_name: s.name.clone(),
         enterprises: s.enterprises,
         credit_lines: s.credit_lines,
-        credit_granted: s.credit_granted,
+        credit_granted: s.credit_granted.fen(),
         disbursement_count: s.disbursement_count,
-        disbursed: s.disbursed,
+        disbursed: s.disbursed.fen(),
     }
 }
 
@@ -135,9 +135,9 @@ fn product_share(s: &Share) -> ProductShare {
         bank_name: s.bank_name.clone(),
         enterprises: s.enterprises,
         credit_lines: s.credit_lines,
-        credit_granted: s.credit_granted,
+        credit_granted: s.credit_granted.fen(),
         disbursement_count: s.disbursement_count,
-        disbursed: s.disbursed,
+        disbursed: s.disbursed.fen(),
     }
 }
 
@@ -345,9 +345,9 @@ impl StatsApi {
                 .map(|m| MonthRow {
                     month: m.month,
                     credit_lines: m.credit_lines,
-                    credit_granted: m.credit_granted,
+                    credit_granted: m.credit_granted.fen(),
                     disbursement_count: m.disbursement_count,
-                    disbursed: m.disbursed,
+                    disbursed: m.disbursed.fen(),
                 })
                 .collect(),
         }))

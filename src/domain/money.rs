@@ -81,8 +81,9 @@ pub struct RateError {
 }
 
 impl RateBps {
-    /// No lawful loan rate here exceeds 100% a year.
-    pub const MAX: i32 = 10_000;
+    /// The rate cap, for every rate the service takes: 24% a year, the ceiling above which Chinese
+    /// courts have not protected interest on lending, far above any innovation-points loan.
+    pub const MAX: i32 = 2_400;
 
     pub fn new(bps: i64) -> Result<Self, RateError> {
         match i32::try_from(bps) {

@@ -94,11 +94,14 @@ pub struct Terms {
     pub amount_tiers: Vec<AmountTier>,
 }
 
-pub const MAX_RATE_BPS: i32 = 2_400;
 /// The largest quota one product may have: ¥10 trillion. It keeps every sum of amounts (per
 /// product, bank, park or nation) far from `i64::MAX`.
 pub const MAX_TOTAL_QUOTA_FEN: i64 = 1_000_000_000_000_000;
 pub const MAX_TERM_MONTHS: i32 = 120;
+/// The most parks, industries and amount tiers one product's rules may list.
+pub const MAX_PARK_IDS: usize = 100;
+pub const MAX_INDUSTRIES: usize = 50;
+pub const MAX_TIERS: usize = 20;
 
 impl Terms {
     /// Every rule the terms break, all at once.
@@ -131,12 +134,6 @@ impl Terms {
                     self.rate_bps_max.bps(),
                     self.rate_bps_min.bps()
                 ),
-            );
-        }
-        if self.rate_bps_max.bps() > MAX_RATE_BPS {
-            fail(
-                "rate_bps_max",
-                format!("rate_bps_max is at most {MAX_RATE_BPS} (24%), got {}", self.rate_bps_max.bps()),
             );
         }
         if self.term_months_min < 1 {
@@ -240,8 +237,8 @@ mod tests {
         let mut t = terms();
         t.max_amount = money(1);
         t.total_quota = money(0);
-        t.rate_bps_min = RateBps::new(3_000).unwrap();
-        t.rate_bps_max = RateBps::new(2_500).unwrap();
+        t.rate_bps_min = RateBps::new(2_400).unwrap();
+        t.rate_bps_max = RateBps::new(2_300).unwrap();
         t.term_months_min = 0;
         t.term_months_max = 121;
         t.approval_sla_days = 0;
@@ -251,7 +248,6 @@ mod tests {
             vec![
                 "max_amount",
                 "total_quota",
-                "rate_bps_max",
                 "rate_bps_max",
                 "term_months_min",
                 "term_months_max",

@@ -123,28 +123,30 @@ pub async fn create_many(
 }
 
 /// The qualifications recorded for an enterprise.
-pub fn qualifications(model: &enterprise::Model) -> Vec<Qualification> {
-    model
-        .qualifications
+pub fn qualifications(model: &enterprise::Model) -> Result<Vec<Qualification>, StoreError> {
+    let stored = &model.qualifications;
+    let unreadable = || super::corrupt("enterprises", model.id, "qualifications", &stored.to_string());
+    stored
         .as_array()
-        .map(|names| names.iter().filter_map(|n| n.as_str().and_then(Qualification::parse)).collect())
-        .unwrap_or_default()
+        .ok_or_else(unreadable)?
+        .iter()
+        .map(|name| name.as_str().and_then(Qualification::parse).ok_or_else(unreadable))
+        .collect()
 }
 
-pub fn size(model: &enterprise::Model) -> EnterpriseSize {
-    // The column only ever holds a name written from `EnterpriseSize`.
-    EnterpriseSize::parse(&model.size).unwrap_or(EnterpriseSize::Large)
+pub fn size(model: &enterprise::Model) -> Result<EnterpriseSize, StoreError> {
+    super::decode(EnterpriseSize::parse, "enterprises", model.id, "size", &model.size)
 }
 
 /// What eligibility looks at in the record.
-pub fn profile(model: &enterprise::Model) -> Profile {
-    Profile {
+pub fn profile(model: &enterprise::Model) -> Result<Profile, StoreError> {
+    Ok(Profile {
         park_id: model.park_id,
         industry: model.industry.clone(),
-        size: size(model),
-        qualifications: qualifications(model),
+        size: size(model)?,
+        qualifications: qualifications(model)?,
         founded_on: model.founded_on,
-    }
+    })
 }
 
 /// The condition that limits enterprises to those a caller may see. A bank sees an enterprise

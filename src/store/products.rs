@@ -28,7 +28,7 @@ pub struct Draft {
 }
 
 fn corrupt(id: i64, what: &str) -> StoreError {
-    StoreError::Db(sea_orm::DbErr::Custom(format!("product {id}: bad {what}")))
+    super::corrupt("products", id, what, "a value this version cannot read")
 }
 
 pub(crate) fn to_domain(m: product::Model) -> Result<Product, StoreError> {
@@ -42,8 +42,8 @@ pub(crate) fn to_domain(m: product::Model) -> Result<Product, StoreError> {
     Ok(Product {
         id,
         bank_id: m.bank_id,
-        credit_type: CreditType::parse(&m.credit_type).ok_or_else(|| corrupt(id, "credit_type"))?,
-        status: ProductStatus::parse(&m.status).ok_or_else(|| corrupt(id, "status"))?,
+        credit_type: super::decode(CreditType::parse, "products", id, "credit_type", &m.credit_type)?,
+        status: super::decode(ProductStatus::parse, "products", id, "status", &m.status)?,
         terms: Terms {
             min_amount: money(m.min_amount, "min_amount")?,
             max_amount: money(m.max_amount, "max_amount")?,
@@ -414,12 +414,12 @@ pub async fn prospects(
                 enterprise_id: score_row.enterprise_id,
             });
             let Some(enterprise) = enterprise else { continue };
-            let profile = super::enterprises::profile(&enterprise);
-            let standing = Score::from_centi(score_row.score_centi).ok().map(|score| Standing {
-                score,
-                rank: score_row.rank,
-                percentile_centi: score_row.percentile_centi,
-            });
+            let profile = super::enterprises::profile(&enterprise)?;
+            let score = Score::from_centi(score_row.score_centi).map_err(|_| {
+                super::corrupt("scores", score_row.id, "score_centi", &score_row.score_centi.to_string())
+            })?;
+            let standing =
+                Some(Standing { score, rank: score_row.rank, percentile_centi: score_row.percentile_centi });
             if let Verdict::Eligible { offer_max_amount } =
                 evaluate(&offerable, &profile.applicant(standing), today)
             {

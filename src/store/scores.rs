@@ -100,15 +100,14 @@ pub async fn import(
 }
 
 fn to_domain(row: score::Model) -> Result<EnterpriseScore, StoreError> {
-    let corrupt =
-        |what: &str| StoreError::Db(sea_orm::DbErr::Custom(format!("score {}: bad {what}", row.id)));
+    let corrupt = |what: &str| super::corrupt("scores", row.id, what, "a value this version cannot read");
     let indicators: BTreeMap<String, f64> =
         serde_json::from_value(row.indicators.clone()).map_err(|_| corrupt("indicators"))?;
     Ok(EnterpriseScore {
         enterprise_id: row.enterprise_id,
         park_id: row.park_id,
         score: Score::from_centi(row.score_centi).map_err(|_| corrupt("score"))?,
-        stage: Stage::parse(&row.stage).ok_or_else(|| corrupt("stage"))?,
+        stage: super::decode(Stage::parse, "scores", row.id, "stage", &row.stage)?,
         rank: row.rank,
         park_size: row.park_size,
         percentile_centi: row.percentile_centi,
@@ -206,8 +205,7 @@ pub async fn ranking(
         .all(db)
         .await?;
     let has_more = rows.len() as u64 > limit;
-    let corrupt =
-        |what: &str| StoreError::Db(sea_orm::DbErr::Custom(format!("ranking of park {park_id}: bad {what}")));
+    let corrupt = |what: &str| super::corrupt("scores", park_id, what, "a value this version cannot read");
     let mut ranked = Vec::with_capacity(rows.len());
     for (enterprise_id, name, uscc, score_centi, stage, rank, percentile_centi) in
         rows.into_iter().take(usize::try_from(limit).unwrap_or(usize::MAX))
@@ -217,7 +215,7 @@ pub async fn ranking(
             name,
             uscc,
             score: Score::from_centi(score_centi).map_err(|_| corrupt("score"))?,
-            stage: Stage::parse(&stage).ok_or_else(|| corrupt("stage"))?,
+            stage: super::decode(Stage::parse, "scores", enterprise_id, "stage", &stage)?,
             rank,
             percentile_centi,
         });

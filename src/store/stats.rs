@@ -11,7 +11,7 @@ use sea_orm::{
 };
 
 use super::{StoreError, sum_as_bigint};
-use crate::domain::credit::ApplicationStatus;
+use crate::domain::{Money, credit::ApplicationStatus};
 
 /// The dates a statistic covers; either end may be open.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -61,16 +61,16 @@ pub struct Totals {
     pub enterprises_with_credit: i64,
     pub applications: BTreeMap<ApplicationStatus, i64>,
     pub credit_lines: i64,
-    pub credit_granted: i64,
+    pub credit_granted: Money,
     pub disbursement_count: i64,
-    pub disbursed: i64,
+    pub disbursed: Money,
     pub approval_days_sum: i64,
     pub approval_working_days_sum: i64,
     pub sla_breaches: i64,
 }
 
 impl Totals {
-    fn add(&mut self, other: &Totals) {
+    fn add(&mut self, other: &Totals) -> Result<(), StoreError> {
         self.enterprises_registered += other.enterprises_registered;
         self.enterprises_scored += other.enterprises_scored;
         self.enterprises_with_credit += other.enterprises_with_credit;
@@ -78,12 +78,13 @@ impl Totals {
             *self.applications.entry(*status).or_default() += count;
         }
         self.credit_lines += other.credit_lines;
-        self.credit_granted += other.credit_granted;
+        add(&mut self.credit_granted, other.credit_granted)?;
         self.disbursement_count += other.disbursement_count;
-        self.disbursed += other.disbursed;
+        add(&mut self.disbursed, other.disbursed)?;
         self.approval_days_sum += other.approval_days_sum;
         self.approval_working_days_sum += other.approval_working_days_sum;
         self.sla_breaches += other.sla_breaches;
+        Ok(())
     }
 
     /// Mean calendar and working days from application to approval, over the lines granted.
@@ -105,9 +106,9 @@ pub struct Share {
     pub bank_name: String,
     pub enterprises: i64,
     pub credit_lines: i64,
-    pub credit_granted: i64,
+    pub credit_granted: Money,
     pub disbursement_count: i64,
-    pub disbursed: i64,
+    pub disbursed: Money,
 }
 
 pub struct Report {
@@ -116,6 +117,20 @@ pub struct Report {
     pub parks: Vec<(park::Model, Totals)>,
     pub banks: Vec<Share>,
     pub products: Vec<Share>,
+}
+
+/// Adds to a money total, refusing to wrap: a sum past what `Money` holds means corrupt rows.
+fn add(total: &mut Money, more: Money) -> Result<(), StoreError> {
+    *total = total.checked_add(more).map_err(|_| {
+        StoreError::Corrupt(format!("a total passes {}", Money::from_fen(i64::MAX).unwrap_or(Money::ZERO)))
+    })?;
+    Ok(())
+}
+
+/// An aggregate in fen, as the database summed it; a negative sum means corrupt rows.
+fn summed(fen: Option<i64>, what: &str) -> Result<Money, StoreError> {
+    Money::from_fen(fen.unwrap_or(0))
+        .map_err(|_| StoreError::Corrupt(format!("the sum of {what} is negative")))
 }
 
 fn count_distinct(column: impl ColumnTrait) -> SimpleExpr {
@@ -180,9 +195,8 @@ pub async fn report(
         .all(db)
         .await?;
     for (park, status, n) in applications {
-        if let Some(status) = ApplicationStatus::parse(&status) {
-            per_park.entry(park).or_default().applications.insert(status, n);
-        }
+        let status = super::decode(ApplicationStatus::parse, "applications", park, "status", &status)?;
+        per_park.entry(park).or_default().applications.insert(status, n);
     }
 
     let lines = || {
@@ -255,16 +269,16 @@ pub async fn report(
     let mut product_banks: HashMap<i64, i64> = HashMap::new();
     for (park, bank_id, product_id, count, granted, days, working_days, breaches) in line_rows {
         let totals = per_park.entry(park).or_default();
-        let granted = granted.unwrap_or(0);
+        let granted = summed(granted, "credit granted")?;
         totals.credit_lines += count;
-        totals.credit_granted += granted;
+        add(&mut totals.credit_granted, granted)?;
         totals.approval_days_sum += days.unwrap_or(0);
         totals.approval_working_days_sum += working_days.unwrap_or(0);
         totals.sla_breaches += breaches.unwrap_or(0);
         for (id, shares) in [(bank_id, &mut banks), (product_id, &mut products)] {
             let share = shares.entry(id).or_insert_with(|| Share { id, ..Default::default() });
             share.credit_lines += count;
-            share.credit_granted += granted;
+            add(&mut share.credit_granted, granted)?;
         }
         product_banks.insert(product_id, bank_id);
     }
@@ -273,13 +287,13 @@ pub async fn report(
     }
     for (park, bank_id, product_id, count, amount) in disbursement_rows {
         let totals = per_park.entry(park).or_default();
-        let amount = amount.unwrap_or(0);
+        let amount = summed(amount, "disbursements")?;
         totals.disbursement_count += count;
-        totals.disbursed += amount;
+        add(&mut totals.disbursed, amount)?;
         for (id, shares) in [(bank_id, &mut banks), (product_id, &mut products)] {
             let share = shares.entry(id).or_insert_with(|| Share { id, ..Default::default() });
             share.disbursement_count += count;
-            share.disbursed += amount;
+            add(&mut share.disbursed, amount)?;
         }
         product_banks.insert(product_id, bank_id);
     }
@@ -321,7 +335,7 @@ pub async fn report(
 
     let mut totals = Totals::default();
     for park_totals in per_park.values() {
-        totals.add(park_totals);
+        totals.add(park_totals)?;
     }
     let parks = parks
         .into_iter()
@@ -378,9 +392,9 @@ pub struct Month {
     /// `YYYY-MM`.
     pub month: String,
     pub credit_lines: i64,
-    pub credit_granted: i64,
+    pub credit_granted: Money,
     pub disbursement_count: i64,
-    pub disbursed: i64,
+    pub disbursed: Money,
 }
 
 /// `YYYY-MM` of a timestamp or date column, in the database's own dialect.
@@ -428,12 +442,12 @@ pub async fn monthly(
     for (month, count, amount) in granted {
         let entry = months.entry(month.clone()).or_insert_with(|| Month { month, ..Default::default() });
         entry.credit_lines += count;
-        entry.credit_granted += amount.unwrap_or(0);
+        add(&mut entry.credit_granted, summed(amount, "credit granted")?)?;
     }
     for (month, count, amount) in disbursed {
         let entry = months.entry(month.clone()).or_insert_with(|| Month { month, ..Default::default() });
         entry.disbursement_count += count;
-        entry.disbursed += amount.unwrap_or(0);
+        add(&mut entry.disbursed, summed(amount, "disbursements")?)?;
     }
     Ok(months.into_values().collect())
 }

@@ -11,6 +11,7 @@ mod demo;
 mod directory;
 mod hardening;
 mod matrix;
+mod outage;
 mod outside;
 mod processes;
 mod products;

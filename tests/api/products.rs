@@ -96,10 +96,9 @@ async fn every_validation_failure_is_reported_at_once() {
     let mut bad = product("p1");
     bad["min_amount"] = json!(600_000_000);
     bad["total_quota"] = json!(100);
-    bad["rate_bps_min"] = json!(3000);
-    bad["rate_bps_max"] = json!(2500);
+    bad["rate_bps_min"] = json!(2400);
+    bad["rate_bps_max"] = json!(2300);
     bad["term_months_min"] = json!(0);
-    bad["term_months_max"] = json!(121);
     bad["approval_sla_days"] = json!(0);
     bad["amount_tiers"] =
         json!([{"min_score": 80, "max_amount": 100_000_000}, {"min_score": 70, "max_amount": 900_000_000}]);
@@ -111,7 +110,6 @@ async fn every_validation_failure_is_reported_at_once() {
         "total_quota",
         "rate_bps_max",
         "term_months_min",
-        "term_months_max",
         "approval_sla_days",
         "amount_tiers[1].min_score",
         "amount_tiers[0].max_amount",
@@ -119,6 +117,14 @@ async fn every_validation_failure_is_reported_at_once() {
         "eligibility.park_ids",
     ] {
         assert!(fields.contains(&field.to_owned()), "{field} missing from {fields:?}");
+    }
+
+    // Past the caps the service takes at all (24% a year, 120 months), a field is refused by name.
+    for (field, value) in [("rate_bps_max", 2401), ("term_months_max", 121)] {
+        let mut over = product("p1");
+        over[field] = json!(value);
+        let reply = m.app.post("/api/v1/products", &m.key_a, &over).await.expect(422);
+        assert_eq!(reply.error_fields(), vec![field]);
     }
 
     create(&m, &m.key_a, &product("p1")).await;
