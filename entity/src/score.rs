@@ -8,6 +8,9 @@ pub struct Model {
     pub enterprise_id: i64,
     pub park_id: i64,
     pub period: String,
+    /// Sorts as text in calendar order: the year, the last month, the first (`2022-H1` is
+    /// `2022-06-01`); the latest period has the greatest.
+    pub period_key: String,
     /// The score in hundredths of a point (72.50 is 7250).
     pub score_centi: i32,
     /// `startup | growth | mature`

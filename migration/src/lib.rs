@@ -6,6 +6,7 @@ mod m20261128_000001_directory;
 mod m20261128_000002_scores;
 mod m20261128_000003_products;
 mod m20261128_000004_credit;
+mod m20261129_000005_period_order;
 
 pub struct Migrator;
 
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000002_scores::Migration),
             Box::new(m20261128_000003_products::Migration),
             Box::new(m20261128_000004_credit::Migration),
+            Box::new(m20261129_000005_period_order::Migration),
         ]
     }
 }

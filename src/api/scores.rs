@@ -46,7 +46,7 @@ pub struct ScoreImportRow {
 /// A whole period's scores for the park. It replaces any earlier import of that period.
 #[derive(Object)]
 pub struct ScoreImport {
-    /// Such as `2022`, `2022H1` or `2022-Q3`.
+    /// `YYYY`, `YYYY-H1`, `YYYY-H2`, `YYYY-Q1` to `YYYY-Q4`, or `YYYY-MM`.
     #[oai(validator(min_length = 4, max_length = 16))]
     pub period: String,
     pub scores: Vec<ScoreImportRow>,

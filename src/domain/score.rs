@@ -99,29 +99,76 @@ impl fmt::Display for Score {
     }
 }
 
-/// A scoring period such as `2022`, `2022H1` or `2022-Q3`. Periods of one park sort as text, so
-/// the greatest is the latest.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Period(String);
+/// A scoring period: a year (`2022`), a half (`2022-H1`, `2022-H2`), a quarter (`2022-Q1` to
+/// `2022-Q4`) or a month (`2022-01` to `2022-12`), of a year from 1900 to 2200.
+///
+/// Periods are ordered by the last month they cover, then by the first, so that the latest
+/// information comes last: `2022-Q3` < `2022` < `2022-H2` < `2022-Q4` < `2022-12`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Period {
+    text: String,
+    year: i32,
+    first_month: u32,
+    last_month: u32,
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "a period starts with a four-digit year and has at most 16 letters, digits or dashes \
-     (e.g. 2022, 2022H1, 2022-Q3), got {0:?}"
+    "a period is YYYY, YYYY-H1, YYYY-H2, YYYY-Q1 to YYYY-Q4, or YYYY-MM, of a year from 1900 to 2200; got {0:?}"
 )]
 pub struct PeriodError(pub String);
 
 impl Period {
     pub fn parse(text: &str) -> Result<Self, PeriodError> {
-        let ok = text.len() <= 16
-            && text.len() >= 4
-            && text.bytes().take(4).all(|b| b.is_ascii_digit())
-            && text.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
-        if ok { Ok(Self(text.to_string())) } else { Err(PeriodError(text.to_string())) }
+        let refuse = || PeriodError(text.to_owned());
+        let (year, rest) = text.split_at_checked(4).ok_or_else(refuse)?;
+        if !year.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(refuse());
+        }
+        let year: i32 = year.parse().map_err(|_| refuse())?;
+        if !(1900..=2200).contains(&year) {
+            return Err(refuse());
+        }
+        let (first_month, last_month) = match rest {
+            "" => (1, 12),
+            "-H1" => (1, 6),
+            "-H2" => (7, 12),
+            "-Q1" => (1, 3),
+            "-Q2" => (4, 6),
+            "-Q3" => (7, 9),
+            "-Q4" => (10, 12),
+            month => {
+                let digits = month.strip_prefix('-').filter(|m| m.len() == 2).ok_or_else(refuse)?;
+                let month: u32 = digits.parse().map_err(|_| refuse())?;
+                if !(1..=12).contains(&month) {
+                    return Err(refuse());
+                }
+                (month, month)
+            }
+        };
+        Ok(Self { text: text.to_owned(), year, first_month, last_month })
     }
 
     pub fn as_str(&self) -> &str {
-        &self.0
+        &self.text
+    }
+
+    /// A key that sorts as text in the periods' order: `YYYY-<last month>-<first month>`. It is
+    /// stored beside each score, so that "the latest period" is one indexed `ORDER BY`.
+    pub fn key(&self) -> String {
+        format!("{:04}-{:02}-{:02}", self.year, self.last_month, self.first_month)
+    }
+}
+
+impl Ord for Period {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (self.year, self.last_month, self.first_month).cmp(&(other.year, other.last_month, other.first_month))
+    }
+}
+
+impl PartialOrd for Period {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
     }
 }
 
@@ -191,6 +238,36 @@ mod tests {
         assert!(Period::parse("22").is_err());
         assert!(Period::parse("Q3-2022").is_err());
         assert!(Period::parse("2022 H1").is_err());
+        for bad in [
+            "2022H1",
+            "2022-Q5",
+            "2022-13",
+            "2022-1",
+            "2022-H3",
+            "1899",
+            "2201-Q1",
+            "+2022",
+            "2022-",
+            "２０２２",
+        ] {
+            assert!(Period::parse(bad).is_err(), "{bad} was accepted");
+        }
+    }
+
+    #[test]
+    fn periods_order_by_what_they_cover() {
+        let mut periods: Vec<Period> =
+            ["2022-12", "2022", "2022-H1", "2021", "2022-Q3", "2022-H2", "2022-Q4", "2022-01"]
+                .iter()
+                .map(|p| Period::parse(p).unwrap())
+                .collect();
+        periods.sort();
+        let order: Vec<&str> = periods.iter().map(Period::as_str).collect();
+        assert_eq!(order, ["2021", "2022-01", "2022-H1", "2022-Q3", "2022", "2022-H2", "2022-Q4", "2022-12"]);
+        let keys: Vec<String> = periods.iter().map(Period::key).collect();
+        let mut sorted = keys.clone();
+        sorted.sort();
+        assert_eq!(keys, sorted, "the stored key sorts as the periods do");
     }
 
     #[test]

@@ -365,7 +365,8 @@ pub async fn prospects(
                 .equals((score::Entity, score::Column::EnterpriseId)),
         )
         .and_where(
-            Expr::col((newer, score::Column::Period)).gt(Expr::col((score::Entity, score::Column::Period))),
+            Expr::col((newer, score::Column::PeriodKey))
+                .gt(Expr::col((score::Entity, score::Column::PeriodKey))),
         )
         .to_owned();
     let mut base =

@@ -77,6 +77,7 @@ pub async fn import(
             enterprise_id: Set(enterprise_id),
             park_id: Set(park_id),
             period: Set(period.as_str().to_owned()),
+            period_key: Set(period.key()),
             score_centi: Set(row.score.centi()),
             stage: Set(row.stage.as_str().to_owned()),
             indicators: Set(serde_json::json!(row.indicators)),
@@ -124,7 +125,7 @@ pub async fn latest(
 ) -> Result<Option<EnterpriseScore>, StoreError> {
     score::Entity::find()
         .filter(score::Column::EnterpriseId.eq(enterprise_id))
-        .order_by_desc(score::Column::Period)
+        .order_by_desc(score::Column::PeriodKey)
         .one(db)
         .await?
         .map(to_domain)
@@ -137,7 +138,7 @@ pub async fn latest_period(db: &impl ConnectionTrait, park_id: i64) -> Result<Op
         .select_only()
         .column(score::Column::Period)
         .filter(score::Column::ParkId.eq(park_id))
-        .order_by_desc(score::Column::Period)
+        .order_by_desc(score::Column::PeriodKey)
         .into_tuple::<String>()
         .one(db)
         .await?)

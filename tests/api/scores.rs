@@ -331,3 +331,27 @@ async fn score_imports_take_bodies_larger_than_other_paths() {
     let reply = reply.expect_error(422, "validation_failed");
     assert_eq!(reply.body["error"]["details"].as_array().unwrap().len(), 15_000);
 }
+
+#[tokio::test]
+async fn periods_follow_their_grammar_and_the_calendar() {
+    let app = spawn_app().await;
+    let (park, ids) = park_with_enterprises(&app, "p", 1, 1).await;
+    // As text, "2022-H1" sorts after "2022-Q3"; in the calendar the third quarter is later.
+    import(&app, &park, &app.admin_key, "2022-Q3", vec![row(1, 70.0)]).await.expect(201);
+    import(&app, &park, &app.admin_key, "2022-H1", vec![row(1, 60.0)]).await.expect(201);
+    let score = app.get(&format!("/api/v1/enterprises/{}/score", ids[0]), &app.admin_key).await.expect(200);
+    assert_eq!(score.body["period"], "2022-Q3");
+    assert_eq!(score.body["score"], 70.0);
+    let ranking = app.get(&format!("/api/v1/parks/{park}/rankings"), &app.admin_key).await.expect(200);
+    assert_eq!(ranking.body["period"], "2022-Q3");
+    // The whole year ends with the fourth quarter, so it is later than the third.
+    import(&app, &park, &app.admin_key, "2022", vec![row(1, 80.0)]).await.expect(201);
+    let score = app.get(&format!("/api/v1/enterprises/{}/score", ids[0]), &app.admin_key).await.expect(200);
+    assert_eq!(score.body["period"], "2022");
+    for bad in ["2022H1", "2022-Q5", "2022-13", "22", "2022-1"] {
+        let reply = import(&app, &park, &app.admin_key, bad, vec![row(1, 50.0)]).await;
+        assert_eq!(reply.expect(422).error_fields(), vec!["period"], "{bad}");
+        let ranking = app.get(&format!("/api/v1/parks/{park}/rankings?period={bad}"), &app.admin_key).await;
+        ranking.expect(422);
+    }
+}
