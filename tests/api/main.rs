@@ -15,6 +15,7 @@ mod outage;
 mod outside;
 mod processes;
 mod products;
+mod prospects;
 mod scores;
 mod service;
 mod stats;
