@@ -14,18 +14,23 @@ use crate::service::Error as ServiceError;
 use crate::store::{FieldError, Refusal, StoreError};
 
 /// One failed field, import row or eligibility rule.
-#[derive(Object, Clone, Debug, Default, PartialEq)]
+#[derive(Object, serde::Serialize, Clone, Debug, Default, PartialEq)]
 #[oai(skip_serializing_if_is_none)]
 pub struct ErrorDetail {
     /// The 1-based data row of an import (the header is row 0).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub row: Option<u32>,
     /// The input field at fault.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
     /// The eligibility rule that failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub rule: Option<String>,
     /// What the rule requires.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub required: Option<String>,
     /// What the enterprise has.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub actual: Option<String>,
     pub message: String,
 }

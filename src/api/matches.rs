@@ -3,7 +3,7 @@
 
 use chrono::Utc;
 use poem::web::Data;
-use poem_openapi::{ApiResponse, Object, OpenApi, param::Path, types::ToJSON};
+use poem_openapi::{ApiResponse, Object, OpenApi, param::Path};
 
 use super::{
     ApiTags, AppState,
@@ -12,7 +12,7 @@ use super::{
     nullable::Nullable,
     pagination::parse_id,
     products::ProductView,
-    raw_json::RawJson,
+    raw_json::{Rendered, SerdeJson},
 };
 use crate::domain::{
     Scope,
@@ -22,7 +22,7 @@ use crate::service::scores;
 use crate::store;
 
 /// The score the match was judged with.
-#[derive(Object)]
+#[derive(Object, serde::Serialize)]
 pub struct MatchScore {
     pub period: String,
     pub score: f64,
@@ -30,21 +30,24 @@ pub struct MatchScore {
     pub percentile: f64,
 }
 
-#[derive(Object)]
+#[derive(Object, serde::Serialize)]
 pub struct EligibleProduct {
-    pub product: ProductView,
+    pub product: Rendered<ProductView>,
     /// The most the enterprise may borrow under this product, in fen.
     pub offer_max_amount: i64,
 }
 
-#[derive(Object)]
+#[derive(Object, serde::Serialize)]
 pub struct IneligibleProduct {
-    pub product: ProductView,
+    pub product: Rendered<ProductView>,
     /// Every rule the enterprise fails, each as `{rule, required, actual, message}`.
     pub failed: Vec<ErrorDetail>,
 }
 
-#[derive(Object)]
+// This type documents the answer and writes it (with serde): each product is the JSON rendered
+// once per catalogue, not serialized again for every request.
+/// Every published product, split into those the enterprise qualifies for and those it does not.
+#[derive(Object, serde::Serialize)]
 pub struct Matches {
     /// The enterprise's latest score; `null` when it has none.
     pub score: Nullable<MatchScore>,
@@ -57,7 +60,7 @@ pub struct Matches {
 pub enum MatchesFound {
     /// Every published product, eligible or not.
     #[oai(status = 200)]
-    Ok(RawJson<Matches>),
+    Ok(SerdeJson<Matches>),
 }
 
 pub struct MatchesApi;
@@ -106,53 +109,35 @@ impl MatchesApi {
             a.terms.rate_bps_min.cmp(&b.terms.rate_bps_min).then(offer_b.cmp(offer_a)).then(a.id.cmp(&b.id))
         });
 
-        // The products' JSON was serialized once, when the catalogue was loaded: the answer is
-        // assembled around it rather than serializing every product again for every request.
-        let score_json = match score {
-            Some(s) => {
-                let percentile = f64::from(s.percentile_centi) / 100.0;
-                MatchScore { period: s.period, score: s.score.as_f64(), rank: s.rank, percentile }
-                    .to_json_string()
-            }
-            None => "null".to_owned(),
-        };
-        let size: usize = catalogue.products.iter().map(|(_, json)| json.len() + 64).sum();
-        let mut out = String::with_capacity(size + score_json.len() + 64);
-        out.push_str("{\"score\":");
-        out.push_str(&score_json);
-        out.push_str(",\"eligible\":[");
-        for (n, (_, json, offer)) in eligible.iter().enumerate() {
-            if n > 0 {
-                out.push(',');
-            }
-            out.push_str("{\"product\":");
-            out.push_str(json);
-            out.push_str(",\"offer_max_amount\":");
-            out.push_str(&offer.fen().to_string());
-            out.push('}');
-        }
-        out.push_str("],\"ineligible\":[");
-        for (n, (json, failed)) in ineligible.into_iter().enumerate() {
-            if n > 0 {
-                out.push(',');
-            }
-            let failed: Vec<ErrorDetail> = failed
-                .into_iter()
-                .map(|f| ErrorDetail {
-                    rule: Some(f.rule.to_owned()),
-                    required: Some(f.required),
-                    actual: Some(f.actual),
-                    message: f.message,
-                    ..Default::default()
-                })
-                .collect();
-            out.push_str("{\"product\":");
-            out.push_str(json);
-            out.push_str(",\"failed\":");
-            out.push_str(&failed.to_json_string());
-            out.push('}');
-        }
-        out.push_str("]}");
-        Ok(MatchesFound::Ok(RawJson::new(out)))
+        let score = score.map(|s| MatchScore {
+            period: s.period,
+            score: s.score.as_f64(),
+            rank: s.rank,
+            percentile: f64::from(s.percentile_centi) / 100.0,
+        });
+        let eligible = eligible
+            .into_iter()
+            .map(|(_, product, offer)| EligibleProduct {
+                product: product.clone(),
+                offer_max_amount: offer.fen(),
+            })
+            .collect();
+        let ineligible = ineligible
+            .into_iter()
+            .map(|(product, failed)| IneligibleProduct {
+                product: product.clone(),
+                failed: failed
+                    .into_iter()
+                    .map(|f| ErrorDetail {
+                        rule: Some(f.rule.to_owned()),
+                        required: Some(f.required),
+                        actual: Some(f.actual),
+                        message: f.message,
+                        ..Default::default()
+                    })
+                    .collect(),
+            })
+            .collect();
+        Ok(MatchesFound::Ok(SerdeJson(Matches { score: score.into(), eligible, ineligible })))
     }
 }

@@ -46,6 +46,7 @@ use crate::{
     service::{Catalogue, Db, Services, Write},
 };
 use error::{ApiError, ErrorCode};
+use raw_json::Rendered;
 
 /// Everything a handler needs, shared by all requests.
 #[derive(Clone)]
@@ -53,15 +54,15 @@ pub struct AppState {
     pub services: Services,
     pub metrics: Arc<Metrics>,
     pub config: Arc<Config>,
-    /// The JSON of each published product, made once per catalogue the services read.
-    rendered: Arc<std::sync::Mutex<Option<Arc<Rendered>>>>,
+    /// The JSON of each published product, rendered once per catalogue the services read.
+    rendered: Arc<std::sync::Mutex<Option<Arc<RenderedCatalogue>>>>,
 }
 
 /// The published products, each with its JSON serialized once for every response that lists it.
-pub struct Rendered {
+pub struct RenderedCatalogue {
     /// The catalogue these were rendered from.
     source: Arc<Catalogue>,
-    pub products: Vec<(Product, String)>,
+    pub products: Vec<(Product, Rendered<products::ProductView>)>,
 }
 
 impl AppState {
@@ -84,8 +85,7 @@ impl AppState {
     }
 
     /// Every published product with its JSON, from the in-process copy (at most 2 seconds old).
-    pub async fn published_products(&self) -> Result<Arc<Rendered>, ApiError> {
-        use poem_openapi::types::ToJSON;
+    pub async fn published_products(&self) -> Result<Arc<RenderedCatalogue>, ApiError> {
         let catalogue = self.services.published_products().await.map_err(|err| {
             tracing::error!(error = %err, "loading published products");
             ApiError::unavailable("the product catalogue is unavailable; retry shortly")
@@ -97,9 +97,9 @@ impl AppState {
         let products = catalogue
             .products
             .iter()
-            .map(|p| (p.clone(), products::ProductView::from(p).to_json_string()))
+            .map(|p| (p.clone(), Rendered::new(&products::ProductView::from(p))))
             .collect();
-        let rendered = Arc::new(Rendered { source: catalogue, products });
+        let rendered = Arc::new(RenderedCatalogue { source: catalogue, products });
         if let Ok(mut slot) = self.rendered.lock() {
             *slot = Some(rendered.clone());
         }

@@ -54,6 +54,12 @@ impl<T: Type> Type for Nullable<T> {
     }
 }
 
+impl<T: serde::Serialize> serde::Serialize for Nullable<T> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(serializer)
+    }
+}
+
 impl<T: ToJSON> ToJSON for Nullable<T> {
     fn to_json(&self) -> Option<Value> {
         Some(self.0.as_ref().and_then(ToJSON::to_json).unwrap_or(Value::Null))
