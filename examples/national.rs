@@ -16,14 +16,17 @@ use std::time::Instant;
 
 use chrono::{Days, NaiveDate, TimeZone, Utc};
 use innoloan::{
+    domain::Principal,
     domain::{
         EnterpriseSize, Money, Period, Qualification, RateBps, Scope, Score, Stage, Uscc,
         product::{CreditType, Eligibility, Terms, Transition},
         score_import::{Batch, ScoreRow},
     },
+    service::{self, Write, directory, products, scores},
     store::{self, audit::Actor, enterprises::NewEnterprise, products::Draft},
 };
 use rand::{Rng, SeedableRng, rngs::StdRng};
+use sea_orm::TransactionTrait;
 use sea_orm::{ConnectionTrait, sqlx::postgres::PgPoolCopyExt};
 
 const PARKS: usize = 10;
@@ -37,6 +40,22 @@ const INDUSTRIES: [&str; 5] =
 
 fn uscc(park: usize, n: usize) -> Uscc {
     Uscc::with_check_character(&format!("91{:02}0100MA{:07}", 11 + park, n)).unwrap()
+}
+
+/// The generator acts as an admin of the command line, through the same use cases as the API.
+const ADMIN: Principal = Principal { key_id: 0, scope: Scope::All };
+
+/// Runs use cases in one committed transaction.
+async fn write<T>(
+    db: &sea_orm::DatabaseConnection,
+    work: impl AsyncFnOnce(&mut Write<'_>) -> service::Result<T>,
+) -> T {
+    let txn = db.begin().await.unwrap();
+    let mut w = Write::new(&txn, Actor::command_line());
+    let value = work(&mut w).await.unwrap();
+    drop(w);
+    txn.commit().await.unwrap();
+    value
 }
 
 async fn copy(db: &sea_orm::DatabaseConnection, statement: &str, rows: &str) {
@@ -53,7 +72,6 @@ async fn main() {
     let started = Instant::now();
     let db = store::connect(&url, 8).await.unwrap();
     store::migrate(&db).await.unwrap();
-    let actor = Actor::command_line();
     let mut rng = StdRng::seed_from_u64(2022);
 
     let mut park_ids = Vec::new();
@@ -63,7 +81,7 @@ async fn main() {
             name: format!("第{}高新区", p + 1),
             region: "全国".into(),
         };
-        park_ids.push(store::parks::create(&db, &actor, new).await.unwrap().id);
+        park_ids.push(write(&db, async |w| directory::create_park(w, new).await).await.id);
     }
     let mut enterprise_ids: Vec<Vec<i64>> = Vec::new();
     for (p, &park_id) in park_ids.iter().enumerate() {
@@ -82,7 +100,9 @@ async fn main() {
                 },
             })
             .collect();
-        enterprise_ids.push(store::enterprises::create_many(&db, &actor, park_id, batch).await.unwrap());
+        enterprise_ids.push(
+            write(&db, async |w| directory::register_enterprises(w, ADMIN, park_id, batch).await).await,
+        );
     }
     println!(
         "# {} enterprises in {PARKS} parks after {:.1} s",
@@ -107,22 +127,16 @@ async fn main() {
                 })
                 .collect();
             let batch = Batch { rows, errors: Vec::new() };
-            store::scores::import(&db, &actor, park_id, &Period::parse(period).unwrap(), batch)
-                .await
-                .unwrap();
+            let period = Period::parse(period).unwrap();
+            write(&db, async |w| scores::import(w, ADMIN, park_id, &period, batch).await).await;
         }
     }
     println!("# scores for 2 periods after {:.1} s", started.elapsed().as_secs_f64());
 
     let mut products = Vec::new();
     for b in 0..BANKS {
-        let bank = store::banks::create(
-            &db,
-            &actor,
-            store::banks::NewBank { code: format!("bank-{b:02}"), name: format!("第{}银行", b + 1) },
-        )
-        .await
-        .unwrap();
+        let new = store::banks::NewBank { code: format!("bank-{b:02}"), name: format!("第{}银行", b + 1) };
+        let bank = write(&db, async |w| directory::create_bank(w, new).await).await;
         for k in 0..PRODUCTS_PER_BANK {
             let i = b * PRODUCTS_PER_BANK + k;
             let draft = Draft {
@@ -152,8 +166,11 @@ async fn main() {
                     amount_tiers: Vec::new(),
                 },
             };
-            let product = store::products::create(&db, &actor, bank.id, draft).await.unwrap();
-            store::products::transition(&db, &actor, product.id, Transition::Publish).await.unwrap();
+            let product = write(&db, async |w| {
+                let product = products::create(w, ADMIN, Some(bank.id), draft).await?;
+                products::transition(w, ADMIN, product.id, Transition::Publish).await
+            })
+            .await;
             products.push((product.id, bank.id));
         }
     }
@@ -208,7 +225,14 @@ async fn main() {
         started.elapsed().as_secs_f64()
     );
 
-    let admin = store::api_keys::create(&db, &actor, "load-admin".into(), Scope::All).await.unwrap();
+    let new = directory::NewKey {
+        name: "load-admin".into(),
+        role: innoloan::domain::Role::Admin,
+        park_id: None,
+        bank_id: None,
+        enterprise_id: None,
+    };
+    let admin = write(&db, async |w| directory::create_api_key(w, new).await).await;
     println!("ADMIN_KEY={}", admin.secret);
     println!("ENTERPRISES={}..={}", enterprise_ids[0][0], enterprise_ids[PARKS - 1][PER_PARK - 1]);
     println!("PARKS={}..={}", park_ids[0], park_ids[PARKS - 1]);
