@@ -122,7 +122,7 @@ pub struct Report {
 /// Adds to a money total, refusing to wrap: a sum past what `Money` holds means corrupt rows.
 fn add(total: &mut Money, more: Money) -> Result<(), StoreError> {
     *total = total.checked_add(more).map_err(|_| {
-        StoreError::Corrupt(format!("a total passes {}", Money::from_fen(i64::MAX).unwrap_or(Money::ZERO)))
+        StoreError::Corrupt("a money total passes the largest amount this service can hold".to_owned())
     })?;
     Ok(())
 }
