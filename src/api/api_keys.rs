@@ -18,10 +18,10 @@ use super::{
     pagination::{List, after_id, default_limit, parse_id},
     text,
 };
-use crate::domain::Role;
+use crate::domain::directory as records;
+use crate::domain::{Role, Scope};
 use crate::service::directory::{self, NewKey};
 use crate::store::{self};
-use entity::api_key;
 
 #[derive(Object)]
 pub struct NewApiKey {
@@ -53,15 +53,21 @@ pub struct ApiKey {
     pub revoked_at: Option<DateTime<Utc>>,
 }
 
-impl From<api_key::Model> for ApiKey {
-    fn from(k: api_key::Model) -> Self {
+impl From<records::ApiKey> for ApiKey {
+    fn from(k: records::ApiKey) -> Self {
+        let (park_id, bank_id, enterprise_id) = match k.scope {
+            Scope::All => (None, None, None),
+            Scope::Park(id) => (Some(id.to_string()), None, None),
+            Scope::Bank(id) => (None, Some(id.to_string()), None),
+            Scope::Enterprise(id) => (None, None, Some(id.to_string())),
+        };
         Self {
             id: k.id.to_string(),
             name: k.name,
-            role: Role::parse(&k.role).unwrap_or(Role::Enterprise),
-            park_id: k.park_id.map(|id| id.to_string()),
-            bank_id: k.bank_id.map(|id| id.to_string()),
-            enterprise_id: k.enterprise_id.map(|id| id.to_string()),
+            role: k.scope.role(),
+            park_id,
+            bank_id,
+            enterprise_id,
             created_at: k.created_at,
             revoked_at: k.revoked_at,
         }

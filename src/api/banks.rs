@@ -18,9 +18,9 @@ use super::{
     parks::not_found_as,
     text,
 };
+use crate::domain::directory as records;
 use crate::service::directory;
 use crate::store::{self, banks::NewBank as StoreNewBank};
-use entity::bank;
 
 #[derive(Object)]
 pub struct NewBank {
@@ -40,8 +40,8 @@ pub struct Bank {
     pub created_at: DateTime<Utc>,
 }
 
-impl From<bank::Model> for Bank {
-    fn from(b: bank::Model) -> Self {
+impl From<records::Bank> for Bank {
+    fn from(b: records::Bank) -> Self {
         Self { id: b.id.to_string(), code: b.code, name: b.name, created_at: b.created_at }
     }
 }

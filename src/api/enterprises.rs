@@ -19,10 +19,10 @@ use super::{
     parks::not_found_as,
     text,
 };
+use crate::domain::directory as records;
 use crate::domain::{EnterpriseSize, Qualification, Uscc};
 use crate::service::directory;
 use crate::store::{self, enterprises::NewEnterprise as StoreNewEnterprise};
-use entity::enterprise;
 
 #[derive(Object)]
 pub struct NewEnterprise {
@@ -58,23 +58,19 @@ pub struct Enterprise {
     pub created_at: DateTime<Utc>,
 }
 
-impl TryFrom<enterprise::Model> for Enterprise {
-    type Error = store::StoreError;
-
-    fn try_from(e: enterprise::Model) -> Result<Self, Self::Error> {
-        let qualifications = store::enterprises::qualifications(&e)?;
-        let size = store::enterprises::size(&e)?;
-        Ok(Self {
+impl From<records::Enterprise> for Enterprise {
+    fn from(e: records::Enterprise) -> Self {
+        Self {
             id: e.id.to_string(),
-            uscc: e.uscc,
+            uscc: e.uscc.to_string(),
             name: e.name,
             park_id: e.park_id.to_string(),
             industry: e.industry,
-            size,
+            size: e.size,
             founded_on: e.founded_on,
-            qualifications,
+            qualifications: e.qualifications,
             created_at: e.created_at,
-        })
+        }
     }
 }
 
@@ -126,9 +122,7 @@ impl EnterprisesApi {
         };
         let today = Utc::now().date_naive();
         let outcome = idempotency
-            .run(201, async |w| {
-                Ok(directory::register_enterprise(w, principal, new, today).await?.try_into()?)
-            })
+            .run(201, async |w| Ok(directory::register_enterprise(w, principal, new, today).await?.into()))
             .await?;
         Ok(Created::new(outcome))
     }
@@ -163,7 +157,7 @@ impl EnterprisesApi {
             limit.0,
         )
         .await?;
-        Ok(Json(List::from_page(page.try_map(Enterprise::try_from)?, |e| e)))
+        Ok(Json(List::from_page(page, Enterprise::from)))
     }
 
     /// Get an enterprise
@@ -178,6 +172,6 @@ impl EnterprisesApi {
         let found = store::enterprises::get_visible(state.db(), caller.principal().scope, id)
             .await
             .map_err(|e| not_found_as(e, "the enterprise"))?;
-        Ok(Json(found.try_into()?))
+        Ok(Json(found.into()))
     }
 }

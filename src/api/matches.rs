@@ -19,7 +19,6 @@ use crate::domain::{
     eligibility::{Verdict, evaluate},
 };
 use crate::service::scores;
-use crate::store;
 
 /// The score the match was judged with.
 #[derive(Object, serde::Serialize)]
@@ -93,7 +92,7 @@ impl MatchesApi {
         }
         let (score, _) = scores::latest(&state.services, enterprise.park_id, enterprise.id).await?;
         let catalogue = state.published_products().await?;
-        let profile = store::enterprises::profile(&enterprise)?;
+        let profile = enterprise.profile();
         let applicant = profile.applicant(score.as_ref().map(|s| s.standing()));
         let today = Utc::now().date_naive();
 

@@ -107,7 +107,7 @@ impl AppState {
     }
 
     /// A park's record; 404 when there is no such park.
-    pub async fn park(&self, park_id: i64) -> Result<Arc<entity::park::Model>, ApiError> {
+    pub async fn park(&self, park_id: i64) -> Result<Arc<crate::domain::directory::Park>, ApiError> {
         self.services.park(park_id).await?.ok_or_else(|| ApiError::not_found("the park"))
     }
 
@@ -115,7 +115,7 @@ impl AppState {
     pub async fn enterprise(
         &self,
         enterprise_id: i64,
-    ) -> Result<Option<Arc<entity::enterprise::Model>>, ApiError> {
+    ) -> Result<Option<Arc<crate::domain::directory::Enterprise>>, ApiError> {
         Ok(self.services.enterprise(enterprise_id).await?)
     }
 }

@@ -17,9 +17,9 @@ use super::{
     pagination::{List, after_id, default_limit, parse_id},
     text,
 };
+use crate::domain::directory as records;
 use crate::service::directory;
 use crate::store::{self, parks::NewPark as StoreNewPark};
-use entity::park;
 
 #[derive(Object)]
 pub struct NewPark {
@@ -43,8 +43,8 @@ pub struct Park {
     pub created_at: DateTime<Utc>,
 }
 
-impl From<park::Model> for Park {
-    fn from(p: park::Model) -> Self {
+impl From<records::Park> for Park {
+    fn from(p: records::Park) -> Self {
         Self { id: p.id.to_string(), code: p.code, name: p.name, region: p.region, created_at: p.created_at }
     }
 }

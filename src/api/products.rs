@@ -609,7 +609,7 @@ impl ProductsApi {
             .into_iter()
             .map(|p| ProspectView {
                 enterprise_id: p.enterprise.id.to_string(),
-                uscc: p.enterprise.uscc,
+                uscc: p.enterprise.uscc.to_string(),
                 name: p.enterprise.name,
                 park_id: p.enterprise.park_id.to_string(),
                 period: p.score.period,

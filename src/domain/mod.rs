@@ -3,6 +3,7 @@
 pub mod access;
 pub mod credit;
 pub mod day;
+pub mod directory;
 pub mod eligibility;
 pub mod money;
 pub mod product;

@@ -90,7 +90,7 @@ pub async fn submit(
         )));
     }
     let score = store::scores::latest(txn, enterprise.id).await?;
-    let profile = store::enterprises::profile(&enterprise)?;
+    let profile = enterprise.profile();
     let standing = score.as_ref().map(|s| s.standing());
     let offer = match evaluate(&product.offerable(), &profile.applicant(standing), at.date_naive()) {
         Verdict::Eligible { offer_max_amount } => offer_max_amount,

@@ -1,19 +1,21 @@
 //! The directory: parks, banks, enterprises and API keys.
 
 use chrono::NaiveDate;
-use entity::{api_key, bank, enterprise, park};
 
 use super::{Effect, Error, Result, Write};
-use crate::domain::{FieldError, Principal, Role, Scope};
+use crate::domain::{
+    FieldError, Principal, Role, Scope,
+    directory::{ApiKey, Bank, Enterprise, Park},
+};
 use crate::store::{
     self, StoreError, api_keys::CreatedKey, banks::NewBank, enterprises::NewEnterprise, parks::NewPark,
 };
 
-pub async fn create_park(w: &mut Write<'_>, new: NewPark) -> Result<park::Model> {
+pub async fn create_park(w: &mut Write<'_>, new: NewPark) -> Result<Park> {
     Ok(store::parks::create(w.txn(), w.actor(), new).await?)
 }
 
-pub async fn create_bank(w: &mut Write<'_>, new: NewBank) -> Result<bank::Model> {
+pub async fn create_bank(w: &mut Write<'_>, new: NewBank) -> Result<Bank> {
     Ok(store::banks::create(w.txn(), w.actor(), new).await?)
 }
 
@@ -25,7 +27,7 @@ pub async fn register_enterprise(
     principal: Principal,
     new: NewEnterprise,
     today: NaiveDate,
-) -> Result<enterprise::Model> {
+) -> Result<Enterprise> {
     if new.founded_on > today {
         return Err(Error::invalid("founded_on", "the founding date is in the future"));
     }
@@ -103,7 +105,7 @@ pub async fn create_api_key(w: &mut Write<'_>, new: NewKey) -> Result<CreatedKey
 
 /// Revokes a key: this process forgets it at once after commit, every other within its
 /// authentication cache's lifetime.
-pub async fn revoke_api_key(w: &mut Write<'_>, id: i64) -> Result<api_key::Model> {
+pub async fn revoke_api_key(w: &mut Write<'_>, id: i64) -> Result<ApiKey> {
     let key = store::api_keys::revoke(w.txn(), w.actor(), id).await?;
     w.after_commit(Effect::KeyRevoked { prefix: key.prefix.clone() });
     Ok(key)

@@ -17,12 +17,16 @@ pub mod scores;
 use std::sync::Arc;
 use std::time::Duration;
 
-use entity::{enterprise, park};
 use sea_orm::{DatabaseConnection, DatabaseTransaction, TransactionTrait};
 
 use crate::auth::Authenticator;
 use crate::cache::ScoreCache;
-use crate::domain::{FieldError, eligibility::FailedRule, product::Product};
+use crate::domain::{
+    FieldError,
+    directory::{Enterprise, Park},
+    eligibility::FailedRule,
+    product::Product,
+};
 use crate::store::{self, StoreError, audit::Actor};
 
 /// Why a use case refused, or failed.
@@ -117,10 +121,10 @@ pub struct Services {
     auth: Authenticator,
     /// Park records by id. Parks are never edited or deleted, so a remembered park never goes
     /// stale.
-    parks: moka::future::Cache<i64, Arc<park::Model>>,
+    parks: moka::future::Cache<i64, Arc<Park>>,
     /// Enterprise records by id. An enterprise is never edited, moved or deleted once
     /// registered, so a remembered record never goes stale.
-    enterprises: moka::future::Cache<i64, Arc<enterprise::Model>>,
+    enterprises: moka::future::Cache<i64, Arc<Enterprise>>,
     /// Every published product, read again at least every 2 seconds, so that a change on any
     /// process shows everywhere within 5 seconds; at once on the process that made it.
     published: moka::future::Cache<(), Arc<Catalogue>>,
@@ -220,7 +224,7 @@ impl Services {
     }
 
     /// A park's record, from the in-process copy when there is one.
-    pub async fn park(&self, park_id: i64) -> Result<Option<Arc<park::Model>>> {
+    pub async fn park(&self, park_id: i64) -> Result<Option<Arc<Park>>> {
         if let Some(found) = self.parks.get(&park_id).await {
             return Ok(Some(found));
         }
@@ -236,7 +240,7 @@ impl Services {
     }
 
     /// An enterprise's record, from the in-process copy when there is one.
-    pub async fn enterprise(&self, enterprise_id: i64) -> Result<Option<Arc<enterprise::Model>>> {
+    pub async fn enterprise(&self, enterprise_id: i64) -> Result<Option<Arc<Enterprise>>> {
         if let Some(found) = self.enterprises.get(&enterprise_id).await {
             return Ok(Some(found));
         }

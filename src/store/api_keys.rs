@@ -9,7 +9,7 @@ use sea_orm::{
 use sha2::{Digest, Sha256};
 
 use super::{Page, StoreError, audit::Actor};
-use crate::domain::Scope;
+use crate::domain::{Role, Scope, directory::ApiKey};
 
 /// Every key reads `ilk_<prefix>_<secret>`: the prefix finds the row, the hash proves the secret.
 pub const KEY_MARK: &str = "ilk_";
@@ -30,13 +30,28 @@ pub fn prefix_of(key: &str) -> Option<&str> {
     well_formed.then_some(prefix)
 }
 
+/// Reads a stored key: its role and its one scope id, or a corrupt row.
+pub fn key_of(row: api_key::Model) -> Result<ApiKey, StoreError> {
+    let role = super::decode(Role::parse, "api_keys", row.id, "role", &row.role)?;
+    let scope = Scope::from_parts(role, row.park_id, row.bank_id, row.enterprise_id)
+        .ok_or_else(|| super::corrupt("api_keys", row.id, "scope", &format!("{role} without its one id")))?;
+    Ok(ApiKey {
+        id: row.id,
+        name: row.name,
+        scope,
+        prefix: row.prefix,
+        created_at: row.created_at,
+        revoked_at: row.revoked_at,
+    })
+}
+
 fn random_text(len: usize) -> String {
     rand::rng().sample_iter(&Alphanumeric).take(len).map(char::from).collect()
 }
 
 /// A newly made key: the stored row and the secret, which is never available again.
 pub struct CreatedKey {
-    pub key: api_key::Model,
+    pub key: ApiKey,
     pub secret: String,
 }
 
@@ -71,7 +86,7 @@ pub async fn create(
     .await?;
     super::audit::record(&txn, actor, "api_key.create", "api_key", key.id).await?;
     txn.commit().await?;
-    Ok(CreatedKey { key, secret })
+    Ok(CreatedKey { key: key_of(key)?, secret })
 }
 
 pub async fn find_by_prefix(
@@ -85,16 +100,14 @@ pub async fn list(
     db: &impl ConnectionTrait,
     after: Option<i64>,
     limit: u64,
-) -> Result<Page<api_key::Model>, StoreError> {
-    super::page_by_id(db, api_key::Entity::find(), api_key::Column::Id, after, limit, |k| k.id).await
+) -> Result<Page<ApiKey>, StoreError> {
+    super::page_by_id(db, api_key::Entity::find(), api_key::Column::Id, after, limit, |k| k.id)
+        .await?
+        .try_map(key_of)
 }
 
 /// Revokes a key. A key already revoked is gone as far as callers are concerned.
-pub async fn revoke(
-    db: &impl TransactionTrait,
-    actor: &Actor,
-    id: i64,
-) -> Result<api_key::Model, StoreError> {
+pub async fn revoke(db: &impl TransactionTrait, actor: &Actor, id: i64) -> Result<ApiKey, StoreError> {
     let txn = db.begin().await?;
     let key = api_key::Entity::find_by_id(id)
         .filter(api_key::Column::RevokedAt.is_null())
@@ -106,5 +119,5 @@ pub async fn revoke(
     let key = active.update(&txn).await?;
     super::audit::record(&txn, actor, "api_key.revoke", "api_key", id).await?;
     txn.commit().await?;
-    Ok(key)
+    key_of(key)
 }

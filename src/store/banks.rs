@@ -7,17 +7,14 @@ use sea_orm::{
 };
 
 use super::{Page, StoreError, audit::Actor};
+use crate::domain::directory::Bank;
 
 pub struct NewBank {
     pub code: String,
     pub name: String,
 }
 
-pub async fn create(
-    db: &impl TransactionTrait,
-    actor: &Actor,
-    new: NewBank,
-) -> Result<bank::Model, StoreError> {
+pub async fn create(db: &impl TransactionTrait, actor: &Actor, new: NewBank) -> Result<Bank, StoreError> {
     let txn = db.begin().await?;
     let code = new.code.clone();
     let bank = bank::ActiveModel {
@@ -31,21 +28,28 @@ pub async fn create(
     .map_err(|e| super::conflict_on_unique(e, || format!("a bank with code {code:?} already exists")))?;
     super::audit::record(&txn, actor, "bank.create", "bank", bank.id).await?;
     txn.commit().await?;
-    Ok(bank)
+    Ok(bank_of(bank))
 }
 
-pub async fn get(db: &impl ConnectionTrait, id: i64) -> Result<bank::Model, StoreError> {
-    bank::Entity::find_by_id(id).one(db).await?.ok_or(StoreError::NotFound)
+/// Reads a stored bank.
+pub fn bank_of(row: bank::Model) -> Bank {
+    Bank { id: row.id, code: row.code, name: row.name, created_at: row.created_at }
 }
 
-pub async fn find_by_code(db: &impl ConnectionTrait, code: &str) -> Result<bank::Model, StoreError> {
-    bank::Entity::find().filter(bank::Column::Code.eq(code)).one(db).await?.ok_or(StoreError::NotFound)
+pub async fn get(db: &impl ConnectionTrait, id: i64) -> Result<Bank, StoreError> {
+    bank::Entity::find_by_id(id).one(db).await?.map(bank_of).ok_or(StoreError::NotFound)
+}
+
+pub async fn find_by_code(db: &impl ConnectionTrait, code: &str) -> Result<Bank, StoreError> {
+    let found = bank::Entity::find().filter(bank::Column::Code.eq(code)).one(db).await?;
+    found.map(bank_of).ok_or(StoreError::NotFound)
 }
 
 pub async fn list(
     db: &impl ConnectionTrait,
     after: Option<i64>,
     limit: u64,
-) -> Result<Page<bank::Model>, StoreError> {
-    super::page_by_id(db, bank::Entity::find(), bank::Column::Id, after, limit, |b| b.id).await
+) -> Result<Page<Bank>, StoreError> {
+    let page = super::page_by_id(db, bank::Entity::find(), bank::Column::Id, after, limit, |b| b.id).await?;
+    page.try_map(|row| Ok(bank_of(row)))
 }

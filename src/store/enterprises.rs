@@ -11,7 +11,7 @@ use sea_orm::{
 };
 
 use super::{FieldError, Page, StoreError, audit::Actor};
-use crate::domain::{EnterpriseSize, Qualification, Scope, Uscc, eligibility::Profile};
+use crate::domain::{EnterpriseSize, Qualification, Scope, Uscc, directory::Enterprise};
 
 pub struct NewEnterprise {
     pub uscc: Uscc,
@@ -30,7 +30,7 @@ pub async fn create(
     actor: &Actor,
     caller: Scope,
     new: NewEnterprise,
-) -> Result<enterprise::Model, StoreError> {
+) -> Result<Enterprise, StoreError> {
     let txn = db.begin().await?;
     let park_visible = matches!(caller, Scope::All) || caller == Scope::Park(new.park_id);
     if !park_visible || park::Entity::find_by_id(new.park_id).one(&txn).await?.is_none() {
@@ -61,7 +61,7 @@ pub async fn create(
     })?;
     super::audit::record(&txn, actor, "enterprise.create", "enterprise", model.id).await?;
     txn.commit().await?;
-    Ok(model)
+    enterprise_of(model)
 }
 
 /// Registers many enterprises in one park in one transaction, for seeding and bulk loads. The
@@ -122,30 +122,31 @@ pub async fn create_many(
     Ok(ids)
 }
 
-/// The qualifications recorded for an enterprise.
-pub fn qualifications(model: &enterprise::Model) -> Result<Vec<Qualification>, StoreError> {
-    let stored = &model.qualifications;
-    let unreadable = || super::corrupt("enterprises", model.id, "qualifications", &stored.to_string());
-    stored
+/// Reads a stored enterprise: its USCC, size and qualifications through their one conversion
+/// each; a value they do not know is a corrupt row.
+pub fn enterprise_of(row: enterprise::Model) -> Result<Enterprise, StoreError> {
+    let id = row.id;
+    let unreadable =
+        |stored: &serde_json::Value| super::corrupt("enterprises", id, "qualifications", &stored.to_string());
+    let qualifications = row
+        .qualifications
         .as_array()
-        .ok_or_else(unreadable)?
+        .ok_or_else(|| unreadable(&row.qualifications))?
         .iter()
-        .map(|name| name.as_str().and_then(Qualification::parse).ok_or_else(unreadable))
-        .collect()
-}
-
-pub fn size(model: &enterprise::Model) -> Result<EnterpriseSize, StoreError> {
-    super::decode(EnterpriseSize::parse, "enterprises", model.id, "size", &model.size)
-}
-
-/// What eligibility looks at in the record.
-pub fn profile(model: &enterprise::Model) -> Result<Profile, StoreError> {
-    Ok(Profile {
-        park_id: model.park_id,
-        industry: model.industry.clone(),
-        size: size(model)?,
-        qualifications: qualifications(model)?,
-        founded_on: model.founded_on,
+        .map(|name| {
+            name.as_str().and_then(Qualification::parse).ok_or_else(|| unreadable(&row.qualifications))
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(Enterprise {
+        id,
+        uscc: Uscc::parse(&row.uscc).map_err(|_| super::corrupt("enterprises", id, "uscc", &row.uscc))?,
+        name: row.name,
+        park_id: row.park_id,
+        industry: row.industry,
+        size: super::decode(EnterpriseSize::parse, "enterprises", id, "size", &row.size)?,
+        founded_on: row.founded_on,
+        qualifications,
+        created_at: row.created_at,
     })
 }
 
@@ -176,20 +177,18 @@ pub async fn get_visible(
     db: &impl ConnectionTrait,
     caller: Scope,
     id: i64,
-) -> Result<enterprise::Model, StoreError> {
-    enterprise::Entity::find_by_id(id).filter(visible_to(caller)).one(db).await?.ok_or(StoreError::NotFound)
+) -> Result<Enterprise, StoreError> {
+    let found = enterprise::Entity::find_by_id(id).filter(visible_to(caller)).one(db).await?;
+    enterprise_of(found.ok_or(StoreError::NotFound)?)
 }
 
-pub async fn get(db: &impl ConnectionTrait, id: i64) -> Result<enterprise::Model, StoreError> {
-    enterprise::Entity::find_by_id(id).one(db).await?.ok_or(StoreError::NotFound)
+pub async fn get(db: &impl ConnectionTrait, id: i64) -> Result<Enterprise, StoreError> {
+    enterprise_of(enterprise::Entity::find_by_id(id).one(db).await?.ok_or(StoreError::NotFound)?)
 }
 
-pub async fn find_by_uscc(db: &impl ConnectionTrait, uscc: &Uscc) -> Result<enterprise::Model, StoreError> {
-    enterprise::Entity::find()
-        .filter(enterprise::Column::Uscc.eq(uscc.as_str()))
-        .one(db)
-        .await?
-        .ok_or(StoreError::NotFound)
+pub async fn find_by_uscc(db: &impl ConnectionTrait, uscc: &Uscc) -> Result<Enterprise, StoreError> {
+    let found = enterprise::Entity::find().filter(enterprise::Column::Uscc.eq(uscc.as_str())).one(db).await?;
+    enterprise_of(found.ok_or(StoreError::NotFound)?)
 }
 
 pub async fn list_visible(
@@ -198,9 +197,9 @@ pub async fn list_visible(
     park_id: Option<i64>,
     after: Option<i64>,
     limit: u64,
-) -> Result<Page<enterprise::Model>, StoreError> {
+) -> Result<Page<Enterprise>, StoreError> {
     let query = enterprise::Entity::find()
         .filter(visible_to(caller))
         .apply_if(park_id, |q, park_id| q.filter(enterprise::Column::ParkId.eq(park_id)));
-    super::page_by_id(db, query, enterprise::Column::Id, after, limit, |e| e.id).await
+    super::page_by_id(db, query, enterprise::Column::Id, after, limit, |e| e.id).await?.try_map(enterprise_of)
 }

@@ -7,6 +7,7 @@ use sea_orm::{
 };
 
 use super::{Page, StoreError, audit::Actor};
+use crate::domain::directory::Park;
 
 pub struct NewPark {
     pub code: String,
@@ -14,11 +15,7 @@ pub struct NewPark {
     pub region: String,
 }
 
-pub async fn create(
-    db: &impl TransactionTrait,
-    actor: &Actor,
-    new: NewPark,
-) -> Result<park::Model, StoreError> {
+pub async fn create(db: &impl TransactionTrait, actor: &Actor, new: NewPark) -> Result<Park, StoreError> {
     let txn = db.begin().await?;
     let code = new.code.clone();
     let park = park::ActiveModel {
@@ -33,21 +30,28 @@ pub async fn create(
     .map_err(|e| super::conflict_on_unique(e, || format!("a park with code {code:?} already exists")))?;
     super::audit::record(&txn, actor, "park.create", "park", park.id).await?;
     txn.commit().await?;
-    Ok(park)
+    Ok(park_of(park))
 }
 
-pub async fn get(db: &impl ConnectionTrait, id: i64) -> Result<park::Model, StoreError> {
-    park::Entity::find_by_id(id).one(db).await?.ok_or(StoreError::NotFound)
+/// Reads a stored park.
+pub fn park_of(row: park::Model) -> Park {
+    Park { id: row.id, code: row.code, name: row.name, region: row.region, created_at: row.created_at }
 }
 
-pub async fn find_by_code(db: &impl ConnectionTrait, code: &str) -> Result<park::Model, StoreError> {
-    park::Entity::find().filter(park::Column::Code.eq(code)).one(db).await?.ok_or(StoreError::NotFound)
+pub async fn get(db: &impl ConnectionTrait, id: i64) -> Result<Park, StoreError> {
+    park::Entity::find_by_id(id).one(db).await?.map(park_of).ok_or(StoreError::NotFound)
+}
+
+pub async fn find_by_code(db: &impl ConnectionTrait, code: &str) -> Result<Park, StoreError> {
+    let found = park::Entity::find().filter(park::Column::Code.eq(code)).one(db).await?;
+    found.map(park_of).ok_or(StoreError::NotFound)
 }
 
 pub async fn list(
     db: &impl ConnectionTrait,
     after: Option<i64>,
     limit: u64,
-) -> Result<Page<park::Model>, StoreError> {
-    super::page_by_id(db, park::Entity::find(), park::Column::Id, after, limit, |p| p.id).await
+) -> Result<Page<Park>, StoreError> {
+    let page = super::page_by_id(db, park::Entity::find(), park::Column::Id, after, limit, |p| p.id).await?;
+    page.try_map(|row| Ok(park_of(row)))
 }

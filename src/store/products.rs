@@ -13,6 +13,7 @@ use sea_orm::{
 use super::{FieldError, Page, StoreError, audit::Actor, scores::ScoreCursor};
 use crate::domain::{
     Money, RateBps, Scope, Score,
+    directory::Enterprise,
     eligibility::{Standing, Verdict, evaluate},
     product::{AmountTier, CreditType, Eligibility, Product, ProductStatus, Terms, Transition},
 };
@@ -333,7 +334,7 @@ pub async fn published(db: &impl ConnectionTrait) -> Result<Vec<Product>, StoreE
 
 /// An enterprise that qualifies for a product, with what it may borrow.
 pub struct Prospect {
-    pub enterprise: enterprise::Model,
+    pub enterprise: Enterprise,
     pub score: score::Model,
     pub offer_max_amount: Money,
 }
@@ -415,7 +416,8 @@ pub async fn prospects(
                 enterprise_id: score_row.enterprise_id,
             });
             let Some(enterprise) = enterprise else { continue };
-            let profile = super::enterprises::profile(&enterprise)?;
+            let enterprise = super::enterprises::enterprise_of(enterprise)?;
+            let profile = enterprise.profile();
             let score = Score::from_centi(score_row.score_centi).map_err(|_| {
                 super::corrupt("scores", score_row.id, "score_centi", &score_row.score_centi.to_string())
             })?;

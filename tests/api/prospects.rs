@@ -215,7 +215,7 @@ async fn both_answers(firms: &[Firm], rules: &Rules) -> (BTreeSet<i64>, BTreeSet
     for id in enterprise_ids {
         let Some(score) = store::scores::latest(&db, id).await.unwrap() else { continue };
         let enterprise = store::enterprises::get(&db, id).await.unwrap();
-        let profile = store::enterprises::profile(&enterprise).unwrap();
+        let profile = enterprise.profile();
         if let Verdict::Eligible { .. } =
             evaluate(&product.offerable(), &profile.applicant(Some(score.standing())), today)
         {
