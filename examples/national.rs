@@ -18,7 +18,7 @@ use chrono::{Days, NaiveDate, TimeZone, Utc};
 use innoloan::{
     domain::Principal,
     domain::{
-        EnterpriseSize, Money, Period, Qualification, RateBps, Scope, Score, Stage, Uscc,
+        EnterpriseSize, Money, Period, Qualification, RateBps, Score, Stage, Uscc,
         product::{CreditType, Eligibility, Terms, Transition},
         score_import::{Batch, ScoreRow},
     },
@@ -43,7 +43,7 @@ fn uscc(park: usize, n: usize) -> Uscc {
 }
 
 /// The generator acts as an admin of the command line, through the same use cases as the API.
-const ADMIN: Principal = Principal { key_id: 0, scope: Scope::All };
+const ADMIN: Principal = Principal::command_line();
 
 /// Runs use cases in one committed transaction.
 async fn write<T>(
@@ -81,7 +81,7 @@ async fn main() {
             name: format!("第{}高新区", p + 1),
             region: "全国".into(),
         };
-        park_ids.push(write(&db, async |w| directory::create_park(w, new).await).await.id);
+        park_ids.push(write(&db, async |w| directory::create_park(w, ADMIN, new).await).await.id);
     }
     let mut enterprise_ids: Vec<Vec<i64>> = Vec::new();
     for (p, &park_id) in park_ids.iter().enumerate() {
@@ -136,7 +136,7 @@ async fn main() {
     let mut products = Vec::new();
     for b in 0..BANKS {
         let new = store::banks::NewBank { code: format!("bank-{b:02}"), name: format!("第{}银行", b + 1) };
-        let bank = write(&db, async |w| directory::create_bank(w, new).await).await;
+        let bank = write(&db, async |w| directory::create_bank(w, ADMIN, new).await).await;
         for k in 0..PRODUCTS_PER_BANK {
             let i = b * PRODUCTS_PER_BANK + k;
             let draft = Draft {
@@ -232,7 +232,7 @@ async fn main() {
         bank_id: None,
         enterprise_id: None,
     };
-    let admin = write(&db, async |w| directory::create_api_key(w, new).await).await;
+    let admin = write(&db, async |w| directory::create_api_key(w, ADMIN, new).await).await;
     println!("ADMIN_KEY={}", admin.secret);
     println!("ENTERPRISES={}..={}", enterprise_ids[0][0], enterprise_ids[PARKS - 1][PER_PARK - 1]);
     println!("PARKS={}..={}", park_ids[0], park_ids[PARKS - 1]);

@@ -55,10 +55,7 @@ impl Authenticator {
                 Ok(Some(KnownKey { id: row.id, scope, secret_hash: row.secret_hash }))
             })
             .await
-            .map_err(|err| match std::sync::Arc::try_unwrap(err) {
-                Ok(err) => err,
-                Err(shared) => StoreError::Unavailable(sea_orm::DbErr::Custom(shared.to_string())),
-            })?;
+            .map_err(StoreError::from_shared)?;
         let Some(known) = known else {
             return Ok(None);
         };

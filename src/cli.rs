@@ -6,7 +6,7 @@ use sea_orm::TransactionTrait;
 use crate::{
     Application,
     config::{Config, redacted},
-    domain::{Role, Scope, Uscc},
+    domain::{Principal, Role, Scope, Uscc},
     service::{
         Write,
         directory::{self, NewKey},
@@ -125,7 +125,7 @@ pub async fn create_key(
     let new = NewKey { name: name.to_owned(), role, park_id, bank_id, enterprise_id };
     let txn = db.begin().await?;
     let mut write = Write::new(&txn, Actor::command_line());
-    let created = directory::create_api_key(&mut write, new).await?;
+    let created = directory::create_api_key(&mut write, Principal::command_line(), new).await?;
     drop(write);
     txn.commit().await?;
     let description = format!(

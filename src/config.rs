@@ -29,6 +29,8 @@ pub struct Config {
     pub score_cache_ttl: Duration,
     pub bind_addr: String,
     pub log_format: LogFormat,
+    /// `RUST_LOG`: which logs to write (default `info`).
+    pub log_filter: String,
     /// How long an authenticated key is trusted without asking the database again. Revocation
     /// takes effect on every process within this time.
     pub auth_cache_ttl: Duration,
@@ -47,6 +49,7 @@ impl Default for Config {
             score_cache_ttl: Duration::from_secs(600),
             bind_addr: "127.0.0.1:8080".into(),
             log_format: LogFormat::Text,
+            log_filter: "info".into(),
             auth_cache_ttl: Duration::from_secs(4),
         }
     }
@@ -65,6 +68,7 @@ impl std::fmt::Debug for Config {
             .field("score_cache_ttl", &self.score_cache_ttl)
             .field("bind_addr", &self.bind_addr)
             .field("log_format", &self.log_format)
+            .field("log_filter", &self.log_filter)
             .field("auth_cache_ttl", &self.auth_cache_ttl)
             .finish()
     }
@@ -128,7 +132,7 @@ impl Config {
         {
             return Err(ConfigError {
                 name: "DATABASE_URL",
-                value: database_url,
+                value: redacted(&database_url),
                 why: "expected sqlite:… or postgres://…",
             });
         }
@@ -161,6 +165,17 @@ impl Config {
             score_cache_ttl: millis("SCORE_CACHE_TTL_MS", defaults.score_cache_ttl)?,
             bind_addr: var("BIND_ADDR").unwrap_or(defaults.bind_addr),
             log_format,
+            log_filter: match var("RUST_LOG") {
+                None => defaults.log_filter,
+                Some(filter) => {
+                    tracing_subscriber::EnvFilter::try_new(&filter).map_err(|_| ConfigError {
+                        name: "RUST_LOG",
+                        value: filter.clone(),
+                        why: "expected a tracing filter such as info or innoloan=debug,warn",
+                    })?;
+                    filter
+                }
+            },
             auth_cache_ttl: defaults.auth_cache_ttl,
         })
     }

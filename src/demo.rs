@@ -6,7 +6,7 @@ use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc, Weekday};
 use sea_orm::{DatabaseConnection, TransactionTrait};
 
 use crate::domain::{
-    EnterpriseSize, Money, Period, Principal, Qualification, RateBps, Role, Scope, Score, Stage, Uscc,
+    EnterpriseSize, Money, Period, Principal, Qualification, RateBps, Role, Score, Stage, Uscc,
     credit::Approval,
     product::{CreditType, Eligibility, Product, Terms, Transition},
     score_import::{Batch, ScoreRow},
@@ -22,7 +22,7 @@ use crate::store::{self, StoreError, audit::Actor, enterprises::NewEnterprise, p
 
 /// The demo acts as an admin of the command line: every record goes through the use cases, with
 /// every rule they check.
-const ADMIN: Principal = Principal { key_id: 0, scope: Scope::All };
+const ADMIN: Principal = Principal::command_line();
 
 /// The keys the demo prints, one per role.
 pub struct DemoKeys {
@@ -141,6 +141,7 @@ fn score_of(plan: &ParkPlan, i: usize) -> Score {
 async fn seed_park(w: &mut Write<'_>, plan: &ParkPlan) -> Result<Roster, Error> {
     let park = directory::create_park(
         w,
+        ADMIN,
         store::parks::NewPark { code: plan.code.into(), name: plan.name.into(), region: plan.region.into() },
     )
     .await?;
@@ -577,7 +578,8 @@ pub async fn seed(db: &DatabaseConnection) -> Result<DemoKeys, Error> {
     let mut banks = Vec::new();
     for (code, name) in BANKS {
         let bank =
-            directory::create_bank(w, store::banks::NewBank { code: code.into(), name: name.into() }).await?;
+            directory::create_bank(w, ADMIN, store::banks::NewBank { code: code.into(), name: name.into() })
+                .await?;
         banks.push((code.to_owned(), bank.id));
     }
     optics_valley(w, &banks, today).await?;
@@ -605,5 +607,5 @@ async fn key(w: &mut Write<'_>, name: &str, role: Role, scope: Option<i64>) -> R
         bank_id: scope.filter(|_| role == Role::Bank),
         enterprise_id: scope.filter(|_| role == Role::Enterprise),
     };
-    Ok(directory::create_api_key(w, new).await?.secret)
+    Ok(directory::create_api_key(w, ADMIN, new).await?.secret)
 }

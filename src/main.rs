@@ -85,7 +85,7 @@ async fn main() -> anyhow::Result<()> {
         return Ok(());
     }
     let config = Config::from_env()?;
-    telemetry::init(&config.log_format);
+    telemetry::init(&config.log_format, &config.log_filter);
     match args.command {
         Command::Serve => cli::serve(config).await,
         Command::Demo => cli::demo(config).await,

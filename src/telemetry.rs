@@ -4,10 +4,10 @@ use tracing_subscriber::{EnvFilter, fmt};
 
 use crate::config::LogFormat;
 
-/// Installs the global subscriber. `RUST_LOG` filters (default `info`). Logs go to stderr, so
-/// that stdout stays for what a command prints.
-pub fn init(format: &LogFormat) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+/// Installs the global subscriber, filtered by `RUST_LOG` as `Config` read it. Logs go to
+/// stderr, so that stdout stays for what a command prints.
+pub fn init(format: &LogFormat, filter: &str) {
+    let filter = EnvFilter::try_new(filter).unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = fmt().with_env_filter(filter).with_writer(std::io::stderr);
     // A second call (in tests) finds a subscriber installed already; that is fine.
     let _ = match format {

@@ -20,7 +20,7 @@ enum Scores {
 /// The sort key of a period, frozen here as it was when this step was written. A period written
 /// before the grammar existed keeps its text as its key.
 fn period_key(period: &str) -> String {
-    let (year, rest) = period.split_at(period.len().min(4));
+    let Some((year, rest)) = period.split_at_checked(4) else { return period.to_owned() };
     let months = match rest {
         "" => Some((1, 12)),
         "-H1" => Some((1, 6)),

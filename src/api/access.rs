@@ -3,8 +3,9 @@
 //! The bearer check (`auth::Caller`) consults it as soon as the key is known, before any
 //! parameter or body is read, so that a caller whose role may not act gets 403 whatever it sent.
 //! The OpenAPI document is written from it too: each operation says who may call it, and lists
-//! 403 only where some role may not. Scope (which park, bank or enterprise) is checked by the
-//! handlers; this table is about roles alone. An admin may call every operation.
+//! 403 only where some role may not. Each use case (`service`) holds the same rule for its own
+//! callers, and checks the scope (which park, bank or enterprise); this table is about roles
+//! alone. An admin may call every operation.
 
 use poem::http::Method;
 

@@ -92,7 +92,6 @@ pub enum ApiKeyRevoked {
     Revoked,
 }
 
-/// Resolves the scope a new key asks for, checking that its park, bank or enterprise exists.
 /// A scope id from the body: an id that is not a number names no record.
 fn scope_id(field: &str, raw: Option<&str>) -> Result<Option<i64>, ApiError> {
     raw.map(|raw| {
@@ -141,7 +140,7 @@ impl ApiKeysApi {
         };
         let outcome = idempotency
             .run_remembering(201, without_secret, async |w| {
-                let created = directory::create_api_key(w, new).await?;
+                let created = directory::create_api_key(w, caller.principal(), new).await?;
                 Ok(CreatedApiKey { key: created.key.into(), secret: Some(created.secret) })
             })
             .await?;
@@ -179,7 +178,7 @@ impl ApiKeysApi {
     ) -> ApiResult<ApiKeyRevoked> {
         let id = parse_id(&id.0, "the API key")?;
         state
-            .write(&caller, async |w| directory::revoke_api_key(w, id).await)
+            .write(&caller, async |w| directory::revoke_api_key(w, caller.principal(), id).await)
             .await
             .map_err(|e| e.naming("the API key"))?;
         Ok(ApiKeyRevoked::Revoked)

@@ -71,8 +71,9 @@ impl BanksApi {
             return Ok(Created::new(replayed));
         }
         let new = StoreNewBank { code: body.0.code, name: text::line("name", body.0.name)? };
-        let outcome =
-            idempotency.run(201, async |w| Ok(directory::create_bank(w, new).await?.into())).await?;
+        let outcome = idempotency
+            .run(201, async |w| Ok(directory::create_bank(w, caller.principal(), new).await?.into()))
+            .await?;
         Ok(Created::new(outcome))
     }
 

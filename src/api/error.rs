@@ -308,6 +308,7 @@ impl From<ServiceError> for ApiError {
                     details,
                 )
             }
+            ServiceError::Forbidden(message) => Self::forbidden(message),
             ServiceError::NotPublished(message) => {
                 Self::unprocessable(ErrorCode::ProductNotPublished, message, Vec::new())
             }

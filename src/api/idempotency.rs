@@ -141,21 +141,21 @@ impl<'a> Idempotency<'a> {
         let claimed = match self.request() {
             None => None,
             Some(request) => match store::idempotency::claim(services.db(), &request).await? {
-                Claim::Fresh { id } => Some(id),
+                Claim::Fresh { id, lease } => Some((id, lease)),
                 other => return answer(other),
             },
         };
         let finish = async |txn: &_, value: &T| {
-            if let Some(id) = claimed {
-                store::idempotency::complete(txn, id, status, &remember(value)).await?;
+            if let Some((id, lease)) = claimed {
+                store::idempotency::complete(txn, id, lease, status, &remember(value)).await?;
             }
             Ok(())
         };
         match services.write_then(self.actor.clone(), work, finish).await {
             Ok(value) => Ok(Outcome::Fresh(value)),
             Err(err) => {
-                if let Some(id) = claimed
-                    && let Err(release) = store::idempotency::release(services.db(), id).await
+                if let Some((id, lease)) = claimed
+                    && let Err(release) = store::idempotency::release(services.db(), id, lease).await
                 {
                     tracing::warn!(error = %release, "could not release an idempotency key; it lapses with its lease");
                 }

@@ -86,10 +86,7 @@ impl AppState {
 
     /// Every published product with its JSON, from the in-process copy (at most 2 seconds old).
     pub async fn published_products(&self) -> Result<Arc<RenderedCatalogue>, ApiError> {
-        let catalogue = self.services.published_products().await.map_err(|err| {
-            tracing::error!(error = %err, "loading published products");
-            ApiError::unavailable("the product catalogue is unavailable; retry shortly")
-        })?;
+        let catalogue = self.services.published_products().await?;
         let cached = self.rendered.lock().ok().and_then(|slot| slot.clone());
         if let Some(rendered) = cached.filter(|r| Arc::ptr_eq(&r.source, &catalogue)) {
             return Ok(rendered);

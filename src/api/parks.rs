@@ -78,8 +78,9 @@ impl ParksApi {
             name: text::line("name", body.0.name)?,
             region: text::line("region", body.0.region)?,
         };
-        let outcome =
-            idempotency.run(201, async |w| Ok(directory::create_park(w, new).await?.into())).await?;
+        let outcome = idempotency
+            .run(201, async |w| Ok(directory::create_park(w, caller.principal(), new).await?.into()))
+            .await?;
         Ok(Created::new(outcome))
     }
 

@@ -55,8 +55,9 @@ impl Principal {
         self.scope.role()
     }
 
-    pub fn is_admin(&self) -> bool {
-        self.scope == Scope::All
+    /// The command line, the demo and the data set generator: an admin with no key.
+    pub const fn command_line() -> Principal {
+        Principal { key_id: 0, scope: Scope::All }
     }
 
     /// Whether the caller may act for this park: an admin, or that park's office.
@@ -64,9 +65,9 @@ impl Principal {
         matches!(self.scope, Scope::All) || self.scope == Scope::Park(park_id)
     }
 
-    /// Whether the caller may act for this bank: an admin, or that bank.
-    pub fn is_bank(&self, bank_id: i64) -> bool {
-        self.scope == Scope::Bank(bank_id)
+    /// Whether the caller's role is admin or one of `roles`.
+    pub fn acts_as(&self, roles: &[Role]) -> bool {
+        self.scope == Scope::All || roles.contains(&self.role())
     }
 }
 

@@ -15,9 +15,9 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Effect, Error, Result, Write};
+use super::{Effect, Error, Result, Write, require};
 use crate::domain::{
-    FieldError, Money, Principal, Scope,
+    FieldError, Money, Principal, Role, Scope,
     credit::{
         Application, ApplicationAction, ApplicationStatus, Approval, CreditLine, JudgedTerms, approval_time,
     },
@@ -63,6 +63,7 @@ pub async fn submit(
     apply: Apply,
     at: DateTime<Utc>,
 ) -> Result<Application> {
+    require(principal, &[Role::Enterprise], "apply for loans")?;
     let txn = w.txn();
     let enterprise_id = applicant_of(principal, apply.enterprise_id)?;
     let enterprise = match store::enterprises::get(txn, enterprise_id).await {
@@ -150,7 +151,8 @@ async fn move_on(
 }
 
 /// Reviews, rejects or withdraws an application. Review and reject are the owning bank's;
-/// withdrawal is the enterprise's, before a decision.
+/// withdrawal is the enterprise's, before a decision. Approval is [`approve`], which grants the
+/// line with it.
 pub async fn act(
     w: &mut Write<'_>,
     principal: Principal,
@@ -159,6 +161,14 @@ pub async fn act(
     reason: Option<String>,
     at: DateTime<Utc>,
 ) -> Result<Application> {
+    match action {
+        ApplicationAction::Review => require(principal, &[Role::Bank], "review applications")?,
+        ApplicationAction::Reject => require(principal, &[Role::Bank], "reject applications")?,
+        ApplicationAction::Withdraw => require(principal, &[Role::Enterprise], "withdraw applications")?,
+        ApplicationAction::Approve => {
+            return Err(StoreError::WrongState("an approval grants a credit line: approve it".into()).into());
+        }
+    }
     let app = visible(w, principal, id).await?;
     move_on(w, &app, action, reason, at).await?;
     store::audit::record(w.txn(), w.actor(), &format!("application.{action}"), "application", id).await?;
@@ -173,6 +183,7 @@ pub async fn approve(
     approval: Approval,
     at: DateTime<Utc>,
 ) -> Result<(Application, CreditLine)> {
+    require(principal, &[Role::Bank], "approve applications")?;
     let app = visible(w, principal, id).await?;
     if app.status.after(ApplicationAction::Approve).is_none() {
         return Err(refused(app.status, ApplicationAction::Approve));

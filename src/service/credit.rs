@@ -9,9 +9,9 @@
 
 use chrono::NaiveDate;
 
-use super::{Error, Result, Write};
+use super::{Error, Result, Write, require};
 use crate::domain::{
-    FieldError, Money, Principal,
+    FieldError, Money, Principal, Role,
     credit::{CreditLine, CreditLineStatus, Disbursement},
 };
 use crate::store::{self, Refusal, StoreError};
@@ -59,6 +59,7 @@ pub async fn disburse(
     draw: Draw,
     today: NaiveDate,
 ) -> Result<Disbursement> {
+    require(principal, &[Role::Bank], "record disbursements")?;
     let txn = w.txn();
     let line = store::credit::get_line_visible(txn, principal.scope, draw.line_id).await?;
     if let Some(refusal) = not_drawable(&line, today) {

@@ -2,7 +2,7 @@
 
 use chrono::NaiveDate;
 
-use super::{Effect, Error, Result, Write};
+use super::{Effect, Error, Result, Write, require};
 use crate::domain::{
     FieldError, Principal, Role, Scope,
     directory::{ApiKey, Bank, Enterprise, Park},
@@ -11,11 +11,13 @@ use crate::store::{
     self, StoreError, api_keys::CreatedKey, banks::NewBank, enterprises::NewEnterprise, parks::NewPark,
 };
 
-pub async fn create_park(w: &mut Write<'_>, new: NewPark) -> Result<Park> {
+pub async fn create_park(w: &mut Write<'_>, principal: Principal, new: NewPark) -> Result<Park> {
+    require(principal, &[], "create parks")?;
     Ok(store::parks::create(w.txn(), w.actor(), new).await?)
 }
 
-pub async fn create_bank(w: &mut Write<'_>, new: NewBank) -> Result<Bank> {
+pub async fn create_bank(w: &mut Write<'_>, principal: Principal, new: NewBank) -> Result<Bank> {
+    require(principal, &[], "create banks")?;
     Ok(store::banks::create(w.txn(), w.actor(), new).await?)
 }
 
@@ -28,6 +30,7 @@ pub async fn register_enterprise(
     new: NewEnterprise,
     today: NaiveDate,
 ) -> Result<Enterprise> {
+    require(principal, &[Role::ParkOffice], "register enterprises")?;
     if new.founded_on > today {
         return Err(Error::invalid("founded_on", "the founding date is in the future"));
     }
@@ -41,6 +44,7 @@ pub async fn register_enterprises(
     park_id: i64,
     batch: Vec<NewEnterprise>,
 ) -> Result<Vec<i64>> {
+    require(principal, &[Role::ParkOffice], "register enterprises")?;
     if !principal.governs_park(park_id) {
         return Err(StoreError::NotFound.into());
     }
@@ -98,14 +102,16 @@ async fn scope_of(w: &Write<'_>, new: &NewKey) -> Result<Scope> {
 }
 
 /// Creates an API key; the secret is in the answer, and only its hash is stored.
-pub async fn create_api_key(w: &mut Write<'_>, new: NewKey) -> Result<CreatedKey> {
+pub async fn create_api_key(w: &mut Write<'_>, principal: Principal, new: NewKey) -> Result<CreatedKey> {
+    require(principal, &[], "create API keys")?;
     let scope = scope_of(w, &new).await?;
     Ok(store::api_keys::create(w.txn(), w.actor(), new.name, scope).await?)
 }
 
 /// Revokes a key: this process forgets it at once after commit, every other within its
 /// authentication cache's lifetime.
-pub async fn revoke_api_key(w: &mut Write<'_>, id: i64) -> Result<ApiKey> {
+pub async fn revoke_api_key(w: &mut Write<'_>, principal: Principal, id: i64) -> Result<ApiKey> {
+    require(principal, &[], "revoke API keys")?;
     let key = store::api_keys::revoke(w.txn(), w.actor(), id).await?;
     w.after_commit(Effect::KeyRevoked { prefix: key.prefix.clone() });
     Ok(key)

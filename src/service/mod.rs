@@ -22,7 +22,7 @@ use sea_orm::{DatabaseConnection, DatabaseTransaction, TransactionTrait};
 use crate::auth::Authenticator;
 use crate::cache::ScoreCache;
 use crate::domain::{
-    FieldError,
+    FieldError, Principal, Role,
     directory::{Enterprise, Park},
     eligibility::FailedRule,
     product::Product,
@@ -42,6 +42,20 @@ pub enum Error {
     /// The product takes no applications in its current status.
     #[error("{0}")]
     NotPublished(String),
+    /// The caller's role may not take this action at all.
+    #[error("{0}")]
+    Forbidden(String),
+}
+
+/// Refuses unless the caller is an admin or has one of `roles`. The API refuses the same callers
+/// before it reads their request (`api::access`); a use case still holds its own rule, for every
+/// other caller (the demo, the command line, the data set generator).
+pub fn require(principal: Principal, roles: &[Role], action: &str) -> Result<()> {
+    if principal.acts_as(roles) {
+        Ok(())
+    } else {
+        Err(Error::Forbidden(format!("a {} key may not {action}", principal.role())))
+    }
 }
 
 impl Error {
@@ -83,6 +97,9 @@ pub struct Write<'t> {
 }
 
 impl<'t> Write<'t> {
+    /// A write in `txn`. [`Services::write`] makes one and runs its effects after the commit; a
+    /// caller that commits by itself (the demo, the command line, a data set) takes the effects
+    /// with [`Write::into_effects`], and has none to run when no server process shares its caches.
     pub fn new(txn: &'t DatabaseTransaction, actor: Actor) -> Self {
         Self { txn, actor, effects: Vec::new() }
     }
@@ -217,10 +234,7 @@ impl Services {
             let products = store::products::published(&db).await?;
             Ok::<_, StoreError>(Arc::new(Catalogue { products }))
         };
-        self.published.try_get_with((), load).await.map_err(|err| match Arc::try_unwrap(err) {
-            Ok(err) => Error::Store(err),
-            Err(shared) => Error::Store(StoreError::Unavailable(sea_orm::DbErr::Custom(shared.to_string()))),
-        })
+        self.published.try_get_with((), load).await.map_err(|err| Error::Store(StoreError::from_shared(err)))
     }
 
     /// A park's record, from the in-process copy when there is one.

@@ -6,9 +6,9 @@
 //! the lifecycle run in `store::products`, inside the transaction given here; this module decides
 //! whose product it is and what changes for everyone else.
 
-use super::{Effect, Error, Result, Write};
+use super::{Effect, Error, Result, Write, require};
 use crate::domain::{
-    FieldError, Principal, Scope,
+    FieldError, Principal, Role, Scope,
     product::{Product, Transition},
 };
 use crate::store::{self, StoreError, products::Draft};
@@ -40,12 +40,14 @@ pub async fn create(
     bank_id: Option<i64>,
     draft: Draft,
 ) -> Result<Product> {
+    require(principal, &[Role::Bank], "create products")?;
     let bank_id = bank_for(w, principal, bank_id).await?;
     Ok(store::products::create(w.txn(), w.actor(), bank_id, draft).await?)
 }
 
 /// A product the caller's bank owns (any, for an admin); another bank's product is not found.
 pub async fn owned(w: &Write<'_>, principal: Principal, id: i64) -> Result<Product> {
+    require(principal, &[Role::Bank], "change products")?;
     let product = store::products::get(w.txn(), id).await?;
     match principal.scope {
         Scope::Bank(bank_id) if bank_id != product.bank_id => Err(StoreError::NotFound.into()),

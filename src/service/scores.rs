@@ -7,9 +7,9 @@
 //! process ([`Effect::ScoresChanged`]), whoever wrote the scores: the API, the demo or a future
 //! score model.
 
-use super::{Effect, Result, Services, Write};
+use super::{Effect, Result, Services, Write, require};
 use crate::cache::Lookup;
-use crate::domain::{Period, Principal, score::EnterpriseScore, score_import::Batch};
+use crate::domain::{Period, Principal, Role, score::EnterpriseScore, score_import::Batch};
 use crate::store::{self, StoreError, scores::ImportSummary};
 
 /// Imports a period's scores for a park the caller governs; a park outside its scope is not
@@ -21,6 +21,7 @@ pub async fn import(
     period: &Period,
     batch: Batch,
 ) -> Result<ImportSummary> {
+    require(principal, &[Role::ParkOffice], "import scores")?;
     if !principal.governs_park(park_id) {
         return Err(StoreError::NotFound.into());
     }

@@ -348,19 +348,6 @@ pub async fn list_applications(
     super::page_by_id(db, query, application::Column::Id, after, limit, |a| a.id).await?.try_map(application)
 }
 
-/// The credit line of an application, if it was approved.
-pub async fn line_of_application(
-    db: &impl ConnectionTrait,
-    application_id: i64,
-) -> Result<Option<CreditLine>, StoreError> {
-    credit_line::Entity::find()
-        .filter(credit_line::Column::ApplicationId.eq(application_id))
-        .one(db)
-        .await?
-        .map(credit_line)
-        .transpose()
-}
-
 pub async fn get_line_visible(
     db: &impl ConnectionTrait,
     caller: Scope,

@@ -31,8 +31,9 @@ pub struct Request<'a> {
 
 #[derive(Debug, PartialEq, Eq)]
 pub enum Claim {
-    /// The key is this request's: run it, then `complete` in the effect's transaction.
-    Fresh { id: i64 },
+    /// The key is this request's until `lease`: run it, then `complete` in the effect's
+    /// transaction.
+    Fresh { id: i64, lease: DateTime<Utc> },
     /// The key's first request finished with this response.
     Replay { status: u16, body: String },
     /// The key's first request is still running.
@@ -64,7 +65,7 @@ pub async fn claim(db: &impl ConnectionTrait, request: &Request<'_>) -> Result<C
         .insert(db)
         .await;
         let err = match inserted {
-            Ok(row) => return Ok(Claim::Fresh { id: row.id }),
+            Ok(row) => return Ok(Claim::Fresh { id: row.id, lease: row.locked_until }),
             Err(err) => err,
         };
         if !matches!(err.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_))) {
@@ -84,21 +85,25 @@ pub async fn claim(db: &impl ConnectionTrait, request: &Request<'_>) -> Result<C
             return Ok(Claim::Mismatch);
         }
         if existing.state == "completed" {
-            let status = existing.response_status.and_then(|s| u16::try_from(s).ok()).unwrap_or(200);
-            return Ok(Claim::Replay { status, body: existing.response_body.unwrap_or_default() });
+            return replay_of(existing);
         }
         if existing.locked_until > now {
             return Ok(Claim::InFlight);
         }
         // The first request died holding the key: take it over, unless another request just did.
+        let lease = lease_end(now);
         let taken = idempotency_key::Entity::update_many()
-            .col_expr(idempotency_key::Column::LockedUntil, Expr::value(lease_end(now)))
+            .col_expr(idempotency_key::Column::LockedUntil, Expr::value(lease))
             .filter(idempotency_key::Column::Id.eq(existing.id))
             .filter(idempotency_key::Column::State.eq("in_flight"))
             .filter(idempotency_key::Column::LockedUntil.eq(existing.locked_until))
             .exec(db)
             .await?;
-        return Ok(if taken.rows_affected == 1 { Claim::Fresh { id: existing.id } } else { Claim::InFlight });
+        return Ok(if taken.rows_affected == 1 {
+            Claim::Fresh { id: existing.id, lease }
+        } else {
+            Claim::InFlight
+        });
     }
     Ok(Claim::InFlight)
 }
@@ -120,29 +125,60 @@ pub async fn peek(db: &impl ConnectionTrait, request: &Request<'_>) -> Result<Op
         return Ok(Some(Claim::Mismatch));
     }
     if existing.state == "completed" {
-        let status = existing.response_status.and_then(|s| u16::try_from(s).ok()).unwrap_or(200);
-        return Ok(Some(Claim::Replay { status, body: existing.response_body.unwrap_or_default() }));
+        return replay_of(existing).map(Some);
     }
     Ok((existing.locked_until > super::now()).then_some(Claim::InFlight))
 }
 
-/// Records the response. Call it inside the transaction that holds the request's effect.
-pub async fn complete(db: &impl ConnectionTrait, id: i64, status: u16, body: &str) -> Result<(), StoreError> {
-    idempotency_key::Entity::update_many()
+/// The stored answer of a completed key; a completed row without one is corrupt.
+fn replay_of(row: idempotency_key::Model) -> Result<Claim, StoreError> {
+    match (row.response_status.and_then(|s| u16::try_from(s).ok()), row.response_body) {
+        (Some(status), Some(body)) => Ok(Claim::Replay { status, body }),
+        _ => Err(super::corrupt(
+            "idempotency_keys",
+            row.id,
+            "response",
+            "a completed key without its response",
+        )),
+    }
+}
+
+/// Records the response. Call it inside the transaction that holds the request's effect. If the
+/// key's lease ran out and a retry took it over, the claim is no longer this request's: the
+/// transaction must roll back, so that the effect happens once.
+pub async fn complete(
+    db: &impl ConnectionTrait,
+    id: i64,
+    lease: DateTime<Utc>,
+    status: u16,
+    body: &str,
+) -> Result<(), StoreError> {
+    let recorded = idempotency_key::Entity::update_many()
         .col_expr(idempotency_key::Column::State, Expr::value("completed"))
         .col_expr(idempotency_key::Column::ResponseStatus, Expr::value(i32::from(status)))
         .col_expr(idempotency_key::Column::ResponseBody, Expr::value(body.to_owned()))
         .filter(idempotency_key::Column::Id.eq(id))
+        .filter(idempotency_key::Column::State.eq("in_flight"))
+        .filter(idempotency_key::Column::LockedUntil.eq(lease))
         .exec(db)
         .await?;
-    Ok(())
+    if recorded.rows_affected == 1 {
+        Ok(())
+    } else {
+        Err(StoreError::Conflict(
+            "this request outlived its Idempotency-Key's lease and a retry took the key over; nothing was done"
+                .to_owned(),
+        ))
+    }
 }
 
-/// Forgets a claim whose request failed, so that the client may retry with the same key.
-pub async fn release(db: &impl ConnectionTrait, id: i64) -> Result<(), StoreError> {
+/// Forgets a claim whose request failed, so that the client may retry with the same key; a claim
+/// that a retry has taken over is the retry's, and stays.
+pub async fn release(db: &impl ConnectionTrait, id: i64, lease: DateTime<Utc>) -> Result<(), StoreError> {
     idempotency_key::Entity::delete_many()
         .filter(idempotency_key::Column::Id.eq(id))
         .filter(idempotency_key::Column::State.eq("in_flight"))
+        .filter(idempotency_key::Column::LockedUntil.eq(lease))
         .exec(db)
         .await?;
     Ok(())

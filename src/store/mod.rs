@@ -44,6 +44,28 @@ pub enum StoreError {
 
 pub use crate::domain::FieldError;
 
+impl StoreError {
+    /// The error of a look-up that several callers awaited together (a cache load): the same
+    /// kind of error for each of them, so that an outage stays a 503 and a fault a 500.
+    pub fn from_shared(shared: std::sync::Arc<StoreError>) -> StoreError {
+        match std::sync::Arc::try_unwrap(shared) {
+            Ok(err) => err,
+            Err(shared) => match &*shared {
+                StoreError::NotFound => StoreError::NotFound,
+                StoreError::Conflict(m) => StoreError::Conflict(m.clone()),
+                StoreError::WrongState(m) => StoreError::WrongState(m.clone()),
+                StoreError::Refused { code, message, details } => {
+                    StoreError::Refused { code: *code, message: message.clone(), details: details.clone() }
+                }
+                StoreError::Invalid(errors) => StoreError::Invalid(errors.clone()),
+                StoreError::Corrupt(m) => StoreError::Corrupt(m.clone()),
+                StoreError::Unavailable(err) => StoreError::Unavailable(DbErr::Custom(err.to_string())),
+                StoreError::Db(err) => StoreError::Db(DbErr::Custom(err.to_string())),
+            },
+        }
+    }
+}
+
 /// Reads a stored enum value through its one conversion. A value the enum does not know is a
 /// corrupt row: logged, and an error (a 500), never mapped to a default.
 pub fn decode<T>(

@@ -11,7 +11,7 @@ use sea_orm::{
 };
 
 use super::{StoreError, sum_as_bigint};
-use crate::domain::{Money, credit::ApplicationStatus};
+use crate::domain::{Money, credit::ApplicationStatus, directory::Park};
 
 /// The dates a statistic covers; either end may be open.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -114,7 +114,7 @@ pub struct Share {
 pub struct Report {
     pub totals: Totals,
     /// Every park's own totals.
-    pub parks: Vec<(park::Model, Totals)>,
+    pub parks: Vec<(Park, Totals)>,
     pub banks: Vec<Share>,
     pub products: Vec<Share>,
 }
@@ -154,8 +154,13 @@ pub async fn report(
     park_id: Option<i64>,
     window: Window,
 ) -> Result<Report, StoreError> {
-    let parks: Vec<park::Model> =
-        park::Entity::find().filter(in_park(park::Column::Id, park_id)).all(db).await?;
+    let parks: Vec<Park> = park::Entity::find()
+        .filter(in_park(park::Column::Id, park_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(super::parks::park_of)
+        .collect();
     let mut per_park: BTreeMap<i64, Totals> = parks.iter().map(|p| (p.id, Totals::default())).collect();
 
     let registered: Vec<(i64, i64)> = enterprise::Entity::find()

@@ -128,7 +128,7 @@ pub async fn spawn_app() -> TestApp {
 
 pub async fn spawn_app_with(config: Config) -> TestApp {
     if std::env::var("TEST_LOG").is_ok() {
-        innoloan::telemetry::init(&config.log_format);
+        innoloan::telemetry::init(&config.log_format, &config.log_filter);
     }
     let db = store::connect(&config.database_url, config.database_max_connections).await.expect("database");
     store::migrate(&db).await.expect("migrations");

@@ -306,3 +306,75 @@ async fn a_string_field_takes_only_strings() {
     let banks = app.get("/api/v1/banks", &app.admin_key).await.expect(200);
     assert_eq!(banks.body["items"].as_array().map(Vec::len), Some(0));
 }
+
+#[tokio::test]
+async fn use_cases_hold_their_own_rules_whoever_calls_them() {
+    use innoloan::domain::{
+        Money, Principal, RateBps, Scope,
+        credit::{ApplicationAction, Approval},
+    };
+    use innoloan::service::{self, Write, applications};
+    use innoloan::store::audit::Actor;
+    use sea_orm::TransactionTrait;
+
+    let l = lending(1_000_000, 5_000_000_000, 100_000_000_000).await;
+    let id: i64 = crate::credit::apply(&l, 2_000_000).await.parse().unwrap();
+    let firm = Principal { key_id: 0, scope: Scope::Enterprise(l.firm.parse().unwrap()) };
+    let approval = Approval {
+        amount: Money::from_fen(2_000_000).unwrap(),
+        rate: RateBps::new(400).unwrap(),
+        term_months: 12,
+        expires_on: chrono::NaiveDate::from_ymd_opt(2099, 1, 1).unwrap(),
+    };
+    let txn = l.app.db.begin().await.unwrap();
+    let mut w = Write::new(&txn, Actor::command_line());
+    let now = chrono::Utc::now();
+    // An enterprise may not approve its own application, whatever the API would have let through.
+    let refused = applications::approve(&mut w, firm, id, approval, now).await;
+    assert!(matches!(refused, Err(service::Error::Forbidden(_))), "{refused:?}");
+    // An approval always grants its line: `act` does not approve.
+    let admin = Principal::command_line();
+    let refused = applications::act(&mut w, admin, id, ApplicationAction::Approve, None, now).await;
+    assert!(matches!(refused, Err(service::Error::Store(_))), "{refused:?}");
+    drop(w);
+    txn.rollback().await.unwrap();
+    let app = l.app.get(&format!("/api/v1/applications/{id}"), &l.bank_key).await.expect(200);
+    assert_eq!(app.body["status"], "submitted");
+}
+
+#[tokio::test]
+async fn a_request_that_outlived_its_idempotency_lease_cannot_complete() {
+    use innoloan::store::idempotency::{self, Claim, Request};
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
+
+    let app = spawn_app().await;
+    let request =
+        Request { api_key_id: 1, key: "k-1", method: "POST", path: "/api/v1/banks", body_hash: "h" };
+    let Claim::Fresh { id, lease: first } = idempotency::claim(&app.db, &request).await.unwrap() else {
+        panic!("the first claim is fresh")
+    };
+    // The first request stalls past its lease; a retry takes the key over.
+    let past = chrono::Utc::now() - chrono::Duration::hours(1);
+    entity::idempotency_key::Entity::update_many()
+        .col_expr(entity::idempotency_key::Column::LockedUntil, sea_orm::sea_query::Expr::value(past))
+        .filter(entity::idempotency_key::Column::Id.eq(id))
+        .exec(&app.db)
+        .await
+        .unwrap();
+    let Claim::Fresh { id: taken, lease: second } = idempotency::claim(&app.db, &request).await.unwrap()
+    else {
+        panic!("an expired claim is taken over")
+    };
+    assert_eq!(taken, id);
+    assert_ne!(first, second);
+    // The stalled request may not record its answer: its transaction must roll back.
+    let txn = app.db.begin().await.unwrap();
+    assert!(idempotency::complete(&txn, id, first, 201, "{}").await.is_err());
+    txn.rollback().await.unwrap();
+    // Nor may it release the retry's claim; the retry completes.
+    idempotency::release(&app.db, id, first).await.unwrap();
+    let txn = app.db.begin().await.unwrap();
+    idempotency::complete(&txn, id, second, 201, "{}").await.unwrap();
+    txn.commit().await.unwrap();
+    assert!(matches!(idempotency::claim(&app.db, &request).await.unwrap(), Claim::Replay { .. }));
+}

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use chrono::{Datelike, NaiveDate, Utc};
 use innoloan::{
     domain::{
-        EnterpriseSize, Money, Period, Principal, Qualification, RateBps, Scope, Score, Stage, Uscc,
+        EnterpriseSize, Money, Period, Principal, Qualification, RateBps, Score, Stage, Uscc,
         eligibility::{Verdict, evaluate},
         product::{CreditType, Eligibility, Terms},
         score_import::{Batch, ScoreRow},
@@ -18,7 +18,7 @@ use innoloan::{
 use proptest::prelude::*;
 use sea_orm::TransactionTrait;
 
-const ADMIN: Principal = Principal { key_id: 0, scope: Scope::All };
+const ADMIN: Principal = Principal::command_line();
 const INDUSTRIES: [&str; 3] = ["software", "biomedicine", "new_energy"];
 const SIZES: [EnterpriseSize; 4] =
     [EnterpriseSize::Micro, EnterpriseSize::Small, EnterpriseSize::Medium, EnterpriseSize::Large];
@@ -125,7 +125,7 @@ async fn both_answers(firms: &[Firm], rules: &Rules) -> (BTreeSet<i64>, BTreeSet
     let mut park_ids = Vec::new();
     for p in 0..2 {
         let park = NewPark { code: format!("p{p}"), name: format!("园区{p}"), region: "四川".into() };
-        park_ids.push(directory::create_park(w, park).await.unwrap().id);
+        park_ids.push(directory::create_park(w, ADMIN, park).await.unwrap().id);
     }
     let mut enterprise_ids = vec![0; firms.len()];
     for (p, park_id) in park_ids.iter().enumerate() {
@@ -174,9 +174,10 @@ async fn both_answers(firms: &[Firm], rules: &Rules) -> (BTreeSet<i64>, BTreeSet
             }
         }
     }
-    let bank = directory::create_bank(w, store::banks::NewBank { code: "b".into(), name: "银行".into() })
-        .await
-        .unwrap();
+    let bank =
+        directory::create_bank(w, ADMIN, store::banks::NewBank { code: "b".into(), name: "银行".into() })
+            .await
+            .unwrap();
     let eligibility = Eligibility {
         min_score: rules.min_score.map(|c| Score::from_centi(c).unwrap()),
         max_park_rank: rules.max_park_rank,

@@ -1,6 +1,6 @@
 use chrono::{NaiveDate, TimeZone, Utc};
 use innoloan::{
-    domain::{Money, Principal, RateBps, Scope, credit::Approval},
+    domain::{Money, Principal, RateBps, credit::Approval},
     service::{
         self, Write, applications,
         applications::Apply,
@@ -24,7 +24,7 @@ struct Known {
 }
 
 /// The command line acting as an admin, as the demo does.
-const ADMIN: Principal = Principal { key_id: 0, scope: Scope::All };
+const ADMIN: Principal = Principal::command_line();
 
 /// Runs use cases in one committed transaction, as the demo does.
 async fn write<T>(app: &TestApp, work: impl AsyncFnOnce(&mut Write<'_>) -> service::Result<T>) -> T {
