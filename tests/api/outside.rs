@@ -348,8 +348,9 @@ async fn a_request_that_outlived_its_idempotency_lease_cannot_complete() {
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
 
     let app = spawn_app().await;
+    let hash = "0".repeat(64);
     let request =
-        Request { api_key_id: 1, key: "k-1", method: "POST", path: "/api/v1/banks", body_hash: "h" };
+        Request { api_key_id: 1, key: "k-1", method: "POST", path: "/api/v1/banks", body_hash: &hash };
     let Claim::Fresh { id, lease: first } = idempotency::claim(&app.db, &request).await.unwrap() else {
         panic!("the first claim is fresh")
     };
