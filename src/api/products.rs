@@ -446,7 +446,8 @@ impl ProductsApi {
     ///
     /// The owning bank. Only a `draft` can be edited: a published product keeps the terms its
     /// applications were judged on (409). Absent fields stay as they are; the result is checked
-    /// whole, as at creation.
+    /// whole, as at creation. An edit that another edit of the same draft overtook is refused
+    /// (409) rather than undoing the other's fields: read the product again and resend.
     #[oai(path = "/products/:id", method = "patch", operation_id = "update_product")]
     async fn update_product(
         &self,
@@ -487,7 +488,9 @@ impl ProductsApi {
         )?;
         let principal = caller.principal();
         let product = state
-            .write(&caller, async |w| products::update_draft(w, principal, id, draft).await)
+            .write(&caller, async |w| {
+                products::update_draft(w, principal, id, draft, current.updated_at).await
+            })
             .await
             .map_err(|e| e.naming("the product"))?;
         Ok(Json((&product).into()))

@@ -6,6 +6,8 @@
 //! the lifecycle run in `store::products`, inside the transaction given here; this module decides
 //! whose product it is and what changes for everyone else.
 
+use chrono::{DateTime, Utc};
+
 use super::{Effect, Error, Result, Write, require};
 use crate::domain::{
     FieldError, Principal, Role, Scope,
@@ -55,10 +57,17 @@ pub async fn owned(w: &Write<'_>, principal: Principal, id: i64) -> Result<Produ
     }
 }
 
-/// Rewrites a draft's terms; refused once the product has been published.
-pub async fn update_draft(w: &mut Write<'_>, principal: Principal, id: i64, draft: Draft) -> Result<Product> {
+/// Rewrites a draft's terms; refused once the product has been published, and when another edit
+/// overtook the product since `read_at` (its `updated_at` when the draft was laid over it).
+pub async fn update_draft(
+    w: &mut Write<'_>,
+    principal: Principal,
+    id: i64,
+    draft: Draft,
+    read_at: DateTime<Utc>,
+) -> Result<Product> {
     let product = owned(w, principal, id).await?;
-    Ok(store::products::update_draft(w.txn(), w.actor(), product.id, draft).await?)
+    Ok(store::products::update_draft(w.txn(), w.actor(), product.id, draft, read_at).await?)
 }
 
 /// Publishes, suspends or retires a product, if its status allows it. Matches on every process

@@ -2,7 +2,7 @@
 
 use std::collections::HashSet;
 
-use chrono::{Datelike, NaiveDate};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use entity::{enterprise, park, product, product_park, score};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
@@ -190,11 +190,15 @@ pub(crate) fn not_editable(status: ProductStatus) -> StoreError {
 }
 
 /// Rewrites a draft's terms. Refused once the product has been published.
+///
+/// `read_at` is the `updated_at` of the product the draft was laid over: an edit that another
+/// edit overtook since is refused (409), so that neither loses the other's fields.
 pub async fn update_draft(
     db: &impl TransactionTrait,
     actor: &Actor,
     id: i64,
     draft: Draft,
+    read_at: DateTime<Utc>,
 ) -> Result<Product, StoreError> {
     let txn = db.begin().await?;
     let current = get(&txn, id).await?;
@@ -209,19 +213,26 @@ pub async fn update_draft(
     let park_ids = draft.terms.eligibility.park_ids.clone();
     let mut model = <product::ActiveModel as Default>::default();
     active_model(draft, &mut model);
-    // Only while it is still a draft: a publish that raced this edit wins, and the edit is refused.
+    // Only while it is still the draft that was read: a publish or another edit that raced this
+    // one wins, and this edit is refused.
     let updated = product::Entity::update_many()
         .set(model)
         .filter(product::Column::Id.eq(id))
         .filter(product::Column::Status.eq(ProductStatus::Draft.as_str()))
+        .filter(product::Column::UpdatedAt.eq(read_at))
         .exec(&txn)
         .await
         .map_err(|e| {
             super::conflict_on_unique(e, || "this bank already has a product with that code".to_owned())
         })?;
     if updated.rows_affected == 0 {
-        let status = get(&txn, id).await?.status;
-        return Err(not_editable(status));
+        let now = get(&txn, id).await?;
+        if now.status != ProductStatus::Draft {
+            return Err(not_editable(now.status));
+        }
+        return Err(StoreError::WrongState(
+            "the product was edited since it was read; read it again and send the change again".to_owned(),
+        ));
     }
     replace_parks(&txn, id, &park_ids).await?;
     super::audit::record(&txn, actor, "product.update", "product", id).await?;

@@ -375,3 +375,42 @@ async fn prospects_come_best_first_in_pages() {
         .await
         .expect_error(400, "invalid_cursor");
 }
+
+#[tokio::test]
+async fn an_edit_overtaken_by_another_is_refused_not_lost() {
+    use innoloan::domain::Principal;
+    use innoloan::service::{self, Write, products};
+    use innoloan::store::{self, audit::Actor};
+    use sea_orm::TransactionTrait;
+
+    let m = market().await;
+    let id = create(&m, &m.key_a, &product("p1")).await;
+    let read = store::products::get(&m.app.db, id.parse().unwrap()).await.unwrap();
+    // Another edit lands after this one read the product…
+    m.app
+        .request(
+            reqwest::Method::PATCH,
+            &format!("/api/v1/products/{id}"),
+            Some(&m.key_a),
+            Some(&json!({"name": "新名"})),
+        )
+        .await
+        .expect(200);
+    // …so this one, laid over what it read, is refused rather than undoing the name.
+    let draft = store::products::Draft {
+        code: read.code.clone(),
+        name: "旧名之上".into(),
+        description: read.description.clone(),
+        credit_type: read.credit_type,
+        terms: read.terms.clone(),
+    };
+    let txn = m.app.db.begin().await.unwrap();
+    let mut w = Write::new(&txn, Actor::command_line());
+    let refused =
+        products::update_draft(&mut w, Principal::command_line(), read.id, draft, read.updated_at).await;
+    assert!(matches!(refused, Err(service::Error::Store(store::StoreError::WrongState(_)))), "{refused:?}");
+    drop(w);
+    txn.rollback().await.unwrap();
+    let now = m.app.get(&format!("/api/v1/products/{id}"), &m.key_a).await.expect(200);
+    assert_eq!(now.body["name"], "新名");
+}
