@@ -14,7 +14,7 @@ use innoloan::{
     Application,
     config::Config,
     domain::{EnterpriseSize, Qualification, Scope, Uscc},
-    store::{self, audit::Actor, enterprises::NewEnterprise},
+    store::{self, enterprises::NewEnterprise},
 };
 use sea_orm::ConnectionTrait;
 use serde_json::json;
@@ -47,7 +47,6 @@ fn uscc(n: u32) -> String {
 async fn seed_park(db: &sea_orm::DatabaseConnection, code: &str, first: u32, count: u32) -> String {
     let park = store::parks::create(
         db,
-        &Actor::command_line(),
         store::parks::NewPark {
             code: code.into(), name: format!("{code} 高新区"), region: "湖北省".into()
         },
@@ -65,7 +64,7 @@ async fn seed_park(db: &sea_orm::DatabaseConnection, code: &str, first: u32, cou
             qualifications: vec![Qualification::TechSme],
         })
         .collect();
-    store::enterprises::create_many(db, &Actor::command_line(), park.id, batch).await.unwrap();
+    store::enterprises::create_many(db, park.id, batch).await.unwrap();
     park.id.to_string()
 }
 
@@ -100,10 +99,7 @@ async fn main() {
     let big_park = seed_park(&db, "park-big", 100_000, 70_000).await;
     println!("seeded 140,000 enterprises in {:.1} s", started.elapsed().as_secs_f64());
 
-    let key = store::api_keys::create(&db, &Actor::command_line(), "bench".into(), Scope::All)
-        .await
-        .unwrap()
-        .secret;
+    let key = store::api_keys::create(&db, "bench".into(), Scope::All).await.unwrap().secret;
     let config = Config {
         database_url: url.clone(),
         bind_addr: "127.0.0.1:0".into(),

@@ -115,7 +115,7 @@ pub async fn submit(
         offer_max_amount: offer,
     };
     let application = store::credit::insert_application(txn, new, at).await?;
-    store::audit::record(txn, w.actor(), "application.submit", "application", application.id).await?;
+    w.audit("application.submit", "application", application.id).await?;
     Ok(application)
 }
 
@@ -171,7 +171,7 @@ pub async fn act(
     }
     let app = visible(w, principal, id).await?;
     move_on(w, &app, action, reason, at).await?;
-    store::audit::record(w.txn(), w.actor(), &format!("application.{action}"), "application", id).await?;
+    w.audit(&format!("application.{action}"), "application", id).await?;
     Ok(store::credit::get_application(w.txn(), id).await?)
 }
 
@@ -225,8 +225,8 @@ pub async fn approve(
         },
     )
     .await?;
-    store::audit::record(w.txn(), w.actor(), "application.approve", "application", app.id).await?;
-    store::audit::record(w.txn(), w.actor(), "credit_line.grant", "credit_line", line.id).await?;
+    w.audit("application.approve", "application", app.id).await?;
+    w.audit("credit_line.grant", "credit_line", line.id).await?;
     // The product's remaining quota, which matches show, has changed.
     w.after_commit(Effect::CatalogueChanged);
     Ok((store::credit::get_application(w.txn(), id).await?, line))

@@ -87,6 +87,6 @@ pub async fn disburse(
     }
     let row = store::credit::insert_disbursement(txn, &line, draw.amount, draw.reference, draw.disbursed_on)
         .await?;
-    store::audit::record(txn, w.actor(), "disbursement.create", "disbursement", row.id).await?;
+    w.audit("disbursement.create", "disbursement", row.id).await?;
     Ok(row)
 }

@@ -13,12 +13,16 @@ use crate::store::{
 
 pub async fn create_park(w: &mut Write<'_>, principal: Principal, new: NewPark) -> Result<Park> {
     require(principal, &[], "create parks")?;
-    Ok(store::parks::create(w.txn(), w.actor(), new).await?)
+    let park = store::parks::create(w.txn(), new).await?;
+    w.audit("park.create", "park", park.id).await?;
+    Ok(park)
 }
 
 pub async fn create_bank(w: &mut Write<'_>, principal: Principal, new: NewBank) -> Result<Bank> {
     require(principal, &[], "create banks")?;
-    Ok(store::banks::create(w.txn(), w.actor(), new).await?)
+    let bank = store::banks::create(w.txn(), new).await?;
+    w.audit("bank.create", "bank", bank.id).await?;
+    Ok(bank)
 }
 
 /// Registers an enterprise in a park the caller governs, founded no later than `today`. A park
@@ -34,7 +38,9 @@ pub async fn register_enterprise(
     if new.founded_on > today {
         return Err(Error::invalid("founded_on", "the founding date is in the future"));
     }
-    Ok(store::enterprises::create(w.txn(), w.actor(), principal.scope, new).await?)
+    let enterprise = store::enterprises::create(w.txn(), principal.scope, new).await?;
+    w.audit("enterprise.create", "enterprise", enterprise.id).await?;
+    Ok(enterprise)
 }
 
 /// Registers a park's enterprises in one go (for data sets): all or nothing.
@@ -51,7 +57,9 @@ pub async fn register_enterprises(
     if let Some(late) = batch.iter().find(|e| e.founded_on > crate::store::now().date_naive()) {
         return Err(Error::invalid("founded_on", format!("{} is founded in the future", late.uscc)));
     }
-    Ok(store::enterprises::create_many(w.txn(), w.actor(), park_id, batch).await?)
+    let ids = store::enterprises::create_many(w.txn(), park_id, batch).await?;
+    w.audit("enterprise.bulk_create", "park", park_id).await?;
+    Ok(ids)
 }
 
 /// What a new key is for: its role, and the one park, bank or enterprise the role needs.
@@ -105,14 +113,17 @@ async fn scope_of(w: &Write<'_>, new: &NewKey) -> Result<Scope> {
 pub async fn create_api_key(w: &mut Write<'_>, principal: Principal, new: NewKey) -> Result<CreatedKey> {
     require(principal, &[], "create API keys")?;
     let scope = scope_of(w, &new).await?;
-    Ok(store::api_keys::create(w.txn(), w.actor(), new.name, scope).await?)
+    let created = store::api_keys::create(w.txn(), new.name, scope).await?;
+    w.audit("api_key.create", "api_key", created.key.id).await?;
+    Ok(created)
 }
 
 /// Revokes a key: this process forgets it at once after commit, every other within its
 /// authentication cache's lifetime.
 pub async fn revoke_api_key(w: &mut Write<'_>, principal: Principal, id: i64) -> Result<ApiKey> {
     require(principal, &[], "revoke API keys")?;
-    let key = store::api_keys::revoke(w.txn(), w.actor(), id).await?;
+    let key = store::api_keys::revoke(w.txn(), id).await?;
+    w.audit("api_key.revoke", "api_key", id).await?;
     w.after_commit(Effect::KeyRevoked { prefix: key.prefix.clone() });
     Ok(key)
 }

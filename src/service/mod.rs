@@ -112,6 +112,12 @@ impl<'t> Write<'t> {
         &self.actor
     }
 
+    /// Writes the audit row of a change, in this write's transaction.
+    pub async fn audit(&self, action: &str, target_type: &str, target_id: impl ToString) -> Result<()> {
+        store::audit::record(self.txn, &self.actor, action, target_type, target_id).await?;
+        Ok(())
+    }
+
     pub fn after_commit(&mut self, effect: Effect) {
         if !self.effects.contains(&effect) {
             self.effects.push(effect);

@@ -44,7 +44,9 @@ pub async fn create(
 ) -> Result<Product> {
     require(principal, &[Role::Bank], "create products")?;
     let bank_id = bank_for(w, principal, bank_id).await?;
-    Ok(store::products::create(w.txn(), w.actor(), bank_id, draft).await?)
+    let product = store::products::create(w.txn(), bank_id, draft).await?;
+    w.audit("product.create", "product", product.id).await?;
+    Ok(product)
 }
 
 /// A product the caller's bank owns (any, for an admin); another bank's product is not found.
@@ -67,7 +69,9 @@ pub async fn update_draft(
     read_at: DateTime<Utc>,
 ) -> Result<Product> {
     let product = owned(w, principal, id).await?;
-    Ok(store::products::update_draft(w.txn(), w.actor(), product.id, draft, read_at).await?)
+    let product = store::products::update_draft(w.txn(), product.id, draft, read_at).await?;
+    w.audit("product.update", "product", product.id).await?;
+    Ok(product)
 }
 
 /// Publishes, suspends or retires a product, if its status allows it. Matches on every process
@@ -79,7 +83,8 @@ pub async fn transition(
     action: Transition,
 ) -> Result<Product> {
     let product = owned(w, principal, id).await?;
-    let product = store::products::transition(w.txn(), w.actor(), product.id, action).await?;
+    let product = store::products::transition(w.txn(), product.id, action).await?;
+    w.audit(&format!("product.{action}"), "product", product.id).await?;
     w.after_commit(Effect::CatalogueChanged);
     Ok(product)
 }

@@ -26,7 +26,8 @@ pub async fn import(
         return Err(StoreError::NotFound.into());
     }
     store::parks::get(w.txn(), park_id).await?;
-    let summary = store::scores::import(w.txn(), w.actor(), park_id, period, batch).await?;
+    let summary = store::scores::import(w.txn(), park_id, period, batch).await?;
+    w.audit("scores.import", "park", format!("{park_id}/{}", period.as_str())).await?;
     w.after_commit(Effect::ScoresChanged { park_id });
     Ok(summary)
 }

@@ -2,13 +2,10 @@
 
 use entity::api_key;
 use rand::{Rng, distr::Alphanumeric};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, TransactionSession,
-    TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use sha2::{Digest, Sha256};
 
-use super::{Page, StoreError, audit::Actor};
+use super::{Page, StoreError};
 use crate::domain::{Role, Scope, directory::ApiKey};
 
 /// Every key reads `ilk_<prefix>_<secret>`: the prefix finds the row, the hash proves the secret.
@@ -55,12 +52,7 @@ pub struct CreatedKey {
     pub secret: String,
 }
 
-pub async fn create(
-    db: &impl TransactionTrait,
-    actor: &Actor,
-    name: String,
-    scope: Scope,
-) -> Result<CreatedKey, StoreError> {
+pub async fn create(db: &impl ConnectionTrait, name: String, scope: Scope) -> Result<CreatedKey, StoreError> {
     let prefix = random_text(PREFIX_LEN).to_ascii_lowercase();
     let secret = format!("{KEY_MARK}{prefix}_{}", random_text(SECRET_LEN));
     let (park_id, bank_id, enterprise_id) = match scope {
@@ -69,7 +61,6 @@ pub async fn create(
         Scope::Bank(id) => (None, Some(id), None),
         Scope::Enterprise(id) => (None, None, Some(id)),
     };
-    let txn = db.begin().await?;
     let key = api_key::ActiveModel {
         name: Set(name),
         role: Set(scope.role().as_str().to_owned()),
@@ -82,10 +73,8 @@ pub async fn create(
         revoked_at: Set(None),
         ..Default::default()
     }
-    .insert(&txn)
+    .insert(db)
     .await?;
-    super::audit::record(&txn, actor, "api_key.create", "api_key", key.id).await?;
-    txn.commit().await?;
     Ok(CreatedKey { key: key_of(key)?, secret })
 }
 
@@ -107,17 +96,14 @@ pub async fn list(
 }
 
 /// Revokes a key. A key already revoked is gone as far as callers are concerned.
-pub async fn revoke(db: &impl TransactionTrait, actor: &Actor, id: i64) -> Result<ApiKey, StoreError> {
-    let txn = db.begin().await?;
+pub async fn revoke(db: &impl ConnectionTrait, id: i64) -> Result<ApiKey, StoreError> {
     let key = api_key::Entity::find_by_id(id)
         .filter(api_key::Column::RevokedAt.is_null())
-        .one(&txn)
+        .one(db)
         .await?
         .ok_or(StoreError::NotFound)?;
     let mut active: api_key::ActiveModel = key.into();
     active.revoked_at = Set(Some(super::now()));
-    let key = active.update(&txn).await?;
-    super::audit::record(&txn, actor, "api_key.revoke", "api_key", id).await?;
-    txn.commit().await?;
+    let key = active.update(db).await?;
     key_of(key)
 }

@@ -1,12 +1,9 @@
 //! Banks.
 
 use entity::bank;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, TransactionSession,
-    TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 
-use super::{Page, StoreError, audit::Actor};
+use super::{Page, StoreError};
 use crate::domain::directory::Bank;
 
 pub struct NewBank {
@@ -14,8 +11,7 @@ pub struct NewBank {
     pub name: String,
 }
 
-pub async fn create(db: &impl TransactionTrait, actor: &Actor, new: NewBank) -> Result<Bank, StoreError> {
-    let txn = db.begin().await?;
+pub async fn create(db: &impl ConnectionTrait, new: NewBank) -> Result<Bank, StoreError> {
     let code = new.code.clone();
     let bank = bank::ActiveModel {
         code: Set(new.code),
@@ -23,11 +19,9 @@ pub async fn create(db: &impl TransactionTrait, actor: &Actor, new: NewBank) -> 
         created_at: Set(super::now()),
         ..Default::default()
     }
-    .insert(&txn)
+    .insert(db)
     .await
     .map_err(|e| super::conflict_on_unique(e, || format!("a bank with code {code:?} already exists")))?;
-    super::audit::record(&txn, actor, "bank.create", "bank", bank.id).await?;
-    txn.commit().await?;
     Ok(bank_of(bank))
 }
 

@@ -6,11 +6,11 @@ use chrono::NaiveDate;
 use entity::{application, enterprise, park};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect,
-    QueryTrait, Set, TransactionSession, TransactionTrait,
+    QueryTrait, Set,
     sea_query::{Expr, ExprTrait, Query},
 };
 
-use super::{FieldError, Page, StoreError, audit::Actor};
+use super::{FieldError, Page, StoreError};
 use crate::domain::{EnterpriseSize, Qualification, Scope, Uscc, directory::Enterprise};
 
 pub struct NewEnterprise {
@@ -26,14 +26,12 @@ pub struct NewEnterprise {
 /// Registers an enterprise in a park that the caller governs. A park outside the caller's scope
 /// is reported exactly as a park that does not exist.
 pub async fn create(
-    db: &impl TransactionTrait,
-    actor: &Actor,
+    db: &impl ConnectionTrait,
     caller: Scope,
     new: NewEnterprise,
 ) -> Result<Enterprise, StoreError> {
-    let txn = db.begin().await?;
     let park_visible = matches!(caller, Scope::All) || caller == Scope::Park(new.park_id);
-    if !park_visible || park::Entity::find_by_id(new.park_id).one(&txn).await?.is_none() {
+    if !park_visible || park::Entity::find_by_id(new.park_id).one(db).await?.is_none() {
         return Err(StoreError::Invalid(vec![FieldError::new(
             "park_id",
             format!("there is no park with id {}", new.park_id),
@@ -54,26 +52,22 @@ pub async fn create(
         created_at: Set(super::now()),
         ..Default::default()
     }
-    .insert(&txn)
+    .insert(db)
     .await
     .map_err(|e| {
         super::conflict_on_unique(e, || format!("an enterprise with USCC {uscc} is already registered"))
     })?;
-    super::audit::record(&txn, actor, "enterprise.create", "enterprise", model.id).await?;
-    txn.commit().await?;
     enterprise_of(model)
 }
 
-/// Registers many enterprises in one park in one transaction, for seeding and bulk loads. The
+/// Registers many enterprises in one park, in the caller's transaction, for seeding and bulk loads. The
 /// rows are checked as `create` checks them; any duplicate USCC refuses the whole batch.
 pub async fn create_many(
-    db: &impl TransactionTrait,
-    actor: &Actor,
+    db: &impl ConnectionTrait,
     park_id: i64,
     batch: Vec<NewEnterprise>,
 ) -> Result<Vec<i64>, StoreError> {
-    let txn = db.begin().await?;
-    if park::Entity::find_by_id(park_id).one(&txn).await?.is_none() {
+    if park::Entity::find_by_id(park_id).one(db).await?.is_none() {
         return Err(StoreError::NotFound);
     }
     let now = super::now();
@@ -99,7 +93,7 @@ pub async fn create_many(
         if chunk.is_empty() {
             break;
         }
-        enterprise::Entity::insert_many(chunk).exec_without_returning(&txn).await.map_err(|e| {
+        enterprise::Entity::insert_many(chunk).exec_without_returning(db).await.map_err(|e| {
             super::conflict_on_unique(e, || "a USCC in the batch is already registered".to_owned())
         })?;
     }
@@ -111,14 +105,12 @@ pub async fn create_many(
             .column(enterprise::Column::Id)
             .filter(enterprise::Column::Uscc.is_in(chunk.iter().cloned()))
             .into_tuple::<(String, i64)>()
-            .all(&txn)
+            .all(db)
             .await?
             .into_iter()
             .collect();
         ids.extend(chunk.iter().filter_map(|u| found.get(u).copied()));
     }
-    super::audit::record(&txn, actor, "enterprise.bulk_create", "park", park_id).await?;
-    txn.commit().await?;
     Ok(ids)
 }
 

@@ -1,4 +1,4 @@
-//! Queries and transactions on sea-orm. No HTTP types here.
+//! Queries on sea-orm, run on a connection or in the use case's transaction. No HTTP types here.
 
 pub mod api_keys;
 pub mod audit;

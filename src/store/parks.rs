@@ -1,12 +1,9 @@
 //! High-tech parks.
 
 use entity::park;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, TransactionSession,
-    TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 
-use super::{Page, StoreError, audit::Actor};
+use super::{Page, StoreError};
 use crate::domain::directory::Park;
 
 pub struct NewPark {
@@ -15,8 +12,7 @@ pub struct NewPark {
     pub region: String,
 }
 
-pub async fn create(db: &impl TransactionTrait, actor: &Actor, new: NewPark) -> Result<Park, StoreError> {
-    let txn = db.begin().await?;
+pub async fn create(db: &impl ConnectionTrait, new: NewPark) -> Result<Park, StoreError> {
     let code = new.code.clone();
     let park = park::ActiveModel {
         code: Set(new.code),
@@ -25,11 +21,9 @@ pub async fn create(db: &impl TransactionTrait, actor: &Actor, new: NewPark) -> 
         created_at: Set(super::now()),
         ..Default::default()
     }
-    .insert(&txn)
+    .insert(db)
     .await
     .map_err(|e| super::conflict_on_unique(e, || format!("a park with code {code:?} already exists")))?;
-    super::audit::record(&txn, actor, "park.create", "park", park.id).await?;
-    txn.commit().await?;
     Ok(park_of(park))
 }
 

@@ -6,11 +6,11 @@ use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use entity::{enterprise, park, product, product_park, score};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, QueryTrait, Set, TransactionSession, TransactionTrait,
+    QuerySelect, QueryTrait, Set,
     sea_query::{Alias, Expr, ExprTrait, Query},
 };
 
-use super::{FieldError, Page, StoreError, audit::Actor, scores::ScoreCursor};
+use super::{FieldError, Page, StoreError, scores::ScoreCursor};
 use crate::domain::{
     Money, RateBps, Scope, Score,
     directory::Enterprise,
@@ -146,15 +146,9 @@ async fn replace_parks(
 }
 
 /// Creates a draft product for the bank. Every problem with the terms is reported at once.
-pub async fn create(
-    db: &impl TransactionTrait,
-    actor: &Actor,
-    bank_id: i64,
-    draft: Draft,
-) -> Result<Product, StoreError> {
-    let txn = db.begin().await?;
+pub async fn create(db: &impl ConnectionTrait, bank_id: i64, draft: Draft) -> Result<Product, StoreError> {
     let mut problems = draft.terms.problems();
-    problems.extend(database_problems(&txn, bank_id, &draft, None).await?);
+    problems.extend(database_problems(db, bank_id, &draft, None).await?);
     if !problems.is_empty() {
         return Err(StoreError::Invalid(problems));
     }
@@ -170,12 +164,10 @@ pub async fn create(
     };
     active_model(draft, &mut model);
     let code = model.code.clone().unwrap();
-    let created = model.insert(&txn).await.map_err(|e| {
+    let created = model.insert(db).await.map_err(|e| {
         super::conflict_on_unique(e, || format!("this bank already has a product with code {code:?}"))
     })?;
-    replace_parks(&txn, created.id, &park_ids).await?;
-    super::audit::record(&txn, actor, "product.create", "product", created.id).await?;
-    txn.commit().await?;
+    replace_parks(db, created.id, &park_ids).await?;
     to_domain(created)
 }
 
@@ -194,19 +186,17 @@ pub(crate) fn not_editable(status: ProductStatus) -> StoreError {
 /// `read_at` is the `updated_at` of the product the draft was laid over: an edit that another
 /// edit overtook since is refused (409), so that neither loses the other's fields.
 pub async fn update_draft(
-    db: &impl TransactionTrait,
-    actor: &Actor,
+    db: &impl ConnectionTrait,
     id: i64,
     draft: Draft,
     read_at: DateTime<Utc>,
 ) -> Result<Product, StoreError> {
-    let txn = db.begin().await?;
-    let current = get(&txn, id).await?;
+    let current = get(db, id).await?;
     if current.status != ProductStatus::Draft {
         return Err(not_editable(current.status));
     }
     let mut problems = draft.terms.problems();
-    problems.extend(database_problems(&txn, current.bank_id, &draft, Some(id)).await?);
+    problems.extend(database_problems(db, current.bank_id, &draft, Some(id)).await?);
     if !problems.is_empty() {
         return Err(StoreError::Invalid(problems));
     }
@@ -220,13 +210,13 @@ pub async fn update_draft(
         .filter(product::Column::Id.eq(id))
         .filter(product::Column::Status.eq(ProductStatus::Draft.as_str()))
         .filter(product::Column::UpdatedAt.eq(read_at))
-        .exec(&txn)
+        .exec(db)
         .await
         .map_err(|e| {
             super::conflict_on_unique(e, || "this bank already has a product with that code".to_owned())
         })?;
     if updated.rows_affected == 0 {
-        let now = get(&txn, id).await?;
+        let now = get(db, id).await?;
         if now.status != ProductStatus::Draft {
             return Err(not_editable(now.status));
         }
@@ -234,22 +224,18 @@ pub async fn update_draft(
             "the product was edited since it was read; read it again and send the change again".to_owned(),
         ));
     }
-    replace_parks(&txn, id, &park_ids).await?;
-    super::audit::record(&txn, actor, "product.update", "product", id).await?;
-    let product = get(&txn, id).await?;
-    txn.commit().await?;
+    replace_parks(db, id, &park_ids).await?;
+    let product = get(db, id).await?;
     Ok(product)
 }
 
 /// Publishes, suspends or retires a product, if its current status allows it.
 pub async fn transition(
-    db: &impl TransactionTrait,
-    actor: &Actor,
+    db: &impl ConnectionTrait,
     id: i64,
     action: Transition,
 ) -> Result<Product, StoreError> {
-    let txn = db.begin().await?;
-    let current = get(&txn, id).await?;
+    let current = get(db, id).await?;
     let Some(next) = current.status.after(action) else {
         return Err(StoreError::WrongState(format!(
             "the product is {}; it cannot be {}",
@@ -266,13 +252,11 @@ pub async fn transition(
     if next == ProductStatus::Published && current.published_at.is_none() {
         update = update.col_expr(product::Column::PublishedAt, Expr::value(Some(now)));
     }
-    if update.exec(&txn).await?.rows_affected == 0 {
-        let status = get(&txn, id).await?.status;
+    if update.exec(db).await?.rows_affected == 0 {
+        let status = get(db, id).await?.status;
         return Err(StoreError::WrongState(format!("the product is now {status}; reload it and try again")));
     }
-    super::audit::record(&txn, actor, &format!("product.{action}"), "product", id).await?;
-    let product = get(&txn, id).await?;
-    txn.commit().await?;
+    let product = get(db, id).await?;
     Ok(product)
 }
 

@@ -5,10 +5,9 @@ use std::collections::{BTreeMap, HashMap};
 use entity::{enterprise, score};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-    TransactionSession, TransactionTrait,
 };
 
-use super::{FieldError, StoreError, audit::Actor};
+use super::{FieldError, StoreError};
 use crate::domain::{
     Period, Score, Stage,
     score::{EnterpriseScore, rank},
@@ -23,25 +22,23 @@ pub struct ImportSummary {
     pub ranked: usize,
 }
 
-/// Replaces the park's scores for `period` with the batch, ranking them, in one transaction.
+/// Replaces the park's scores for `period` with the batch, ranking them, in the caller's transaction.
 /// Every USCC must be registered in this park. When the batch has any error, its own or an
 /// unregistered USCC, nothing is stored and every bad row is reported, in row order.
 pub async fn import(
-    db: &impl TransactionTrait,
-    actor: &Actor,
+    db: &impl ConnectionTrait,
     park_id: i64,
     period: &Period,
     batch: Batch,
 ) -> Result<ImportSummary, StoreError> {
     let Batch { rows, mut errors } = batch;
-    let txn = db.begin().await?;
     let registered: HashMap<String, i64> = enterprise::Entity::find()
         .select_only()
         .column(enterprise::Column::Uscc)
         .column(enterprise::Column::Id)
         .filter(enterprise::Column::ParkId.eq(park_id))
         .into_tuple::<(String, i64)>()
-        .all(&txn)
+        .all(db)
         .await?
         .into_iter()
         .collect();
@@ -67,7 +64,7 @@ pub async fn import(
     score::Entity::delete_many()
         .filter(score::Column::ParkId.eq(park_id))
         .filter(score::Column::Period.eq(period.as_str()))
-        .exec(&txn)
+        .exec(db)
         .await?;
     let models: Vec<score::ActiveModel> = rows
         .into_iter()
@@ -92,11 +89,8 @@ pub async fn import(
     let mut models = models.into_iter().peekable();
     while models.peek().is_some() {
         let chunk: Vec<score::ActiveModel> = models.by_ref().take(INSERT_CHUNK).collect();
-        score::Entity::insert_many(chunk).exec_without_returning(&txn).await?;
+        score::Entity::insert_many(chunk).exec_without_returning(db).await?;
     }
-    super::audit::record(&txn, actor, "scores.import", "park", format!("{park_id}/{}", period.as_str()))
-        .await?;
-    txn.commit().await?;
     Ok(ImportSummary { imported, ranked: imported })
 }
 

@@ -132,10 +132,9 @@ pub async fn spawn_app_with(config: Config) -> TestApp {
     }
     let db = store::connect(&config.database_url, config.database_max_connections).await.expect("database");
     store::migrate(&db).await.expect("migrations");
-    let admin =
-        store::api_keys::create(&db, &Default::default(), "test-admin".into(), innoloan::domain::Scope::All)
-            .await
-            .expect("admin key");
+    let admin = store::api_keys::create(&db, "test-admin".into(), innoloan::domain::Scope::All)
+        .await
+        .expect("admin key");
     let app = Application::build_with_db(config.clone(), db.clone()).await.expect("the server builds");
     let address = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());

@@ -46,8 +46,7 @@ async fn world(base: &str) -> World {
     let database_url = format!("{}/{name}", base.rsplit_once('/').unwrap().0);
     let db = store::connect(&database_url, 4).await.unwrap();
     store::migrate(&db).await.unwrap();
-    let key =
-        store::api_keys::create(&db, &Default::default(), "faults".into(), Scope::All).await.unwrap().secret;
+    let key = store::api_keys::create(&db, "faults".into(), Scope::All).await.unwrap().secret;
     World { database_url, db, key, client: reqwest::Client::new() }
 }
 
@@ -354,9 +353,8 @@ async fn kill_9_in_a_score_import_leaves_the_period_whole() {
     let w = world(&base).await;
     // 20,000 enterprises, registered through the store to save time; the imports go through HTTP.
     let n = 20_000u32;
-    let actor = innoloan::store::audit::Actor::command_line();
     let new = innoloan::store::parks::NewPark { code: "p".into(), name: "园区".into(), region: "r".into() };
-    let park = innoloan::store::parks::create(&w.db, &actor, new).await.unwrap().id;
+    let park = innoloan::store::parks::create(&w.db, new).await.unwrap().id;
     let batch = (0..n)
         .map(|i| innoloan::store::enterprises::NewEnterprise {
             uscc: innoloan::domain::Uscc::parse(&uscc(i)).unwrap(),
@@ -368,7 +366,7 @@ async fn kill_9_in_a_score_import_leaves_the_period_whole() {
             qualifications: Vec::new(),
         })
         .collect();
-    innoloan::store::enterprises::create_many(&w.db, &actor, park, batch).await.unwrap();
+    innoloan::store::enterprises::create_many(&w.db, park, batch).await.unwrap();
     let import = |stage: &str| {
         let rows: Vec<Value> =
             (0..n).map(|i| json!({"uscc": uscc(i), "score": 10 + i % 900, "stage": stage})).collect();
