@@ -10,6 +10,7 @@ use poem_openapi::{
     payload::Json,
 };
 
+use crate::domain::eligibility::FailedRule;
 use crate::service::Error as ServiceError;
 use crate::store::{FieldError, Refusal, StoreError};
 
@@ -83,6 +84,18 @@ pub enum ErrorCode {
     Internal,
     /// 503: the database or another service this one needs is down; retry later.
     Unavailable,
+}
+
+impl From<FailedRule> for ErrorDetail {
+    fn from(f: FailedRule) -> Self {
+        Self {
+            rule: Some(f.rule.to_owned()),
+            required: Some(f.required),
+            actual: Some(f.actual),
+            message: f.message,
+            ..Default::default()
+        }
+    }
 }
 
 #[derive(Object, Clone, Debug)]
@@ -292,16 +305,7 @@ impl From<ServiceError> for ApiError {
         match err {
             ServiceError::Store(err) => err.into(),
             ServiceError::Ineligible(failed) => {
-                let details = failed
-                    .into_iter()
-                    .map(|f| ErrorDetail {
-                        rule: Some(f.rule.to_owned()),
-                        required: Some(f.required),
-                        actual: Some(f.actual),
-                        message: f.message,
-                        ..Default::default()
-                    })
-                    .collect();
+                let details = failed.into_iter().map(ErrorDetail::from).collect();
                 Self::unprocessable(
                     ErrorCode::Ineligible,
                     "the enterprise does not qualify for this product; see details",

@@ -125,16 +125,7 @@ impl MatchesApi {
             .into_iter()
             .map(|(product, failed)| IneligibleProduct {
                 product: product.clone(),
-                failed: failed
-                    .into_iter()
-                    .map(|f| ErrorDetail {
-                        rule: Some(f.rule.to_owned()),
-                        required: Some(f.required),
-                        actual: Some(f.actual),
-                        message: f.message,
-                        ..Default::default()
-                    })
-                    .collect(),
+                failed: failed.into_iter().map(ErrorDetail::from).collect(),
             })
             .collect();
         Ok(MatchesFound::Ok(SerdeJson(Matches { score: score.into(), eligible, ineligible })))

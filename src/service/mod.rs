@@ -245,33 +245,32 @@ impl Services {
 
     /// A park's record, from the in-process copy when there is one.
     pub async fn park(&self, park_id: i64) -> Result<Option<Arc<Park>>> {
-        if let Some(found) = self.parks.get(&park_id).await {
-            return Ok(Some(found));
-        }
-        match store::parks::get(&self.db, park_id).await {
-            Ok(park) => {
-                let park = Arc::new(park);
-                self.parks.insert(park_id, park.clone()).await;
-                Ok(Some(park))
-            }
-            Err(StoreError::NotFound) => Ok(None),
-            Err(other) => Err(other.into()),
-        }
+        remembered(&self.parks, park_id, store::parks::get(&self.db, park_id)).await
     }
 
     /// An enterprise's record, from the in-process copy when there is one.
     pub async fn enterprise(&self, enterprise_id: i64) -> Result<Option<Arc<Enterprise>>> {
-        if let Some(found) = self.enterprises.get(&enterprise_id).await {
-            return Ok(Some(found));
+        remembered(&self.enterprises, enterprise_id, store::enterprises::get(&self.db, enterprise_id)).await
+    }
+}
+
+/// A record that never changes once written, from `cache` or else from `read` (which is only
+/// polled on a miss), remembered for next time; `None` when there is no such record.
+async fn remembered<T: Send + Sync + 'static>(
+    cache: &moka::future::Cache<i64, Arc<T>>,
+    id: i64,
+    read: impl std::future::Future<Output = Result<T, StoreError>>,
+) -> Result<Option<Arc<T>>> {
+    if let Some(found) = cache.get(&id).await {
+        return Ok(Some(found));
+    }
+    match read.await {
+        Ok(record) => {
+            let record = Arc::new(record);
+            cache.insert(id, record.clone()).await;
+            Ok(Some(record))
         }
-        match store::enterprises::get(&self.db, enterprise_id).await {
-            Ok(enterprise) => {
-                let enterprise = Arc::new(enterprise);
-                self.enterprises.insert(enterprise_id, enterprise.clone()).await;
-                Ok(Some(enterprise))
-            }
-            Err(StoreError::NotFound) => Ok(None),
-            Err(other) => Err(other.into()),
-        }
+        Err(StoreError::NotFound) => Ok(None),
+        Err(other) => Err(other.into()),
     }
 }

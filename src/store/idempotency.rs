@@ -78,32 +78,20 @@ pub async fn claim(db: &impl ConnectionTrait, request: &Request<'_>) -> Result<C
             .await?;
         // Released between our insert and this read: try to claim it again.
         let Some(existing) = existing else { continue };
-        if existing.request_hash != request.body_hash
-            || existing.method != request.method
-            || existing.path != request.path
-        {
-            return Ok(Claim::Mismatch);
-        }
-        if existing.state == "completed" {
-            return replay_of(existing);
-        }
-        if existing.locked_until > now {
-            return Ok(Claim::InFlight);
+        let (id, held_until) = (existing.id, existing.locked_until);
+        if let Some(claim) = held(existing, request, now)? {
+            return Ok(claim);
         }
         // The first request died holding the key: take it over, unless another request just did.
         let lease = lease_end(now);
         let taken = idempotency_key::Entity::update_many()
             .col_expr(idempotency_key::Column::LockedUntil, Expr::value(lease))
-            .filter(idempotency_key::Column::Id.eq(existing.id))
+            .filter(idempotency_key::Column::Id.eq(id))
             .filter(idempotency_key::Column::State.eq("in_flight"))
-            .filter(idempotency_key::Column::LockedUntil.eq(existing.locked_until))
+            .filter(idempotency_key::Column::LockedUntil.eq(held_until))
             .exec(db)
             .await?;
-        return Ok(if taken.rows_affected == 1 {
-            Claim::Fresh { id: existing.id, lease }
-        } else {
-            Claim::InFlight
-        });
+        return Ok(if taken.rows_affected == 1 { Claim::Fresh { id, lease } } else { Claim::InFlight });
     }
     Ok(Claim::InFlight)
 }
@@ -117,7 +105,20 @@ pub async fn peek(db: &impl ConnectionTrait, request: &Request<'_>) -> Result<Op
         .filter(idempotency_key::Column::Key.eq(request.key))
         .one(db)
         .await?;
-    let Some(existing) = existing else { return Ok(None) };
+    match existing {
+        Some(existing) => held(existing, request, super::now()),
+        None => Ok(None),
+    }
+}
+
+/// What a key that exists means for `request`: another request's (`Mismatch`), answered
+/// (`Replay`), still running (`InFlight`), or `None` when its first request died and its lease ran
+/// out, so that it may be taken over.
+fn held(
+    existing: idempotency_key::Model,
+    request: &Request<'_>,
+    now: DateTime<Utc>,
+) -> Result<Option<Claim>, StoreError> {
     if existing.request_hash != request.body_hash
         || existing.method != request.method
         || existing.path != request.path
@@ -127,7 +128,7 @@ pub async fn peek(db: &impl ConnectionTrait, request: &Request<'_>) -> Result<Op
     if existing.state == "completed" {
         return replay_of(existing).map(Some);
     }
-    Ok((existing.locked_until > super::now()).then_some(Claim::InFlight))
+    Ok((existing.locked_until > now).then_some(Claim::InFlight))
 }
 
 /// The stored answer of a completed key; a completed row without one is corrupt.
