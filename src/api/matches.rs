@@ -14,10 +14,7 @@ use super::{
     products::ProductView,
     raw_json::{Rendered, SerdeJson},
 };
-use crate::domain::{
-    Scope,
-    eligibility::{Verdict, evaluate},
-};
+use crate::domain::{Scope, product::match_all};
 use crate::service::scores;
 
 /// The score the match was judged with.
@@ -96,17 +93,7 @@ impl MatchesApi {
         let applicant = profile.applicant(score.as_ref().map(|s| s.standing()));
         let today = Utc::now().date_naive();
 
-        let mut eligible = Vec::new();
-        let mut ineligible = Vec::new();
-        for (product, json) in &catalogue.products {
-            match evaluate(&product.offerable(), &applicant, today) {
-                Verdict::Eligible { offer_max_amount } => eligible.push((product, json, offer_max_amount)),
-                Verdict::Ineligible { failed } => ineligible.push((json, failed)),
-            }
-        }
-        eligible.sort_by(|(a, _, offer_a), (b, _, offer_b)| {
-            a.terms.rate_bps_min.cmp(&b.terms.rate_bps_min).then(offer_b.cmp(offer_a)).then(a.id.cmp(&b.id))
-        });
+        let matched = match_all(&catalogue.products, |(product, _)| product, &applicant, today);
 
         let score = score.map(|s| MatchScore {
             period: s.period,
@@ -114,16 +101,18 @@ impl MatchesApi {
             rank: s.rank,
             percentile: f64::from(s.percentile_centi) / 100.0,
         });
-        let eligible = eligible
+        let eligible = matched
+            .eligible
             .into_iter()
-            .map(|(_, product, offer)| EligibleProduct {
+            .map(|((_, product), offer)| EligibleProduct {
                 product: product.clone(),
                 offer_max_amount: offer.fen(),
             })
             .collect();
-        let ineligible = ineligible
+        let ineligible = matched
+            .ineligible
             .into_iter()
-            .map(|(product, failed)| IneligibleProduct {
+            .map(|((_, product), failed)| IneligibleProduct {
                 product: product.clone(),
                 failed: failed.into_iter().map(ErrorDetail::from).collect(),
             })

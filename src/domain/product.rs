@@ -204,6 +204,37 @@ impl Terms {
     }
 }
 
+/// The products an applicant may borrow under, and those it may not with every rule it fails.
+pub struct Matched<'p, T> {
+    /// Lowest `rate_bps_min` first, then highest offer, then product id.
+    pub eligible: Vec<(&'p T, Money)>,
+    /// In the order given.
+    pub ineligible: Vec<(&'p T, Vec<super::eligibility::FailedRule>)>,
+}
+
+/// Judges every item's product for the applicant, in the order matches are shown.
+pub fn match_all<'p, T>(
+    items: &'p [T],
+    product: impl Fn(&T) -> &Product,
+    applicant: &super::eligibility::Applicant<'_>,
+    today: chrono::NaiveDate,
+) -> Matched<'p, T> {
+    use super::eligibility::{Verdict, evaluate};
+    let mut eligible = Vec::new();
+    let mut ineligible = Vec::new();
+    for item in items {
+        match evaluate(&product(item).offerable(), applicant, today) {
+            Verdict::Eligible { offer_max_amount } => eligible.push((item, offer_max_amount)),
+            Verdict::Ineligible { failed } => ineligible.push((item, failed)),
+        }
+    }
+    eligible.sort_by(|(a, offer_a), (b, offer_b)| {
+        let (a, b) = (product(a), product(b));
+        a.terms.rate_bps_min.cmp(&b.terms.rate_bps_min).then(offer_b.cmp(offer_a)).then(a.id.cmp(&b.id))
+    });
+    Matched { eligible, ineligible }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
