@@ -275,9 +275,16 @@ fn parse_rules(
             Err(e) => problems.push(FieldError::new(format!("amount_tiers[{i}].max_amount"), e.to_string())),
         }
     }
-    let mut industries: Vec<String> =
-        rules.industries.iter().flatten().map(|i| i.trim().to_owned()).collect();
-    industries.retain(|i| !i.is_empty());
+    let mut industries = Vec::new();
+    for (i, raw) in rules.industries.iter().flatten().enumerate() {
+        if raw.trim().is_empty() {
+            continue; // a blank entry names no industry
+        }
+        match text::line_problem(&format!("eligibility.industries[{i}]"), raw) {
+            Ok(industry) => industries.push(industry),
+            Err(problem) => problems.push(problem),
+        }
+    }
     let eligibility = Eligibility {
         min_score,
         max_park_rank: rules.max_park_rank,

@@ -4,6 +4,7 @@
 //! name read backwards.
 
 use super::error::ApiError;
+use crate::domain::FieldError;
 
 /// Unicode's invisible format characters (general category Cf) that can turn up in pasted
 /// text: soft hyphen, Arabic letter mark, Mongolian vowel separator, zero-width spaces and
@@ -24,13 +25,13 @@ fn is_invisible(c: char) -> bool {
     )
 }
 
-fn refuse_controls(field: &str, value: &str, allowed: &[char]) -> Result<(), ApiError> {
+fn refuse_controls(field: &str, value: &str, allowed: &[char]) -> Result<(), FieldError> {
     match value.chars().find(|c| (c.is_control() || is_invisible(*c)) && !allowed.contains(c)) {
-        Some(c) if c.is_control() => Err(ApiError::invalid_field(
+        Some(c) if c.is_control() => Err(FieldError::new(
             field,
             format!("{field} contains the control character U+{:04X}", u32::from(c)),
         )),
-        Some(c) => Err(ApiError::invalid_field(
+        Some(c) => Err(FieldError::new(
             field,
             format!("{field} contains the invisible character U+{:04X}", u32::from(c)),
         )),
@@ -40,9 +41,14 @@ fn refuse_controls(field: &str, value: &str, allowed: &[char]) -> Result<(), Api
 
 /// A one-line text such as a name: trimmed, not blank, no control characters.
 pub fn line(field: &str, value: String) -> Result<String, ApiError> {
+    line_problem(field, &value).map_err(|e| ApiError::invalid(vec![e]))
+}
+
+/// [`line`] for a caller that gathers every problem of a body before it answers.
+pub fn line_problem(field: &str, value: &str) -> Result<String, FieldError> {
     let trimmed = value.trim();
     if trimmed.is_empty() {
-        return Err(ApiError::invalid_field(field, format!("{field} must not be blank")));
+        return Err(FieldError::new(field, format!("{field} must not be blank")));
     }
     refuse_controls(field, trimmed, &[])?;
     Ok(trimmed.to_owned())
@@ -52,7 +58,7 @@ pub fn line(field: &str, value: String) -> Result<String, ApiError> {
 /// other control characters.
 pub fn paragraph(field: &str, value: String) -> Result<String, ApiError> {
     let trimmed = value.trim();
-    refuse_controls(field, trimmed, &['\n', '\r', '\t'])?;
+    refuse_controls(field, trimmed, &['\n', '\r', '\t']).map_err(|e| ApiError::invalid(vec![e]))?;
     Ok(trimmed.to_owned())
 }
 

@@ -26,6 +26,16 @@ async fn control_characters_are_refused_by_name() {
     app.post(&format!("/api/v1/parks/{park}/scores"), &app.admin_key, &scores)
         .await
         .expect_error(422, "validation_failed");
+    // PostgreSQL cannot store NUL: an industry in a product's rules is free text too.
+    let bank = app.create_bank("b", "银行").await;
+    let key = app.create_key("bank", Some(("bank_id", &bank))).await;
+    let product = json!({
+        "code": "p", "name": "贷", "credit_type": "pure_credit", "min_amount": 1, "max_amount": 10, "rate_bps_min": 1,
+        "rate_bps_max": 2, "term_months_min": 1, "term_months_max": 2, "approval_sla_days": 1, "total_quota": 10,
+        "eligibility": {"industries": ["software", "", "\u{0}U", "LPT1"]},
+    });
+    let reply = app.post("/api/v1/products", &key, &product).await.expect(422);
+    assert_eq!(reply.error_fields(), vec!["eligibility.industries[2]"]);
 }
 
 #[tokio::test]
