@@ -105,6 +105,7 @@ async fn main() {
         bind_addr: "127.0.0.1:0".into(),
         redis_url: std::env::var("REDIS_URL").ok(),
         redis_key_prefix: name.clone(),
+        secrets_key: Some(innoloan::secrets::SecretBox::generate_key()),
         ..Config::default()
     };
     let app = Application::build_with_db(config, db.clone()).await.unwrap();

@@ -53,7 +53,7 @@ async fn write<T>(
     let txn = db.begin().await.unwrap();
     let mut w = Write::new(&txn, Actor::command_line());
     let value = work(&mut w).await.unwrap();
-    drop(w);
+    w.close().await.unwrap();
     txn.commit().await.unwrap();
     value
 }

@@ -28,6 +28,10 @@ pub async fn demo(mut config: Config) -> anyhow::Result<()> {
         let _ = std::fs::remove_file(&path);
         config.database_url = format!("sqlite://{}?mode=rwc", path.display());
     }
+    if config.secrets_key.is_none() {
+        // The demo's database lives no longer than the process, and so may its secrets key.
+        config.secrets_key = Some(crate::secrets::SecretBox::generate_key());
+    }
     let started = std::time::Instant::now();
     let db = store::connect(&config.database_url, config.database_max_connections).await?;
     store::migrate(&db).await?;
@@ -126,7 +130,7 @@ pub async fn create_key(
     let txn = db.begin().await?;
     let mut write = Write::new(&txn, Actor::command_line());
     let created = directory::create_api_key(&mut write, Principal::command_line(), new).await?;
-    drop(write);
+    write.close().await?;
     txn.commit().await?;
     let description = format!(
         "created {role} key {} ({name}); store the secret below now, it cannot be shown again",

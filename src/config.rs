@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use crate::domain::webhook::RetrySchedule;
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum LogFormat {
     Text,
@@ -34,6 +36,22 @@ pub struct Config {
     /// How long an authenticated key is trusted without asking the database again. Revocation
     /// takes effect on every process within this time.
     pub auth_cache_ttl: Duration,
+    /// `SECRETS_KEY`: the key (32 bytes, base64) that seals webhook signing secrets.
+    pub secrets_key: Option<String>,
+    /// `SECRETS_KEY_FILE`: where `serve` keeps a key it made, when `SECRETS_KEY` is unset.
+    pub secrets_key_file: String,
+    /// `WEBHOOK_ALLOW_PRIVATE_NETWORKS=true` lets webhooks go to loopback and private addresses:
+    /// for tests only.
+    pub webhook_allow_private_networks: bool,
+    /// `WEBHOOK_RETRY_SCHEDULE`: the delays between delivery attempts.
+    pub webhook_retry_schedule: RetrySchedule,
+    /// `WEBHOOK_TIMEOUT_MS`: how long one delivery attempt may take (default 10 s).
+    pub webhook_timeout: Duration,
+    /// `EVENT_RETENTION_DAYS`: how long events and delivery logs are kept (default 30).
+    pub event_retention_days: u32,
+    /// `WEBHOOK_DELIVERY=off` makes a process serve the API without delivering webhooks (other
+    /// processes deliver); on by default.
+    pub webhook_delivery: bool,
 }
 
 impl Default for Config {
@@ -51,6 +69,13 @@ impl Default for Config {
             log_format: LogFormat::Text,
             log_filter: "info".into(),
             auth_cache_ttl: Duration::from_secs(4),
+            secrets_key: None,
+            secrets_key_file: "innoloan-secrets.key".into(),
+            webhook_allow_private_networks: false,
+            webhook_retry_schedule: RetrySchedule::default(),
+            webhook_timeout: Duration::from_secs(10),
+            event_retention_days: 30,
+            webhook_delivery: true,
         }
     }
 }
@@ -70,6 +95,13 @@ impl std::fmt::Debug for Config {
             .field("log_format", &self.log_format)
             .field("log_filter", &self.log_filter)
             .field("auth_cache_ttl", &self.auth_cache_ttl)
+            .field("secrets_key", &self.secrets_key.as_ref().map(|_| "***"))
+            .field("secrets_key_file", &self.secrets_key_file)
+            .field("webhook_allow_private_networks", &self.webhook_allow_private_networks)
+            .field("webhook_retry_schedule", &self.webhook_retry_schedule)
+            .field("webhook_timeout", &self.webhook_timeout)
+            .field("event_retention_days", &self.event_retention_days)
+            .field("webhook_delivery", &self.webhook_delivery)
             .finish()
     }
 }
@@ -93,7 +125,7 @@ pub fn redacted(url: &str) -> String {
 pub struct ConfigError {
     name: &'static str,
     value: String,
-    why: &'static str,
+    why: String,
 }
 
 impl Config {
@@ -109,7 +141,7 @@ impl Config {
                 Some(value) => value.parse::<u64>().map(Duration::from_millis).map_err(|_| ConfigError {
                     name,
                     value,
-                    why: "expected a number of milliseconds",
+                    why: "expected a number of milliseconds".into(),
                 }),
             }
         };
@@ -120,7 +152,7 @@ impl Config {
                 return Err(ConfigError {
                     name: "LOG_FORMAT",
                     value: other.into(),
-                    why: "expected text or json",
+                    why: "expected text or json".into(),
                 });
             }
         };
@@ -133,7 +165,7 @@ impl Config {
             return Err(ConfigError {
                 name: "DATABASE_URL",
                 value: redacted(&database_url),
-                why: "expected sqlite:… or postgres://…",
+                why: "expected sqlite:… or postgres://…".into(),
             });
         }
         let database_max_connections = match var("DATABASE_MAX_CONNECTIONS") {
@@ -141,7 +173,7 @@ impl Config {
             Some(value) => value.parse().ok().filter(|&n| n > 0).ok_or(ConfigError {
                 name: "DATABASE_MAX_CONNECTIONS",
                 value,
-                why: "expected a positive number",
+                why: "expected a positive number".into(),
             })?,
         };
         Ok(Self {
@@ -156,7 +188,7 @@ impl Config {
                     return Err(ConfigError {
                         name: "SCORE_CACHE",
                         value: other.into(),
-                        why: "expected on or off",
+                        why: "expected on or off".into(),
                     });
                 }
             },
@@ -171,12 +203,53 @@ impl Config {
                     tracing_subscriber::EnvFilter::try_new(&filter).map_err(|_| ConfigError {
                         name: "RUST_LOG",
                         value: filter.clone(),
-                        why: "expected a tracing filter such as info or innoloan=debug,warn",
+                        why: "expected a tracing filter such as info or innoloan=debug,warn".into(),
                     })?;
                     filter
                 }
             },
             auth_cache_ttl: defaults.auth_cache_ttl,
+            secrets_key: var("SECRETS_KEY"),
+            secrets_key_file: var("SECRETS_KEY_FILE").unwrap_or(defaults.secrets_key_file),
+            webhook_allow_private_networks: match var("WEBHOOK_ALLOW_PRIVATE_NETWORKS").as_deref() {
+                None | Some("false") => false,
+                Some("true") => true,
+                Some(other) => {
+                    return Err(ConfigError {
+                        name: "WEBHOOK_ALLOW_PRIVATE_NETWORKS",
+                        value: other.into(),
+                        why: "expected true or false".into(),
+                    });
+                }
+            },
+            webhook_retry_schedule: match var("WEBHOOK_RETRY_SCHEDULE") {
+                None => defaults.webhook_retry_schedule,
+                Some(value) => RetrySchedule::parse(&value).map_err(|why| ConfigError {
+                    name: "WEBHOOK_RETRY_SCHEDULE",
+                    value: value.clone(),
+                    why,
+                })?,
+            },
+            webhook_timeout: millis("WEBHOOK_TIMEOUT_MS", defaults.webhook_timeout)?,
+            event_retention_days: match var("EVENT_RETENTION_DAYS") {
+                None => defaults.event_retention_days,
+                Some(value) => value.parse().ok().filter(|&n| n > 0 && n <= 36_500).ok_or(ConfigError {
+                    name: "EVENT_RETENTION_DAYS",
+                    value,
+                    why: "expected a number of days from 1 to 36500".into(),
+                })?,
+            },
+            webhook_delivery: match var("WEBHOOK_DELIVERY").as_deref() {
+                None | Some("on") => true,
+                Some("off") => false,
+                Some(other) => {
+                    return Err(ConfigError {
+                        name: "WEBHOOK_DELIVERY",
+                        value: other.into(),
+                        why: "expected on or off".into(),
+                    });
+                }
+            },
         })
     }
 }

@@ -593,7 +593,7 @@ pub async fn seed(db: &DatabaseConnection) -> Result<DemoKeys, Error> {
     let bank = key(w, "demo-bank-of-chengdu", Role::Bank, Some(bocd)).await?;
     let enterprise = key(w, "demo-meiqia", Role::Enterprise, Some(meiqia_id)).await?;
     // The caches of a fresh database hold nothing to forget.
-    drop(write);
+    write.close().await?;
     txn.commit().await?;
     Ok(DemoKeys { admin, park_office, bank, enterprise, chengdu_park_id, meiqia_id, jinxiongmao_id })
 }

@@ -5,9 +5,11 @@ pub mod auth;
 pub mod cache;
 pub mod cli;
 pub mod config;
+pub mod delivery;
 pub mod demo;
 pub mod domain;
 pub mod metrics;
+pub mod secrets;
 pub mod service;
 pub mod store;
 pub mod telemetry;
@@ -20,8 +22,8 @@ use poem::{
 };
 
 use crate::{
-    api::AppState, auth::Authenticator, cache::ScoreCache, config::Config, metrics::Metrics,
-    service::Services,
+    api::AppState, auth::Authenticator, cache::ScoreCache, config::Config, delivery::Webhooks,
+    metrics::Metrics, secrets::SecretBox, service::Services,
 };
 
 /// A server bound to its address and ready to run. Bind to port 0 to get a free port.
@@ -51,7 +53,25 @@ impl Application {
             .and_then(|addr| addr.as_socket_addr().map(|a| a.port()))
             .unwrap_or(0);
 
-        let services = Services::new(db, scores, auth);
+        let secrets = match &config.secrets_key {
+            Some(key) => SecretBox::from_base64(key)?,
+            None => {
+                let path = std::path::Path::new(&config.secrets_key_file);
+                tracing::warn!(
+                    file = %path.display(),
+                    "SECRETS_KEY is unset: webhook secrets are sealed with the key in this file; \
+                     every process that shares the database must share it, so on several hosts set SECRETS_KEY"
+                );
+                SecretBox::from_key_file(path)?
+            }
+        };
+        let webhooks = Webhooks::new(
+            secrets,
+            config.webhook_allow_private_networks,
+            config.webhook_retry_schedule.clone(),
+            config.webhook_timeout,
+        )?;
+        let services = Services::new(db, scores, auth, webhooks);
         let state = AppState::new(services, metrics, Arc::new(config));
         Ok(Self { acceptor, port, state })
     }
@@ -68,6 +88,10 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         tracing::info!(port = self.port, cache = self.state.services.scores().kind(), "serving");
         tokio::spawn(purge_idempotency_keys(self.state.db().clone()));
+        tokio::spawn(purge_events(self.state.db().clone(), self.state.config.event_retention_days));
+        if self.state.config.webhook_delivery {
+            tokio::spawn(delivery::run_worker(self.state.services.clone(), self.state.metrics.clone()));
+        }
         Server::new_with_acceptor(self.acceptor)
             .run_with_graceful_shutdown(
                 api::app(self.state),
@@ -88,6 +112,20 @@ async fn purge_idempotency_keys(db: sea_orm::DatabaseConnection) {
             Ok(0) => {}
             Ok(purged) => tracing::info!(purged, "purged idempotency keys older than 24 h"),
             Err(err) => tracing::warn!(error = %err, "could not purge idempotency keys; will retry"),
+        }
+    }
+}
+
+/// Forgets events older than `EVENT_RETENTION_DAYS`, with their finished deliveries, every hour.
+async fn purge_events(db: sea_orm::DatabaseConnection, retention_days: u32) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
+    loop {
+        tick.tick().await;
+        let before = chrono::Utc::now() - chrono::Duration::days(i64::from(retention_days));
+        match store::events::purge(&db, before).await {
+            Ok(0) => {}
+            Ok(purged) => tracing::info!(purged, retention_days, "purged old events"),
+            Err(err) => tracing::warn!(error = %err, "could not purge old events; will retry"),
         }
     }
 }

@@ -1,12 +1,19 @@
 //! Prometheus metrics: requests and latency per route, and the score cache's hits and misses.
 
-use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder};
+use prometheus::{
+    Encoder, Gauge, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry, TextEncoder,
+};
+
+use crate::store::webhooks::Next;
 
 pub struct Metrics {
     registry: Registry,
     requests: IntCounterVec,
     latency: HistogramVec,
     cache: IntCounterVec,
+    webhook_attempts: IntCounterVec,
+    webhook_waiting: IntGauge,
+    webhook_oldest_age: Gauge,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -34,10 +41,28 @@ impl Metrics {
             Opts::new("score_cache_total", "Score cache look-ups, by outcome: hit, miss or error"),
             &["outcome"],
         )?;
+        let webhook_attempts = IntCounterVec::new(
+            Opts::new(
+                "webhook_attempts_total",
+                "Webhook delivery attempts by this process, by outcome: delivered, retrying (failed, to be tried again) or failed (given up)",
+            ),
+            &["outcome"],
+        )?;
+        let webhook_waiting = IntGauge::new(
+            "webhook_deliveries_waiting",
+            "Webhook deliveries not yet delivered nor given up, across every process",
+        )?;
+        let webhook_oldest_age = Gauge::new(
+            "webhook_oldest_waiting_event_age_seconds",
+            "Age of the oldest event that some endpoint has not yet received (0 when none waits)",
+        )?;
         registry.register(Box::new(requests.clone()))?;
         registry.register(Box::new(latency.clone()))?;
         registry.register(Box::new(cache.clone()))?;
-        Ok(Self { registry, requests, latency, cache })
+        registry.register(Box::new(webhook_attempts.clone()))?;
+        registry.register(Box::new(webhook_waiting.clone()))?;
+        registry.register(Box::new(webhook_oldest_age.clone()))?;
+        Ok(Self { registry, requests, latency, cache, webhook_attempts, webhook_waiting, webhook_oldest_age })
     }
 
     pub fn observe_request(&self, route: &str, method: &str, status: u16, seconds: f64) {
@@ -53,6 +78,22 @@ impl Metrics {
             CacheOutcome::Error => "error",
         };
         self.cache.with_label_values(&[label]).inc();
+    }
+
+    /// One webhook attempt, by what became of its delivery.
+    pub fn observe_webhook(&self, next: Next) {
+        let label = match next {
+            Next::Delivered => "delivered",
+            Next::RetryAt(_) => "retrying",
+            Next::Failed => "failed",
+        };
+        self.webhook_attempts.with_label_values(&[label]).inc();
+    }
+
+    /// The deliveries waiting, and the age of the oldest waiting event in seconds.
+    pub fn observe_webhook_backlog(&self, waiting: u64, oldest_age_seconds: f64) {
+        self.webhook_waiting.set(i64::try_from(waiting).unwrap_or(i64::MAX));
+        self.webhook_oldest_age.set(oldest_age_seconds);
     }
 
     /// The Prometheus text exposition of every metric.

@@ -7,6 +7,7 @@ mod m20261128_000002_scores;
 mod m20261128_000003_products;
 mod m20261128_000004_credit;
 mod m20261129_000005_period_order;
+mod m20261129_000006_events;
 
 pub struct Migrator;
 
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000003_products::Migration),
             Box::new(m20261128_000004_credit::Migration),
             Box::new(m20261129_000005_period_order::Migration),
+            Box::new(m20261129_000006_events::Migration),
         ]
     }
 }

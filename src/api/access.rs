@@ -79,6 +79,15 @@ pub const OPERATIONS: &[Access] = &[
     op("GET", "/api/v1/parks/{id}/stats", PARK_OFFICE, "read park statistics"),
     op("GET", "/api/v1/parks/{id}/stats/monthly", PARK_OFFICE, "read park statistics"),
     op("GET", "/api/v1/stats", ADMIN, "read national statistics"),
+    op("GET", "/api/v1/events", EVERYONE, "read events"),
+    op("POST", "/api/v1/webhook-endpoints", EVERYONE, "manage webhook endpoints"),
+    op("GET", "/api/v1/webhook-endpoints", EVERYONE, "manage webhook endpoints"),
+    op("GET", "/api/v1/webhook-endpoints/{id}", EVERYONE, "manage webhook endpoints"),
+    op("PATCH", "/api/v1/webhook-endpoints/{id}", EVERYONE, "manage webhook endpoints"),
+    op("DELETE", "/api/v1/webhook-endpoints/{id}", EVERYONE, "manage webhook endpoints"),
+    op("POST", "/api/v1/webhook-endpoints/{id}/rotate-secret", EVERYONE, "manage webhook endpoints"),
+    op("GET", "/api/v1/webhook-endpoints/{id}/deliveries", EVERYONE, "manage webhook endpoints"),
+    op("POST", "/api/v1/webhook-endpoints/{id}/deliveries/{delivery_id}/retry", EVERYONE, "manage webhook endpoints"),
 ];
 
 /// The table's row for a method and a path as the router matched it (`/api/v1/parks/:param0`)

@@ -18,8 +18,8 @@ use super::{
     pagination::{List, after_id, default_limit, parse_id},
     text,
 };
+use crate::domain::Role;
 use crate::domain::directory as records;
-use crate::domain::{Role, Scope};
 use crate::service::directory::{self, NewKey};
 use crate::store::{self};
 
@@ -55,19 +55,15 @@ pub struct ApiKey {
 
 impl From<records::ApiKey> for ApiKey {
     fn from(k: records::ApiKey) -> Self {
-        let (park_id, bank_id, enterprise_id) = match k.scope {
-            Scope::All => (None, None, None),
-            Scope::Park(id) => (Some(id.to_string()), None, None),
-            Scope::Bank(id) => (None, Some(id.to_string()), None),
-            Scope::Enterprise(id) => (None, None, Some(id.to_string())),
-        };
+        let (park_id, bank_id, enterprise_id) = k.scope.ids();
+        let text = |id: Option<i64>| id.map(|id| id.to_string());
         Self {
             id: k.id.to_string(),
             name: k.name,
             role: k.scope.role(),
-            park_id,
-            bank_id,
-            enterprise_id,
+            park_id: text(park_id),
+            bank_id: text(bank_id),
+            enterprise_id: text(enterprise_id),
             created_at: k.created_at,
             revoked_at: k.revoked_at,
         }

@@ -83,6 +83,12 @@ pub struct ApplicationView {
     pub decision_reason: Option<String>,
 }
 
+impl crate::service::Render for Application {
+    fn render(&self) -> String {
+        poem_openapi::types::ToJSON::to_json_string(&ApplicationView::from(self.clone()))
+    }
+}
+
 impl From<Application> for ApplicationView {
     fn from(a: Application) -> Self {
         let terms = a.terms;

@@ -101,6 +101,19 @@ pub struct DisbursementView {
     pub created_at: DateTime<Utc>,
 }
 
+impl crate::service::Render for CreditLine {
+    fn render(&self) -> String {
+        let view = CreditLineView::new(self.clone(), Utc::now().date_naive());
+        poem_openapi::types::ToJSON::to_json_string(&view)
+    }
+}
+
+impl crate::service::Render for Disbursement {
+    fn render(&self) -> String {
+        poem_openapi::types::ToJSON::to_json_string(&DisbursementView::from(self.clone()))
+    }
+}
+
 impl From<Disbursement> for DisbursementView {
     fn from(d: Disbursement) -> Self {
         Self {

@@ -58,6 +58,12 @@ pub struct Enterprise {
     pub created_at: DateTime<Utc>,
 }
 
+impl crate::service::Render for records::Enterprise {
+    fn render(&self) -> String {
+        poem_openapi::types::ToJSON::to_json_string(&Enterprise::from(self.clone()))
+    }
+}
+
 impl From<records::Enterprise> for Enterprise {
     fn from(e: records::Enterprise) -> Self {
         Self {

@@ -12,6 +12,7 @@ pub mod date;
 pub mod document;
 pub mod enterprises;
 pub mod error;
+pub mod events;
 pub mod idempotency;
 pub mod json;
 pub mod matches;
@@ -23,6 +24,7 @@ pub mod raw_json;
 pub mod scores;
 pub mod stats;
 pub mod text;
+pub mod webhooks;
 
 use std::sync::{
     Arc,
@@ -141,6 +143,10 @@ pub enum ApiTags {
     CreditLines,
     /// Statistics for park offices and the platform
     Stats,
+    /// The events feed: what happened to the caller's resources
+    Events,
+    /// Webhook endpoints: events pushed to the caller, signed
+    Webhooks,
 }
 
 pub type Apis = (
@@ -154,6 +160,8 @@ pub type Apis = (
     applications::ApplicationsApi,
     credit_lines::CreditLinesApi,
     stats::StatsApi,
+    events::EventsApi,
+    webhooks::WebhooksApi,
 );
 
 pub fn openapi_service() -> OpenApiService<Apis, ()> {
@@ -168,6 +176,8 @@ pub fn openapi_service() -> OpenApiService<Apis, ()> {
         applications::ApplicationsApi,
         credit_lines::CreditLinesApi,
         stats::StatsApi,
+        events::EventsApi,
+        webhooks::WebhooksApi,
     );
     OpenApiService::new(apis, "innoloan", env!("CARGO_PKG_VERSION"))
         .server(ServerObject::new("/").description("this server"))

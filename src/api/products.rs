@@ -199,6 +199,12 @@ impl From<&Eligibility> for EligibilityRules {
     }
 }
 
+impl crate::service::Render for Product {
+    fn render(&self) -> String {
+        poem_openapi::types::ToJSON::to_json_string(&ProductView::from(self))
+    }
+}
+
 impl From<&Product> for ProductView {
     fn from(p: &Product) -> Self {
         let t = &p.terms;

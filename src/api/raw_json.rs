@@ -31,6 +31,15 @@ impl<T: ToJSON> Rendered<T> {
     }
 }
 
+impl<T> Rendered<T> {
+    /// JSON text written elsewhere in the shape of `T` (an event, written the same way for the
+    /// feed and for webhooks).
+    pub fn from_json_text(text: String) -> Self {
+        let raw = RawValue::from_string(text).unwrap_or_else(|_| RawValue::NULL.to_owned());
+        Self(Arc::from(raw), PhantomData)
+    }
+}
+
 impl<T> Serialize for Rendered<T> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         self.0.serialize(serializer)

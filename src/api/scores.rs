@@ -8,6 +8,7 @@ use poem_openapi::{
     ApiRequest, ApiResponse, Object, OpenApi, impl_apirequest_for_payload,
     param::{Path, Query},
     payload::{Json, ParsePayload, Payload},
+    types::ToJSON,
 };
 
 use super::{
@@ -25,7 +26,10 @@ use crate::domain::{
     score::EnterpriseScore,
     score_import::{Cell, RawRow, parse_rows},
 };
-use crate::service::scores::{self, Source};
+use crate::service::{
+    Render,
+    scores::{self, Imported, Source},
+};
 use crate::store;
 
 /// One enterprise's score in an import.
@@ -63,11 +67,29 @@ pub enum ScoreBatch {
 
 #[derive(Object)]
 pub struct ImportResult {
+    pub park_id: String,
     pub period: String,
     /// Rows stored.
     pub imported: u64,
     /// Enterprises ranked in the park for the period.
     pub ranked: u64,
+}
+
+impl From<&Imported> for ImportResult {
+    fn from(i: &Imported) -> Self {
+        Self {
+            park_id: i.park_id.to_string(),
+            period: i.period.clone(),
+            imported: i.summary.imported as u64,
+            ranked: i.summary.ranked as u64,
+        }
+    }
+}
+
+impl Render for Imported {
+    fn render(&self) -> String {
+        ImportResult::from(self).to_json_string()
+    }
 }
 
 #[derive(Object)]
@@ -346,12 +368,7 @@ impl ScoresApi {
         let batch = parse_rows(&raw).map_err(ApiError::invalid)?;
         let outcome = idempotency
             .run(201, async |w| {
-                let summary = scores::import(w, principal, park_id, &period, batch).await?;
-                Ok(ImportResult {
-                    period: period.as_str().to_owned(),
-                    imported: summary.imported as u64,
-                    ranked: summary.ranked as u64,
-                })
+                Ok(ImportResult::from(&scores::import(w, principal, park_id, &period, batch).await?))
             })
             .await
             .map_err(|e| e.naming("the park"))?;

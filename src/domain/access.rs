@@ -26,6 +26,16 @@ impl Scope {
         }
     }
 
+    /// The scope's one park, bank or enterprise id, in that order; all `None` for an admin.
+    pub fn ids(self) -> (Option<i64>, Option<i64>, Option<i64>) {
+        match self {
+            Scope::All => (None, None, None),
+            Scope::Park(id) => (Some(id), None, None),
+            Scope::Bank(id) => (None, Some(id), None),
+            Scope::Enterprise(id) => (None, None, Some(id)),
+        }
+    }
+
     /// Builds a scope from a stored key's role and its one scope id, refusing mismatches.
     pub fn from_parts(
         role: Role,

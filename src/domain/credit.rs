@@ -3,7 +3,12 @@
 use chrono::{DateTime, Datelike, NaiveDate, Utc, Weekday};
 use serde::{Deserialize, Serialize};
 
-use super::{FieldError, Money, RateBps, Score, product::Terms, text_enum};
+use super::{
+    FieldError, Money, RateBps, Score,
+    events::{Audience, EventType},
+    product::Terms,
+    text_enum,
+};
 
 text_enum!(
     /// `submitted → under_review → approved | rejected`, and `submitted | under_review → withdrawn`.
@@ -99,7 +104,31 @@ pub struct CreditLine {
     pub sla_breached: bool,
 }
 
+impl ApplicationAction {
+    /// The event an action raises.
+    pub fn event(self) -> EventType {
+        match self {
+            ApplicationAction::Review => EventType::ApplicationUnderReview,
+            ApplicationAction::Approve => EventType::ApplicationApproved,
+            ApplicationAction::Reject => EventType::ApplicationRejected,
+            ApplicationAction::Withdraw => EventType::ApplicationWithdrawn,
+        }
+    }
+}
+
+impl Application {
+    /// Who may read it: its enterprise, the bank of its product, and its park.
+    pub fn audience(&self) -> Audience {
+        Audience::loan(self.park_id, self.bank_id, self.enterprise_id)
+    }
+}
+
 impl CreditLine {
+    /// Who may read it, and its disbursements: as its application.
+    pub fn audience(&self) -> Audience {
+        Audience::loan(self.park_id, self.bank_id, self.enterprise_id)
+    }
+
     /// What is still drawable.
     pub fn available(&self) -> Money {
         self.amount.saturating_sub(self.disbursed_total)

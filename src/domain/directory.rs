@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use super::{EnterpriseSize, Qualification, Scope, Uscc, eligibility::Profile};
+use super::{EnterpriseSize, Qualification, Scope, Uscc, eligibility::Profile, events::Audience};
 
 /// A high-tech park (高新区).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -38,6 +38,12 @@ pub struct Enterprise {
 }
 
 impl Enterprise {
+    /// Who hears of its registration: its park and itself. (A bank may read it only once it
+    /// has applied to one of the bank's products.)
+    pub fn audience(&self) -> Audience {
+        Audience { park_id: Some(self.park_id), enterprise_id: Some(self.id), ..Audience::default() }
+    }
+
     /// What eligibility looks at in the record.
     pub fn profile(&self) -> Profile {
         Profile {

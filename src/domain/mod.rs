@@ -5,11 +5,13 @@ pub mod credit;
 pub mod day;
 pub mod directory;
 pub mod eligibility;
+pub mod events;
 pub mod money;
 pub mod product;
 pub mod score;
 pub mod score_import;
 pub mod uscc;
+pub mod webhook;
 
 pub use access::{Principal, Role, Scope};
 pub use money::{Money, RateBps};

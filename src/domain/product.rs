@@ -2,7 +2,11 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{EnterpriseSize, FieldError, Money, Qualification, RateBps, Score, text_enum};
+use super::{
+    EnterpriseSize, FieldError, Money, Qualification, RateBps, Scope, Score,
+    events::{Audience, EventType},
+    text_enum,
+};
 
 text_enum!(
     /// Where a product is in its life: `draft → published ⇄ suspended → retired`.
@@ -26,6 +30,15 @@ impl Transition {
             Transition::Publish => "published",
             Transition::Suspend => "suspended",
             Transition::Retire => "retired",
+        }
+    }
+
+    /// The event the action raises.
+    pub fn event(self) -> EventType {
+        match self {
+            Transition::Publish => EventType::ProductPublished,
+            Transition::Suspend => EventType::ProductSuspended,
+            Transition::Retire => EventType::ProductRetired,
         }
     }
 }
@@ -345,6 +358,15 @@ pub struct Product {
 }
 
 impl Product {
+    /// Who may read it: everyone while it is published, otherwise its bank alone.
+    pub fn audience(&self) -> Audience {
+        if self.status == ProductStatus::Published {
+            Audience::everyone()
+        } else {
+            Audience::of(Scope::Bank(self.bank_id))
+        }
+    }
+
     pub fn remaining_quota(&self) -> Money {
         self.terms.total_quota.saturating_sub(self.granted_total)
     }

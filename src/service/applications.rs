@@ -22,6 +22,7 @@ use crate::domain::{
         Application, ApplicationAction, ApplicationStatus, Approval, CreditLine, JudgedTerms, approval_time,
     },
     eligibility::{Verdict, evaluate},
+    events::EventType,
     product::ProductStatus,
 };
 use crate::store::{
@@ -116,6 +117,7 @@ pub async fn submit(
     };
     let application = store::credit::insert_application(txn, new, at).await?;
     w.audit("application.submit", "application", application.id).await?;
+    w.event(EventType::ApplicationSubmitted, application.audience(), &application);
     Ok(application)
 }
 
@@ -172,7 +174,9 @@ pub async fn act(
     let app = visible(w, principal, id).await?;
     move_on(w, &app, action, reason, at).await?;
     w.audit(&format!("application.{action}"), "application", id).await?;
-    Ok(store::credit::get_application(w.txn(), id).await?)
+    let app = store::credit::get_application(w.txn(), id).await?;
+    w.event(action.event(), app.audience(), &app);
+    Ok(app)
 }
 
 /// Approves an application and grants its credit line; see the module's rules.
@@ -229,5 +233,8 @@ pub async fn approve(
     w.audit("credit_line.grant", "credit_line", line.id).await?;
     // The product's remaining quota, which matches show, has changed.
     w.after_commit(Effect::CatalogueChanged);
-    Ok((store::credit::get_application(w.txn(), id).await?, line))
+    let app = store::credit::get_application(w.txn(), id).await?;
+    w.event(EventType::ApplicationApproved, app.audience(), &app);
+    w.event(EventType::CreditLineGranted, line.audience(), &line);
+    Ok((app, line))
 }

@@ -13,6 +13,7 @@ use super::{Error, Result, Write, require};
 use crate::domain::{
     FieldError, Money, Principal, Role,
     credit::{CreditLine, CreditLineStatus, Disbursement},
+    events::EventType,
 };
 use crate::store::{self, Refusal, StoreError};
 
@@ -88,5 +89,6 @@ pub async fn disburse(
     let row = store::credit::insert_disbursement(txn, &line, draw.amount, draw.reference, draw.disbursed_on)
         .await?;
     w.audit("disbursement.create", "disbursement", row.id).await?;
+    w.event(EventType::DisbursementCreated, line.audience(), &row);
     Ok(row)
 }

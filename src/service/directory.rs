@@ -6,6 +6,7 @@ use super::{Effect, Error, Result, Write, require};
 use crate::domain::{
     FieldError, Principal, Role, Scope,
     directory::{ApiKey, Bank, Enterprise, Park},
+    events::EventType,
 };
 use crate::store::{
     self, StoreError, api_keys::CreatedKey, banks::NewBank, enterprises::NewEnterprise, parks::NewPark,
@@ -40,6 +41,7 @@ pub async fn register_enterprise(
     }
     let enterprise = store::enterprises::create(w.txn(), principal.scope, new).await?;
     w.audit("enterprise.create", "enterprise", enterprise.id).await?;
+    w.event(EventType::EnterpriseRegistered, enterprise.audience(), &enterprise);
     Ok(enterprise)
 }
 
@@ -57,9 +59,12 @@ pub async fn register_enterprises(
     if let Some(late) = batch.iter().find(|e| e.founded_on > crate::store::now().date_naive()) {
         return Err(Error::invalid("founded_on", format!("{} is founded in the future", late.uscc)));
     }
-    let ids = store::enterprises::create_many(w.txn(), park_id, batch).await?;
+    let registered = store::enterprises::create_many(w.txn(), park_id, batch).await?;
     w.audit("enterprise.bulk_create", "park", park_id).await?;
-    Ok(ids)
+    for enterprise in &registered {
+        w.event(EventType::EnterpriseRegistered, enterprise.audience(), enterprise);
+    }
+    Ok(registered.into_iter().map(|e| e.id).collect())
 }
 
 /// What a new key is for: its role, and the one park, bank or enterprise the role needs.

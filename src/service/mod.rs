@@ -13,6 +13,7 @@ pub mod credit;
 pub mod directory;
 pub mod products;
 pub mod scores;
+pub mod webhooks;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -21,13 +22,15 @@ use sea_orm::{DatabaseConnection, DatabaseTransaction, TransactionTrait};
 
 use crate::auth::Authenticator;
 use crate::cache::ScoreCache;
+use crate::delivery::Webhooks;
 use crate::domain::{
     FieldError, Principal, Role,
     directory::{Enterprise, Park},
     eligibility::FailedRule,
+    events::{Audience, EventType},
     product::Product,
 };
-use crate::store::{self, StoreError, audit::Actor};
+use crate::store::{self, StoreError, audit::Actor, events::NewEvent};
 
 /// Why a use case refused, or failed.
 #[derive(Debug, thiserror::Error)]
@@ -86,6 +89,16 @@ pub enum Effect {
     CatalogueChanged,
     /// An API key was revoked: this process stops accepting it at once.
     KeyRevoked { prefix: String },
+    /// Webhook deliveries are waiting: this process's delivery worker wakes at once (the others
+    /// find them when they next look, within a second).
+    DeliveriesWaiting,
+}
+
+/// A resource as its `GET` renders it, for the `data` of an event about it. The API's views
+/// implement it, so that an event carries exactly what a reader of the resource would see.
+pub trait Render {
+    /// The resource as JSON text.
+    fn render(&self) -> String;
 }
 
 /// A write in progress: the transaction every rule and row of a use case goes through, who is
@@ -94,14 +107,15 @@ pub struct Write<'t> {
     txn: &'t DatabaseTransaction,
     actor: Actor,
     effects: Vec<Effect>,
+    events: Vec<NewEvent>,
 }
 
 impl<'t> Write<'t> {
-    /// A write in `txn`. [`Services::write`] makes one and runs its effects after the commit; a
-    /// caller that commits by itself (the demo, the command line, a data set) takes the effects
-    /// with [`Write::into_effects`], and has none to run when no server process shares its caches.
+    /// A write in `txn`. [`Services::write`] makes one, closes it and runs its effects after the
+    /// commit; a caller that commits by itself (the demo, the command line, a data set) must
+    /// [`Write::close`] it before the commit, which writes its events.
     pub fn new(txn: &'t DatabaseTransaction, actor: Actor) -> Self {
-        Self { txn, actor, effects: Vec::new() }
+        Self { txn, actor, effects: Vec::new(), events: Vec::new() }
     }
 
     pub fn txn(&self) -> &'t DatabaseTransaction {
@@ -124,9 +138,32 @@ impl<'t> Write<'t> {
         }
     }
 
-    /// The effects asked for; run them with [`Services::apply`] after the commit.
-    pub fn into_effects(self) -> Vec<Effect> {
-        self.effects
+    /// Records that `event_type` happened to `resource`, for `audience`. The event is written in
+    /// this transaction, when the write closes, with the resource as it is rendered now.
+    pub fn event(&mut self, event_type: EventType, audience: Audience, resource: &impl Render) {
+        self.events.push(NewEvent { event_type, audience, data: resource.render() });
+    }
+
+    /// Ends the use case's part of the write: appends its events (last, for they hold a lock on
+    /// PostgreSQL until the commit), and gives the effects to run with [`Services::apply`] once
+    /// the transaction has committed.
+    pub async fn close(mut self) -> Result<Vec<Effect>> {
+        let events = std::mem::take(&mut self.events);
+        let appended = store::events::append(self.txn, &events, store::now()).await?;
+        if appended.deliveries > 0 {
+            self.after_commit(Effect::DeliveriesWaiting);
+        }
+        Ok(std::mem::take(&mut self.effects))
+    }
+}
+
+impl Drop for Write<'_> {
+    fn drop(&mut self) {
+        if !self.events.is_empty() && !std::thread::panicking() {
+            // A use case failed (its transaction rolls back with its events), or a caller forgot
+            // to close the write: the latter loses events, which must show.
+            tracing::debug!(events = self.events.len(), "a write ended without writing its events");
+        }
     }
 }
 
@@ -151,14 +188,17 @@ pub struct Services {
     /// Every published product, read again at least every 2 seconds, so that a change on any
     /// process shows everywhere within 5 seconds; at once on the process that made it.
     published: moka::future::Cache<(), Arc<Catalogue>>,
+    /// Webhook settings, and the bell that wakes this process's delivery worker.
+    webhooks: Webhooks,
 }
 
 impl Services {
-    pub fn new(db: DatabaseConnection, scores: ScoreCache, auth: Authenticator) -> Self {
+    pub fn new(db: DatabaseConnection, scores: ScoreCache, auth: Authenticator, webhooks: Webhooks) -> Self {
         Self {
             db,
             scores,
             auth,
+            webhooks,
             parks: moka::future::Cache::builder().max_capacity(10_000).build(),
             enterprises: moka::future::Cache::builder().max_capacity(100_000).build(),
             published: moka::future::Cache::builder().time_to_live(Duration::from_secs(2)).build(),
@@ -181,6 +221,10 @@ impl Services {
 
     pub fn auth(&self) -> &Authenticator {
         &self.auth
+    }
+
+    pub fn webhooks(&self) -> &Webhooks {
+        &self.webhooks
     }
 
     /// Runs a use case in one transaction and, once it has committed, the effects it asked for.
@@ -207,9 +251,15 @@ impl Services {
             Ok(value) => finish(&txn, &value).await.map(|()| value),
             Err(err) => Err(err),
         };
-        let effects = write.into_effects();
+        let outcome = match outcome {
+            Ok(value) => write.close().await.map(|effects| (value, effects)),
+            Err(err) => {
+                drop(write);
+                Err(err)
+            }
+        };
         match outcome {
-            Ok(value) => {
+            Ok((value, effects)) => {
                 txn.commit().await.map_err(StoreError::from)?;
                 self.apply(effects).await;
                 Ok(value)
@@ -229,6 +279,7 @@ impl Services {
                 Effect::ScoresChanged { park_id } => self.scores.invalidate_park(park_id).await,
                 Effect::CatalogueChanged => self.published.invalidate(&()).await,
                 Effect::KeyRevoked { prefix } => self.auth.forget(&prefix).await,
+                Effect::DeliveriesWaiting => self.webhooks.wake(),
             }
         }
     }

@@ -85,6 +85,7 @@ pub async fn transition(
     let product = owned(w, principal, id).await?;
     let product = store::products::transition(w.txn(), product.id, action).await?;
     w.audit(&format!("product.{action}"), "product", product.id).await?;
+    w.event(action.event(), product.audience(), &product);
     w.after_commit(Effect::CatalogueChanged);
     Ok(product)
 }

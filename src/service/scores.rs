@@ -9,7 +9,12 @@
 
 use super::{Effect, Result, Services, Write, require};
 use crate::cache::Lookup;
-use crate::domain::{Period, Principal, Role, score::EnterpriseScore, score_import::Batch};
+use crate::domain::{
+    Period, Principal, Role,
+    events::{Audience, EventType},
+    score::EnterpriseScore,
+    score_import::Batch,
+};
 use crate::store::{self, StoreError, scores::ImportSummary};
 
 /// Imports a period's scores for a park the caller governs; a park outside its scope is not
@@ -20,7 +25,7 @@ pub async fn import(
     park_id: i64,
     period: &Period,
     batch: Batch,
-) -> Result<ImportSummary> {
+) -> Result<Imported> {
     require(principal, &[Role::ParkOffice], "import scores")?;
     if !principal.governs_park(park_id) {
         return Err(StoreError::NotFound.into());
@@ -29,7 +34,17 @@ pub async fn import(
     let summary = store::scores::import(w.txn(), park_id, period, batch).await?;
     w.audit("scores.import", "park", format!("{park_id}/{}", period.as_str())).await?;
     w.after_commit(Effect::ScoresChanged { park_id });
-    Ok(summary)
+    let imported = Imported { park_id, period: period.as_str().to_owned(), summary };
+    w.event(EventType::ScoresImported, Audience { park_id: Some(park_id), ..Audience::default() }, &imported);
+    Ok(imported)
+}
+
+/// What an import stored: in the answer, and in its `scores.imported` event.
+#[derive(Clone, Debug)]
+pub struct Imported {
+    pub park_id: i64,
+    pub period: String,
+    pub summary: ImportSummary,
 }
 
 /// Where a score came from.

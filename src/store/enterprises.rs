@@ -5,8 +5,7 @@ use std::collections::HashMap;
 use chrono::NaiveDate;
 use entity::{application, enterprise, park};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect,
-    QueryTrait, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryTrait, Set,
     sea_query::{Expr, ExprTrait, Query},
 };
 
@@ -66,7 +65,7 @@ pub async fn create_many(
     db: &impl ConnectionTrait,
     park_id: i64,
     batch: Vec<NewEnterprise>,
-) -> Result<Vec<i64>, StoreError> {
+) -> Result<Vec<Enterprise>, StoreError> {
     if park::Entity::find_by_id(park_id).one(db).await?.is_none() {
         return Err(StoreError::NotFound);
     }
@@ -97,21 +96,22 @@ pub async fn create_many(
             super::conflict_on_unique(e, || "a USCC in the batch is already registered".to_owned())
         })?;
     }
-    let mut ids = Vec::with_capacity(usccs.len());
+    let mut registered = Vec::with_capacity(usccs.len());
     for chunk in usccs.chunks(1_000) {
-        let found: HashMap<String, i64> = enterprise::Entity::find()
-            .select_only()
-            .column(enterprise::Column::Uscc)
-            .column(enterprise::Column::Id)
+        let mut found: HashMap<String, enterprise::Model> = enterprise::Entity::find()
             .filter(enterprise::Column::Uscc.is_in(chunk.iter().cloned()))
-            .into_tuple::<(String, i64)>()
             .all(db)
             .await?
             .into_iter()
+            .map(|row| (row.uscc.clone(), row))
             .collect();
-        ids.extend(chunk.iter().filter_map(|u| found.get(u).copied()));
+        for uscc in chunk {
+            if let Some(row) = found.remove(uscc) {
+                registered.push(enterprise_of(row)?);
+            }
+        }
     }
-    Ok(ids)
+    Ok(registered)
 }
 
 /// Reads a stored enterprise: its USCC, size and qualifications through their one conversion

@@ -5,11 +5,13 @@ pub mod audit;
 pub mod banks;
 pub mod credit;
 pub mod enterprises;
+pub mod events;
 pub mod idempotency;
 pub mod parks;
 pub mod products;
 pub mod scores;
 pub mod stats;
+pub mod webhooks;
 
 use std::time::Duration;
 

@@ -17,6 +17,7 @@ use crate::domain::{
 /// Rows per INSERT: well under SQLite's and PostgreSQL's bind-parameter limits.
 const INSERT_CHUNK: usize = 1_000;
 
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ImportSummary {
     pub imported: usize,
     pub ranked: usize,

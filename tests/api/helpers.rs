@@ -118,6 +118,10 @@ pub async fn test_config() -> Config {
         redis_url: std::env::var("TEST_REDIS_URL").ok().filter(|u| !u.is_empty()),
         redis_key_prefix: format!("innoloan_test:{}", unique_suffix()),
         bind_addr: "127.0.0.1:0".into(),
+        secrets_key: Some(crate::server::TEST_SECRETS_KEY.into()),
+        webhook_allow_private_networks: true,
+        webhook_retry_schedule: innoloan::domain::webhook::RetrySchedule::parse("300ms,300ms,300ms")
+            .expect("a schedule"),
         ..Config::default()
     }
 }

@@ -18,6 +18,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::helpers::{Reply, TestApp, spawn_app, uscc};
+use crate::receiver::Receiver;
 
 /// What a caller gets.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -75,7 +76,9 @@ const fn unscoped(operation: &'static str, every: [Want; 4]) -> Row {
 /// passes every role check. Lists answer 200 and leave out what the caller may not see. A
 /// published product is public: inside is bank X's published product, outside is bank Y's draft.
 /// Any bank may read any enterprise's score, so a bank gets 200 on both sides of
-/// `get_enterprise_score`.
+/// `get_enterprise_score`. A webhook endpoint is its owner's: inside is bank X's endpoint, outside
+/// bank Y's; every role may register its own. The event listed is the submission of the side's
+/// application, which its park office, bank and enterprise all hear of.
 #[rustfmt::skip]
 const MATRIX: &[Row] = &[
     //        operationId               admin   office  bank    firm      admin   office  bank    firm
@@ -117,6 +120,15 @@ const MATRIX: &[Row] = &[
     scoped("get_park_stats",           [S(200), S(200), S(403), S(403)], [S(200), S(404), S(403), S(403)]),
     scoped("get_park_monthly_stats",   [S(200), S(200), S(403), S(403)], [S(200), S(404), S(403), S(403)]),
     unscoped("get_national_stats",     [S(200), S(403), S(403), S(403)]),
+    scoped("list_events",              [LISTED, LISTED, LISTED, LISTED], [LISTED, HIDDEN, HIDDEN, HIDDEN]),
+    unscoped("create_webhook_endpoint",[S(201), S(201), S(201), S(201)]),
+    scoped("list_webhook_endpoints",   [LISTED, HIDDEN, LISTED, HIDDEN], [LISTED, HIDDEN, HIDDEN, HIDDEN]),
+    scoped("get_webhook_endpoint",     [S(200), S(404), S(200), S(404)], [S(200), S(404), S(404), S(404)]),
+    scoped("update_webhook_endpoint",  [S(200), S(404), S(200), S(404)], [S(200), S(404), S(404), S(404)]),
+    scoped("delete_webhook_endpoint",  [S(204), S(404), S(204), S(404)], [S(204), S(404), S(404), S(404)]),
+    scoped("rotate_webhook_secret",    [S(200), S(404), S(200), S(404)], [S(200), S(404), S(404), S(404)]),
+    scoped("list_webhook_deliveries",  [S(200), S(404), S(200), S(404)], [S(200), S(404), S(404), S(404)]),
+    scoped("retry_webhook_delivery",   [S(202), S(404), S(202), S(404)], [S(202), S(404), S(404), S(404)]),
 ];
 
 /// An operation of the OpenAPI document.
@@ -332,10 +344,14 @@ struct Tenant {
     draft: String,
     application: String,
     line: String,
+    /// The bank's webhook endpoint, sent disbursements.
+    endpoint: String,
+    /// The id of the event of the application's submission.
+    submitted_event: String,
 }
 
 impl Tenant {
-    async fn build(app: &TestApp, tag: &str, n: u32) -> Self {
+    async fn build(app: &TestApp, tag: &str, n: u32, receiver: &str) -> Self {
         let park = app.create_park(&format!("park-{tag}"), &format!("{tag} 高新区")).await;
         let (office_key_id, office_key) = key(app, "park_office", "park_id", &park).await;
         let bank = app.create_bank(&format!("bank-{tag}"), &format!("{tag} 银行")).await;
@@ -360,6 +376,16 @@ impl Tenant {
             .await
             .expect(200);
         let line = approved.body["credit_line"]["id"].as_str().expect("a credit line").to_owned();
+        let endpoint =
+            app.post("/api/v1/webhook-endpoints", &bank_key, &endpoint_body(receiver)).await.expect(201).id();
+        let events =
+            app.get("/api/v1/events?types=application.submitted&limit=500", &bank_key).await.expect(200);
+        let submitted_event = events.body["items"]
+            .as_array()
+            .and_then(|items| items.iter().find(|e| e["data"]["id"] == application.as_str()))
+            .and_then(|e| e["id"].as_str())
+            .expect("the submission's event")
+            .to_owned();
         Self {
             park,
             office_key_id,
@@ -373,8 +399,15 @@ impl Tenant {
             draft,
             application,
             line,
+            endpoint,
+            submitted_event,
         }
     }
+}
+
+/// An endpoint for disbursements, at the world's receiver.
+fn endpoint_body(receiver: &str) -> Value {
+    json!({"url": receiver, "event_types": ["disbursement.created"], "description": "matrix"})
 }
 
 /// Makes a scoped API key; returns its id and its secret.
@@ -388,6 +421,8 @@ async fn key(app: &TestApp, role: &str, field: &str, id: &str) -> (String, Strin
 /// Two parks, two banks and their enterprises: the callers' side (A, X) and the other (B, Y).
 struct World {
     app: TestApp,
+    /// Where the endpoints send: it answers 200.
+    receiver: Receiver,
     inside: Tenant,
     outside: Tenant,
     /// Makes codes, USCCs and references unique.
@@ -397,9 +432,10 @@ struct World {
 impl World {
     async fn build() -> Self {
         let app = spawn_app().await;
-        let inside = Tenant::build(&app, "a", 1).await;
-        let outside = Tenant::build(&app, "b", 2).await;
-        Self { app, inside, outside, serial: AtomicU32::new(100) }
+        let receiver = Receiver::start().await;
+        let inside = Tenant::build(&app, "a", 1, &receiver.url).await;
+        let outside = Tenant::build(&app, "b", 2, &receiver.url).await;
+        Self { app, receiver, inside, outside, serial: AtomicU32::new(100) }
     }
 
     /// The key each role calls with, in the order of `ROLES`.
@@ -538,9 +574,66 @@ impl World {
             "get_park_stats" => Call::get(format!("/api/v1/parks/{}/stats", t.park)),
             "get_park_monthly_stats" => Call::get(format!("/api/v1/parks/{}/stats/monthly", t.park)),
             "get_national_stats" => Call::get("/api/v1/stats"),
+            "list_events" => Call::list("/api/v1/events", &t.submitted_event),
+            "create_webhook_endpoint" => {
+                Call::post("/api/v1/webhook-endpoints", endpoint_body(&self.receiver.url))
+            }
+            "list_webhook_endpoints" => Call::list("/api/v1/webhook-endpoints", &t.endpoint),
+            "get_webhook_endpoint" => Call::get(format!("/api/v1/webhook-endpoints/{}", t.endpoint)),
+            "update_webhook_endpoint" => Call::new(
+                Method::PATCH,
+                format!("/api/v1/webhook-endpoints/{}", t.endpoint),
+                Some(json!({"description": format!("第 {n} 版")})),
+            ),
+            "delete_webhook_endpoint" => {
+                let id = self.fresh_endpoint(t).await;
+                Call::new(Method::DELETE, format!("/api/v1/webhook-endpoints/{id}"), None)
+            }
+            "rotate_webhook_secret" => {
+                Call::post(format!("/api/v1/webhook-endpoints/{}/rotate-secret", t.endpoint), json!({}))
+            }
+            "list_webhook_deliveries" => {
+                Call::get(format!("/api/v1/webhook-endpoints/{}/deliveries", t.endpoint))
+            }
+            "retry_webhook_delivery" => {
+                let (endpoint, attempt) = self.fresh_attempt(t).await;
+                Call::post(
+                    format!("/api/v1/webhook-endpoints/{endpoint}/deliveries/{attempt}/retry"),
+                    json!({}),
+                )
+            }
             _ => return None,
         };
         Some(call)
+    }
+
+    /// A new webhook endpoint of the tenant's bank.
+    async fn fresh_endpoint(&self, t: &Tenant) -> String {
+        let body = endpoint_body(&self.receiver.url);
+        self.app.post("/api/v1/webhook-endpoints", &t.bank_key, &body).await.expect(201).id()
+    }
+
+    /// A new endpoint of the tenant's bank that has been sent one event: the endpoint's id and
+    /// its attempt's, delivered, so that the attempt may be sent again at once.
+    async fn fresh_attempt(&self, t: &Tenant) -> (String, String) {
+        let endpoint = self.fresh_endpoint(t).await;
+        let draw = json!({
+            "amount": 100, "reference": format!("matrix-retry-{}", self.next()),
+            "disbursed_on": chrono::Utc::now().date_naive().to_string(),
+        });
+        self.app
+            .post(&format!("/api/v1/credit-lines/{}/disbursements", t.line), &t.bank_key, &draw)
+            .await
+            .expect(201);
+        let log = format!("/api/v1/webhook-endpoints/{endpoint}/deliveries");
+        for _ in 0..200 {
+            let reply = self.app.get(&log, &t.bank_key).await.expect(200);
+            if let Some(attempt) = reply.body["items"][0]["id"].as_str() {
+                return (endpoint, attempt.to_owned());
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("the endpoint was never sent its event");
     }
 
     /// Published products are public: inside is bank X's published product, outside bank Y's

@@ -136,3 +136,140 @@ async fn large_bodies_without_a_key_or_role_cost_the_server_nothing() {
     drop(server);
     let _ = std::fs::remove_dir_all(&directory);
 }
+
+/// Skips (saying so) unless a PostgreSQL is given; in CI (`TEST_REQUIRE_SERVICES`) its absence
+/// fails.
+fn postgres_or_skip(test: &str) -> bool {
+    if std::env::var("TEST_DATABASE_URL").ok().filter(|u| !u.is_empty()).is_some() {
+        return true;
+    }
+    assert!(std::env::var("TEST_REQUIRE_SERVICES").is_err(), "TEST_DATABASE_URL is required here");
+    crate::server::skip(test, "TEST_DATABASE_URL is not set (processes need a shared PostgreSQL)");
+    false
+}
+
+/// Waits until an endpoint's delivery log holds a delivered attempt of every one of `events`.
+async fn wait_for_delivered(app: &crate::helpers::TestApp, endpoint: &str, events: usize) -> Vec<Value> {
+    let mut log = Vec::new();
+    for _ in 0..600 {
+        log = all_attempts(app, endpoint).await;
+        let delivered: HashSet<&str> =
+            log.iter().filter(|a| a["status_code"] == 200).filter_map(|a| a["event_id"].as_str()).collect();
+        if delivered.len() >= events {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    log
+}
+
+async fn all_attempts(app: &crate::helpers::TestApp, endpoint: &str) -> Vec<Value> {
+    let mut attempts = Vec::new();
+    let mut cursor = String::new();
+    loop {
+        let path = format!("/api/v1/webhook-endpoints/{endpoint}/deliveries?limit=500{cursor}");
+        let page = app.get(&path, &app.admin_key).await.expect(200);
+        attempts.extend(page.body["items"].as_array().cloned().unwrap_or_default());
+        match page.body["next_cursor"].as_str() {
+            Some(next) => cursor = format!("&cursor={next}"),
+            None => return attempts,
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_server_killed_mid_delivery_loses_no_event() {
+    use crate::receiver::{Answer, Receiver};
+    if !postgres_or_skip("a_server_killed_mid_delivery_loses_no_event") {
+        return;
+    }
+    let mut config = test_config().await;
+    config.webhook_delivery = false;
+    let app = spawn_app_with(config.clone()).await;
+    let park = app.create_park("p", "园区").await;
+    let receiver = Receiver::start().await;
+    // The first request is never answered: the server dies while it waits.
+    receiver.script(&[Answer::Hang]);
+    let body = json!({"url": receiver.url, "event_types": ["enterprise.registered"]});
+    let endpoint = app.post("/api/v1/webhook-endpoints", &app.admin_key, &body).await.expect(201).id();
+    let env = [("WEBHOOK_TIMEOUT_MS", "1000")];
+    let redis = config.redis_url.as_deref();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let first = Server::start_with(port, &config.database_url, redis, &config.redis_key_prefix, &env).await;
+    // The event is committed (the registration answered 201) and then sent.
+    let firm = app.create_enterprise(&park, &uscc(1), "企业").await;
+    let hits = receiver.wait_until(std::time::Duration::from_secs(10), |h| !h.is_empty()).await;
+    assert_eq!(hits.len(), 1, "the first server took the delivery");
+    first.kill().await;
+    let second = Server::start_with(port, &config.database_url, redis, &config.redis_key_prefix, &env).await;
+    // Its lease lapses (timeout + 5 s), and the second server sends the event again.
+    let hits = receiver.wait_until(std::time::Duration::from_secs(20), |h| h.len() >= 2).await;
+    assert_eq!(hits.len(), 2, "the event was delivered after the restart");
+    assert_eq!(hits[1].event_id, hits[0].event_id);
+    assert_eq!(hits[1].json()["data"]["id"], firm.as_str());
+    let log = wait_for_delivered(&app, &endpoint, 1).await;
+    assert!(log.iter().any(|a| a["status_code"] == 200), "{log:?}");
+    drop(second);
+}
+
+#[tokio::test]
+async fn two_servers_deliver_a_thousand_events_each_once_at_a_time() {
+    use crate::receiver::Receiver;
+    use innoloan::service::{Write, directory};
+    use innoloan::store::{audit::Actor, enterprises::NewEnterprise};
+    use sea_orm::TransactionTrait;
+    if !postgres_or_skip("two_servers_deliver_a_thousand_events_each_once_at_a_time") {
+        return;
+    }
+    let mut config = test_config().await;
+    config.webhook_delivery = false;
+    let app = spawn_app_with(config.clone()).await;
+    let park = app.create_park("p", "园区").await;
+    let receiver = Receiver::start().await;
+    // Each answer takes a moment, so that two workers holding one delivery would overlap.
+    receiver.delay(std::time::Duration::from_millis(5));
+    let body = json!({"url": receiver.url, "event_types": ["enterprise.registered"]});
+    let endpoint = app.post("/api/v1/webhook-endpoints", &app.admin_key, &body).await.expect(201).id();
+    let redis = config.redis_url.as_deref();
+    let first = Server::start(&config.database_url, redis, &config.redis_key_prefix).await;
+    let second = Server::start(&config.database_url, redis, &config.redis_key_prefix).await;
+
+    // A thousand registrations in one transaction: a thousand events at once.
+    let park_id: i64 = park.parse().unwrap();
+    let batch: Vec<NewEnterprise> = (0..1_000)
+        .map(|i| NewEnterprise {
+            uscc: innoloan::domain::Uscc::parse(&uscc(i + 1)).unwrap(),
+            name: format!("企业{i}"),
+            park_id,
+            industry: "software".into(),
+            size: innoloan::domain::EnterpriseSize::Small,
+            founded_on: chrono::NaiveDate::from_ymd_opt(2015, 1, 1).unwrap(),
+            qualifications: Vec::new(),
+        })
+        .collect();
+    let txn = app.db.begin().await.unwrap();
+    let mut w = Write::new(&txn, Actor::command_line());
+    directory::register_enterprises(&mut w, innoloan::domain::Principal::command_line(), park_id, batch)
+        .await
+        .unwrap();
+    w.close().await.unwrap();
+    txn.commit().await.unwrap();
+
+    let hits = receiver
+        .wait_until(std::time::Duration::from_secs(90), |h| {
+            h.iter().map(|h| h.event_id.as_str()).collect::<HashSet<_>>().len() >= 1_000
+        })
+        .await;
+    let received: HashSet<&str> = hits.iter().map(|h| h.event_id.as_str()).collect();
+    assert_eq!(received.len(), 1_000, "every event reached its endpoint");
+    assert_eq!(receiver.concurrent_duplicates(), 0, "no event was sent by two workers at once");
+    let log = wait_for_delivered(&app, &endpoint, 1_000).await;
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let log_now = all_attempts(&app, &endpoint).await;
+    assert!(log_now.len() >= log.len());
+    let hits = receiver.hits();
+    assert_eq!(log_now.len(), hits.len(), "each attempt is in the log once");
+    let ids: HashSet<&str> = log_now.iter().filter_map(|a| a["id"].as_str()).collect();
+    assert_eq!(ids.len(), log_now.len());
+    drop((first, second));
+}

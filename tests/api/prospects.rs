@@ -207,7 +207,7 @@ async fn both_answers(firms: &[Firm], rules: &Rules) -> (BTreeSet<i64>, BTreeSet
         },
     };
     let product = products::create(w, ADMIN, Some(bank.id), draft).await.unwrap();
-    drop(write);
+    write.close().await.unwrap();
     txn.commit().await.unwrap();
 
     let (found, _) = store::products::prospects(&db, &product, None, 1_000, today).await.unwrap();

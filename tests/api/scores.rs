@@ -41,7 +41,7 @@ async fn a_json_import_ranks_the_park_with_shared_ranks_for_ties() {
     )
     .await;
     let reply = reply.expect(201);
-    assert_eq!(reply.body, json!({"period": "2022", "imported": 4, "ranked": 4}));
+    assert_eq!(reply.body, json!({"park_id": park, "period": "2022", "imported": 4, "ranked": 4}));
 
     let score = app.get(&format!("/api/v1/enterprises/{}/score", ids[2]), &app.admin_key).await.expect(200);
     assert_eq!(score.body["score"], 80.5);

@@ -31,7 +31,7 @@ async fn write<T>(app: &TestApp, work: impl AsyncFnOnce(&mut Write<'_>) -> servi
     let txn = app.db.begin().await.unwrap();
     let mut w = Write::new(&txn, Actor::command_line());
     let value = work(&mut w).await.unwrap();
-    drop(w);
+    w.close().await.unwrap();
     txn.commit().await.unwrap();
     value
 }

@@ -4,6 +4,9 @@
 
 use std::time::Duration;
 
+/// The secrets key of every test server, in process or not, so that they can share a database.
+pub const TEST_SECRETS_KEY: &str = "a2tra2tra2tra2tra2tra2tra2tra2tra2tra2tra2s=";
+
 /// A running `innoloan serve`; killed when dropped.
 pub struct Server {
     pub child: tokio::process::Child,
@@ -24,9 +27,23 @@ impl Server {
         redis_url: Option<&str>,
         redis_prefix: &str,
     ) -> Server {
+        Self::start_with(port, database_url, redis_url, redis_prefix, &[]).await
+    }
+
+    /// Like [`Server::start_on`], with more environment variables.
+    pub async fn start_with(
+        port: u16,
+        database_url: &str,
+        redis_url: Option<&str>,
+        redis_prefix: &str,
+        env: &[(&str, &str)],
+    ) -> Server {
         let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_innoloan"));
         command
             .arg("serve")
+            .env("SECRETS_KEY", TEST_SECRETS_KEY)
+            .env("WEBHOOK_ALLOW_PRIVATE_NETWORKS", "true")
+            .env("WEBHOOK_RETRY_SCHEDULE", "1s,1s,1s")
             .env("DATABASE_URL", database_url)
             .env("BIND_ADDR", format!("127.0.0.1:{port}"))
             .env("RUST_LOG", "warn")
@@ -34,6 +51,7 @@ impl Server {
             .env_remove("REDIS_URL")
             .kill_on_drop(true)
             .stdout(std::process::Stdio::null());
+        command.envs(env.iter().copied());
         if let Some(redis) = redis_url {
             command.env("REDIS_URL", redis);
         }
