@@ -10,6 +10,7 @@ pub mod money;
 pub mod product;
 pub mod score;
 pub mod score_import;
+pub mod servicing;
 pub mod uscc;
 pub mod webhook;
 

@@ -1,0 +1,435 @@
+//! Loan servicing, as rules: repayment schedules exact to the fen, and the five-tier risk
+//! classification's floor by days past due.
+//!
+//! **Rounding.** Every interest figure is computed in integers and rounded half-up to the fen,
+//! once per installment. Principal is never rounded away: the installments' principal sums exactly
+//! to the amount, the last installment taking whatever remains.
+//!
+//! **Rates.** RMB conventions: a daily rate of annual ÷ 360 for a broken period (a bullet loan's
+//! whole term, the stub at the end of an interest-only loan), and a monthly rate of annual ÷ 12
+//! for a whole month of an installment or interest-only loan.
+
+use chrono::{Months, NaiveDate};
+
+use super::{Money, RateBps, text_enum};
+
+text_enum!(
+    /// How a loan is repaid.
+    RepaymentMethod {
+        Bullet => "bullet",
+        MonthlyInterest => "monthly_interest",
+        EqualInstallment => "equal_installment",
+        EqualPrincipal => "equal_principal",
+    }
+);
+
+text_enum!(
+    /// The five tiers of the 2023 rules for risk classification of commercial banks' financial
+    /// assets (商业银行金融资产风险分类办法), best first.
+    Classification {
+        Normal => "normal",
+        SpecialMention => "special_mention",
+        Substandard => "substandard",
+        Doubtful => "doubtful",
+        Loss => "loss",
+    }
+);
+
+impl Classification {
+    /// The best tier a loan this many days past due may have: overdue at all, special mention;
+    /// more than 90 days, substandard; more than 270, doubtful; more than 360, loss.
+    pub fn floor(days_past_due: u32) -> Classification {
+        match days_past_due {
+            0 => Classification::Normal,
+            1..=90 => Classification::SpecialMention,
+            91..=270 => Classification::Substandard,
+            271..=360 => Classification::Doubtful,
+            _ => Classification::Loss,
+        }
+    }
+
+    /// Non-performing (不良): substandard, doubtful or loss.
+    pub fn is_npl(self) -> bool {
+        self >= Classification::Substandard
+    }
+}
+
+/// One installment of a schedule.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Installment {
+    /// 1 for the first.
+    pub n: u32,
+    pub due_date: NaiveDate,
+    pub principal: Money,
+    pub interest: Money,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ScheduleError {
+    #[error("a loan's amount must be more than zero")]
+    NoAmount,
+    #[error("the maturity date must be after the disbursement date")]
+    MaturesTooSoon,
+    #[error(
+        "an {0} loan is repaid monthly, so it must mature a whole number of months after its disbursement ({1} or {2}, for instance)"
+    )]
+    NotWholeMonths(&'static str, NaiveDate, NaiveDate),
+    #[error("the schedule's interest is larger than the largest amount this service can hold")]
+    Overflow,
+}
+
+/// The longest loan, in months: ten years.
+pub const MAX_MONTHS: u32 = 120;
+
+/// `numerator / denominator`, rounded half-up; both non-negative.
+fn round_half_up(numerator: i128, denominator: i128) -> i128 {
+    (numerator + denominator / 2) / denominator
+}
+
+fn money(fen: i128) -> Result<Money, ScheduleError> {
+    i64::try_from(fen).ok().and_then(|fen| Money::from_fen(fen).ok()).ok_or(ScheduleError::Overflow)
+}
+
+/// Interest on `balance` for `days` at the daily rate (annual ÷ 360).
+pub fn daily_interest(balance: Money, rate: RateBps, days: i64) -> Result<Money, ScheduleError> {
+    money(round_half_up(
+        i128::from(balance.fen()) * i128::from(rate.bps()) * i128::from(days.max(0)),
+        10_000 * 360,
+    ))
+}
+
+/// Interest on `balance` for one month at the monthly rate (annual ÷ 12).
+pub fn monthly_interest(balance: Money, rate: RateBps) -> Result<Money, ScheduleError> {
+    money(round_half_up(i128::from(balance.fen()) * i128::from(rate.bps()), 10_000 * 12))
+}
+
+/// `start` plus `months`, on the same day of the month or the month's last day.
+fn plus_months(start: NaiveDate, months: u32) -> Option<NaiveDate> {
+    start.checked_add_months(Months::new(months))
+}
+
+/// The number of whole months from `start` to `end`, if `end` is exactly that many months on.
+fn whole_months(start: NaiveDate, end: NaiveDate) -> Option<u32> {
+    (1..=MAX_MONTHS).find(|&n| plus_months(start, n) == Some(end))
+}
+
+/// The schedule of a loan of `amount` at `rate`, disbursed on `disbursed_on` and maturing on
+/// `maturity`:
+/// - `bullet`: one installment at maturity, the whole principal and the interest for the days
+///   between, at the daily rate;
+/// - `monthly_interest`: interest every month on the disbursement's day of the month (or the
+///   month's last day) at the monthly rate, the principal at maturity, and interest at the daily
+///   rate for a last period shorter or longer than a month;
+/// - `equal_installment` (等额本息): equal monthly payments `P·r(1+r)^n / ((1+r)^n − 1)` rounded to
+///   the fen, each first paying the month's interest on the balance; the last payment clears the
+///   balance;
+/// - `equal_principal` (等额本金): the principal in equal monthly parts (the last taking the
+///   remainder), with each month's interest on the balance.
+///
+/// The installment methods need a maturity a whole number of months after the disbursement.
+pub fn schedule(
+    amount: Money,
+    rate: RateBps,
+    disbursed_on: NaiveDate,
+    maturity: NaiveDate,
+    method: RepaymentMethod,
+) -> Result<Vec<Installment>, ScheduleError> {
+    if amount == Money::ZERO {
+        return Err(ScheduleError::NoAmount);
+    }
+    if maturity <= disbursed_on {
+        return Err(ScheduleError::MaturesTooSoon);
+    }
+    match method {
+        RepaymentMethod::Bullet => Ok(vec![Installment {
+            n: 1,
+            due_date: maturity,
+            principal: amount,
+            interest: daily_interest(amount, rate, (maturity - disbursed_on).num_days())?,
+        }]),
+        RepaymentMethod::MonthlyInterest => interest_only(amount, rate, disbursed_on, maturity),
+        RepaymentMethod::EqualInstallment | RepaymentMethod::EqualPrincipal => {
+            let months = whole_months(disbursed_on, maturity).ok_or_else(|| {
+                let near = |n: u32| plus_months(disbursed_on, n).unwrap_or(maturity);
+                let before = (1..=MAX_MONTHS).rev().find(|&n| near(n) < maturity).unwrap_or(1);
+                ScheduleError::NotWholeMonths(method.as_str(), near(before), near(before + 1))
+            })?;
+            if method == RepaymentMethod::EqualInstallment {
+                equal_installments(amount, rate, disbursed_on, months)
+            } else {
+                equal_principal(amount, rate, disbursed_on, months)
+            }
+        }
+    }
+}
+
+fn interest_only(
+    amount: Money,
+    rate: RateBps,
+    disbursed_on: NaiveDate,
+    maturity: NaiveDate,
+) -> Result<Vec<Installment>, ScheduleError> {
+    let mut installments = Vec::new();
+    let mut start = disbursed_on;
+    for n in 1..=MAX_MONTHS + 1 {
+        let next = plus_months(disbursed_on, n).filter(|d| *d < maturity);
+        let (due_date, interest) = match next {
+            Some(due) => (due, monthly_interest(amount, rate)?),
+            None if plus_months(disbursed_on, n) == Some(maturity) => {
+                (maturity, monthly_interest(amount, rate)?)
+            }
+            None => (maturity, daily_interest(amount, rate, (maturity - start).num_days())?),
+        };
+        let last = due_date == maturity;
+        installments.push(Installment {
+            n,
+            due_date,
+            principal: if last { amount } else { Money::ZERO },
+            interest,
+        });
+        if last {
+            break;
+        }
+        start = due_date;
+    }
+    Ok(installments)
+}
+
+/// The equal monthly payment, rounded half-up to the fen (the closed form, in floating point;
+/// an error of a fen at most, which the last installment absorbs).
+fn level_payment(amount: Money, rate: RateBps, months: u32) -> i128 {
+    let p = amount.fen() as f64;
+    let n = f64::from(months);
+    if rate.bps() == 0 {
+        return round_half_up(i128::from(amount.fen()), i128::from(months));
+    }
+    let r = f64::from(rate.bps()) / 10_000.0 / 12.0;
+    let growth = (1.0 + r).powf(n);
+    (p * r * growth / (growth - 1.0)).round() as i128
+}
+
+fn equal_installments(
+    amount: Money,
+    rate: RateBps,
+    disbursed_on: NaiveDate,
+    months: u32,
+) -> Result<Vec<Installment>, ScheduleError> {
+    let payment = level_payment(amount, rate, months);
+    let mut balance = i128::from(amount.fen());
+    let mut installments = Vec::with_capacity(months as usize);
+    for n in 1..=months {
+        let interest = i128::from(monthly_interest(money(balance)?, rate)?.fen());
+        let principal = if n == months { balance } else { (payment - interest).clamp(0, balance) };
+        balance -= principal;
+        installments.push(Installment {
+            n,
+            due_date: plus_months(disbursed_on, n).ok_or(ScheduleError::Overflow)?,
+            principal: money(principal)?,
+            interest: money(interest)?,
+        });
+    }
+    Ok(installments)
+}
+
+fn equal_principal(
+    amount: Money,
+    rate: RateBps,
+    disbursed_on: NaiveDate,
+    months: u32,
+) -> Result<Vec<Installment>, ScheduleError> {
+    let part = i128::from(amount.fen()) / i128::from(months);
+    let mut balance = i128::from(amount.fen());
+    let mut installments = Vec::with_capacity(months as usize);
+    for n in 1..=months {
+        let interest = monthly_interest(money(balance)?, rate)?;
+        let principal = if n == months { balance } else { part };
+        balance -= principal;
+        installments.push(Installment {
+            n,
+            due_date: plus_months(disbursed_on, n).ok_or(ScheduleError::Overflow)?,
+            principal: money(principal)?,
+            interest,
+        });
+    }
+    Ok(installments)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).unwrap()
+    }
+
+    fn fen(n: i64) -> Money {
+        Money::from_fen(n).unwrap()
+    }
+
+    fn rate(bps: i64) -> RateBps {
+        RateBps::new(bps).unwrap()
+    }
+
+    #[test]
+    fn classification_floors_at_the_boundaries() {
+        use Classification::*;
+        for (days, floor) in [
+            (0, Normal),
+            (1, SpecialMention),
+            (90, SpecialMention),
+            (91, Substandard),
+            (270, Substandard),
+            (271, Doubtful),
+            (360, Doubtful),
+            (361, Loss),
+        ] {
+            assert_eq!(Classification::floor(days), floor, "{days} days past due");
+        }
+        assert!(!SpecialMention.is_npl() && Substandard.is_npl() && Loss.is_npl());
+        assert!(Normal < SpecialMention && Doubtful < Loss);
+    }
+
+    #[test]
+    fn a_bullet_loan_pays_its_days_at_the_daily_rate() {
+        // ¥100,000 at 4.35% for 365 days: 100,000 × 4.35% × 365 / 360 = ¥4,410.416… → ¥4,410.42.
+        let s =
+            schedule(fen(10_000_000), rate(435), day(2022, 3, 1), day(2023, 3, 1), RepaymentMethod::Bullet)
+                .unwrap();
+        assert_eq!(
+            s,
+            [Installment {
+                n: 1,
+                due_date: day(2023, 3, 1),
+                principal: fen(10_000_000),
+                interest: fen(441_042)
+            }]
+        );
+    }
+
+    #[test]
+    fn equal_installments_match_the_closed_form() {
+        // ¥10,000 at 12% over 12 months: r = 1%, A = 10,000 × 0.01 × 1.01¹² / (1.01¹² − 1)
+        // = ¥888.4878… → ¥888.49; the first month's interest is ¥100.00.
+        let s = schedule(
+            fen(1_000_000),
+            rate(1_200),
+            day(2022, 1, 15),
+            day(2023, 1, 15),
+            RepaymentMethod::EqualInstallment,
+        )
+        .unwrap();
+        assert_eq!(s.len(), 12);
+        assert_eq!((s[0].principal.fen(), s[0].interest.fen()), (78_849, 10_000));
+        assert_eq!(s[0].due_date, day(2022, 2, 15));
+        for i in &s[..11] {
+            assert_eq!(i.principal.fen() + i.interest.fen(), 88_849, "{i:?}");
+        }
+        assert_eq!(s.iter().map(|i| i.principal.fen()).sum::<i64>(), 1_000_000);
+        let last = &s[11];
+        assert!((last.principal.fen() + last.interest.fen() - 88_849).abs() <= 2, "{last:?}");
+    }
+
+    #[test]
+    fn equal_principal_pays_interest_on_the_balance() {
+        // ¥12,000 at 6% over 12 months: ¥1,000 of principal a month; interest ¥60.00 on the
+        // first month's ¥12,000, ¥5.00 on the last month's ¥1,000.
+        let s = schedule(
+            fen(1_200_000),
+            rate(600),
+            day(2022, 1, 31),
+            day(2023, 1, 31),
+            RepaymentMethod::EqualPrincipal,
+        )
+        .unwrap();
+        assert!(s.iter().all(|i| i.principal == fen(100_000)));
+        assert_eq!((s[0].interest.fen(), s[11].interest.fen()), (6_000, 500));
+        // The 31st falls back to the month's last day.
+        assert_eq!(s[0].due_date, day(2022, 2, 28));
+        assert_eq!(s[1].due_date, day(2022, 3, 31));
+    }
+
+    #[test]
+    fn interest_only_loans_pay_a_stub_at_the_daily_rate() {
+        // ¥1,000,000 at 3.6% from 10 January to 25 April: three whole months at ¥3,000.00, then
+        // 15 days at ¥100.00 a day.
+        let s = schedule(
+            fen(100_000_000),
+            rate(360),
+            day(2022, 1, 10),
+            day(2022, 4, 25),
+            RepaymentMethod::MonthlyInterest,
+        )
+        .unwrap();
+        let rows: Vec<(NaiveDate, i64, i64)> =
+            s.iter().map(|i| (i.due_date, i.principal.fen(), i.interest.fen())).collect();
+        assert_eq!(
+            rows,
+            [
+                (day(2022, 2, 10), 0, 300_000),
+                (day(2022, 3, 10), 0, 300_000),
+                (day(2022, 4, 10), 0, 300_000),
+                (day(2022, 4, 25), 100_000_000, 150_000),
+            ]
+        );
+    }
+
+    #[test]
+    fn installment_loans_need_whole_months() {
+        let refused = schedule(
+            fen(100),
+            rate(100),
+            day(2022, 1, 10),
+            day(2022, 4, 25),
+            RepaymentMethod::EqualPrincipal,
+        );
+        assert_eq!(
+            refused,
+            Err(ScheduleError::NotWholeMonths("equal_principal", day(2022, 4, 10), day(2022, 5, 10)))
+        );
+        assert_eq!(
+            schedule(fen(100), rate(100), day(2022, 1, 10), day(2022, 1, 10), RepaymentMethod::Bullet),
+            Err(ScheduleError::MaturesTooSoon)
+        );
+        assert_eq!(
+            schedule(Money::ZERO, rate(100), day(2022, 1, 10), day(2022, 2, 10), RepaymentMethod::Bullet),
+            Err(ScheduleError::NoAmount)
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn principal_always_sums_to_the_amount(
+            amount in 1i64..10_000_000_000,
+            bps in 0i64..=2_400,
+            months in 1u32..=120,
+            method in prop_oneof![
+                Just(RepaymentMethod::Bullet),
+                Just(RepaymentMethod::MonthlyInterest),
+                Just(RepaymentMethod::EqualInstallment),
+                Just(RepaymentMethod::EqualPrincipal),
+            ],
+        ) {
+            let start = day(2022, 1, 31);
+            let maturity = plus_months(start, months).unwrap();
+            let s = schedule(fen(amount), rate(bps), start, maturity, method).unwrap();
+            prop_assert_eq!(s.iter().map(|i| i.principal.fen()).sum::<i64>(), amount);
+            prop_assert_eq!(s.last().unwrap().due_date, maturity);
+            prop_assert!(s.windows(2).all(|w| w[0].due_date < w[1].due_date));
+        }
+
+        #[test]
+        fn equal_installments_differ_by_a_fen_at_most_but_the_last(
+            amount in 10_000i64..10_000_000_000,
+            bps in 1i64..=2_400,
+            months in 2u32..=120,
+        ) {
+            let start = day(2022, 3, 15);
+            let maturity = plus_months(start, months).unwrap();
+            let s = schedule(fen(amount), rate(bps), start, maturity, RepaymentMethod::EqualInstallment).unwrap();
+            let payments: Vec<i64> = s[..s.len() - 1].iter().map(|i| i.principal.fen() + i.interest.fen()).collect();
+            let (low, high) = (payments.iter().min().unwrap(), payments.iter().max().unwrap());
+            prop_assert!(high - low <= 1, "{:?}", payments);
+        }
+    }
+}
