@@ -230,7 +230,16 @@ impl Config {
                     why,
                 })?,
             },
-            webhook_timeout: millis("WEBHOOK_TIMEOUT_MS", defaults.webhook_timeout)?,
+            webhook_timeout: match millis("WEBHOOK_TIMEOUT_MS", defaults.webhook_timeout)? {
+                t if t >= Duration::from_millis(100) && t <= Duration::from_secs(300) => t,
+                t => {
+                    return Err(ConfigError {
+                        name: "WEBHOOK_TIMEOUT_MS",
+                        value: t.as_millis().to_string(),
+                        why: "expected 100 to 300000 milliseconds".into(),
+                    });
+                }
+            },
             event_retention_days: match var("EVENT_RETENTION_DAYS") {
                 None => defaults.event_retention_days,
                 Some(value) => value.parse().ok().filter(|&n| n > 0 && n <= 36_500).ok_or(ConfigError {

@@ -28,6 +28,8 @@ use crate::store::{self, webhooks::Leased};
 const CONCURRENCY: usize = 16;
 /// How many deliveries one lease takes at most.
 const LEASE_BATCH: u64 = 32;
+/// What an attempt leaves of its lease unused, at least: time to record it.
+const LEASE_MARGIN: Duration = Duration::from_secs(5);
 /// How long a worker that has nothing to do waits before it looks again (it is woken at once when
 /// this process writes an event that someone subscribes to).
 const IDLE_POLL: Duration = Duration::from_millis(500);
@@ -45,6 +47,15 @@ struct Inner {
     timeout: Duration,
     client: reqwest::Client,
     bell: Notify,
+}
+
+/// Why a target URL was not taken.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TargetError {
+    /// The URL may not be a target (a 422): its form, or where its host points.
+    Refused(String),
+    /// Its host could not be looked up right now (a 503): try again.
+    Unavailable(String),
 }
 
 /// A target URL that passed the network check at the time it was given.
@@ -103,8 +114,8 @@ impl Webhooks {
     /// a loopback, private, link-local or otherwise special network (unless
     /// `WEBHOOK_ALLOW_PRIVATE_NETWORKS=true`). A host name is resolved now; it is checked again
     /// at every connection, for a name may point elsewhere later.
-    pub async fn check_target(&self, text: &str) -> Result<CheckedTarget, String> {
-        let target = TargetUrl::parse(text)?;
+    pub async fn check_target(&self, text: &str) -> Result<CheckedTarget, TargetError> {
+        let target = TargetUrl::parse(text).map_err(TargetError::Refused)?;
         if self.inner.allow_private {
             return Ok(CheckedTarget(target));
         }
@@ -112,7 +123,9 @@ impl Webhooks {
             return if webhook::is_public(ip) {
                 Ok(CheckedTarget(target))
             } else {
-                Err(format!("{ip} is not a public address; webhooks are only sent to the internet"))
+                Err(TargetError::Refused(format!(
+                    "{ip} is not a public address; webhooks are only sent to the internet"
+                )))
             };
         }
         let host = target.url().host_str().unwrap_or_default().to_owned();
@@ -123,37 +136,48 @@ impl Webhooks {
             Ok(Ok(addresses)) => {
                 let addresses: Vec<SocketAddr> = addresses.collect();
                 if addresses.is_empty() {
-                    Err(format!("{host} has no address"))
+                    Err(TargetError::Refused(format!("{host} has no address")))
                 } else if let Some(private) = addresses.iter().find(|a| !webhook::is_public(a.ip())) {
-                    Err(format!(
+                    Err(TargetError::Refused(format!(
                         "{host} resolves to {}, which is not a public address; webhooks are only sent to the internet",
                         private.ip()
-                    ))
+                    )))
                 } else {
                     Ok(CheckedTarget(target))
                 }
             }
-            Ok(Err(_)) => Err(format!("{host} cannot be resolved")),
-            Err(_) => Err(format!("{host} could not be resolved within 5 seconds")),
+            // getaddrinfo says "try again" for a resolver that cannot answer now (EAI_AGAIN); any
+            // other failure means the name does not resolve.
+            Ok(Err(err))
+                if err.to_string().contains("Temporary failure") || err.to_string().contains("try again") =>
+            {
+                Err(TargetError::Unavailable(format!("{host} cannot be looked up right now; try again")))
+            }
+            Ok(Err(_)) => Err(TargetError::Refused(format!("{host} cannot be resolved"))),
+            Err(_) => Err(TargetError::Unavailable(format!(
+                "{host} could not be looked up within 5 seconds; try again"
+            ))),
         }
     }
 
-    /// Sends one event to one endpoint, signed with each of its live secrets.
-    async fn send(&self, endpoint: &Endpoint, event: &Event, now: DateTime<Utc>) -> Outcome {
+    /// Sends one event to one endpoint, signed with each of its live secrets, taking at most
+    /// `timeout`. A secret this process cannot open is this service's fault, not the endpoint's:
+    /// it is an error, and no attempt.
+    async fn send(
+        &self,
+        endpoint: &Endpoint,
+        event: &Event,
+        now: DateTime<Utc>,
+        timeout: Duration,
+    ) -> Result<Outcome, crate::secrets::SecretsError> {
         let target = match TargetUrl::parse(&endpoint.url) {
             Ok(target) => target,
-            Err(why) => return Outcome::Unreachable { error: why },
+            Err(why) => return Ok(Outcome::Unreachable { error: why }),
         };
         if let Some(ip) = target.ip().filter(|ip| !self.inner.allow_private && !webhook::is_public(*ip)) {
-            return Outcome::Unreachable { error: format!("{ip} is not a public address") };
+            return Ok(Outcome::Unreachable { error: format!("{ip} is not a public address") });
         }
-        let secrets = match self.live_secrets(endpoint, now) {
-            Ok(secrets) => secrets,
-            Err(err) => {
-                tracing::error!(endpoint_id = endpoint.id, error = %err, "cannot sign a webhook");
-                return Outcome::Unreachable { error: err.to_string() };
-            }
-        };
+        let secrets = self.live_secrets(endpoint, now)?;
         let body = event.to_json();
         let signed: Vec<&str> = secrets.iter().map(String::as_str).collect();
         let signature = webhook::signature_header(now.timestamp(), body.as_bytes(), &signed);
@@ -165,6 +189,7 @@ impl Webhooks {
             .header("Innoloan-Event-Id", Event::public_id(event.id))
             .header("Innoloan-Event-Type", event.event_type.as_str())
             .header("Innoloan-Signature", signature)
+            .timeout(timeout)
             .body(body);
         match request.send().await {
             Ok(mut response) => {
@@ -177,13 +202,13 @@ impl Webhooks {
                         _ => break,
                     }
                 }
-                if (200..300).contains(&status) {
+                Ok(if (200..300).contains(&status) {
                     Outcome::Delivered { status }
                 } else {
                     Outcome::Refused { status }
-                }
+                })
             }
-            Err(err) => Outcome::Unreachable { error: describe(&err, self.inner.timeout) },
+            Err(err) => Ok(Outcome::Unreachable { error: describe(&err, timeout) }),
         }
     }
 
@@ -248,9 +273,11 @@ impl reqwest::dns::Resolve for PublicOnly {
 pub async fn run_worker(services: Services, metrics: Arc<Metrics>) {
     let webhooks = services.webhooks().clone();
     let slots = Arc::new(Semaphore::new(CONCURRENCY));
-    // Long enough for an attempt (at most the timeout) and its record to be written.
-    let lease = chrono::Duration::from_std(webhooks.inner.timeout + Duration::from_secs(5))
-        .unwrap_or(chrono::Duration::seconds(15));
+    // Twice the attempt's timeout and 5 s more: an attempt never starts with less than its
+    // timeout and the margin left (see `attempt`), so a slow lease read, a busy pool or clocks a
+    // few seconds apart between hosts never let two workers send one delivery at once.
+    let lease = chrono::Duration::from_std(webhooks.inner.timeout * 2 + LEASE_MARGIN)
+        .unwrap_or(chrono::Duration::seconds(30));
     let mut last_gauge = Instant::now() - Duration::from_secs(60);
     loop {
         if last_gauge.elapsed() >= Duration::from_secs(5) {
@@ -301,15 +328,29 @@ pub async fn run_worker(services: Services, metrics: Arc<Metrics>) {
     }
 }
 
+/// A row read for delivery, or `None` (logged) when this version cannot read it.
+fn readable<T>(found: Result<T, store::StoreError>) -> Option<T> {
+    found.map_err(|err| tracing::error!(error = %err, "a webhook delivery cannot be read")).ok()
+}
+
 /// The endpoint and event of each leased delivery.
 async fn load(
     services: &Services,
     leased: &[Leased],
 ) -> Result<Vec<(Leased, Endpoint, Event)>, store::StoreError> {
-    let events = store::events::by_ids(services.db(), leased.iter().map(|l| l.event_id).collect()).await?;
-    let endpoints =
+    // A row this version cannot read is logged and skipped (its lease lapses); the others go.
+    let events: Vec<Event> =
+        store::events::by_ids(services.db(), leased.iter().map(|l| l.event_id).collect())
+            .await?
+            .into_iter()
+            .filter_map(readable)
+            .collect();
+    let endpoints: Vec<Endpoint> =
         store::webhooks::endpoints_by_ids(services.db(), leased.iter().map(|l| l.endpoint_id).collect())
-            .await?;
+            .await?
+            .into_iter()
+            .filter_map(readable)
+            .collect();
     Ok(leased
         .iter()
         .filter_map(|l| {
@@ -320,11 +361,32 @@ async fn load(
         .collect())
 }
 
-/// One attempt: send, then record it (and what comes next) through the use case.
+/// One attempt: send, then record it (and what comes next) through the use case. The request may
+/// take what is left of the lease, less the margin, and at most the timeout; with too little left
+/// it is not sent, and the lease lapses for another worker to try.
 async fn attempt(services: &Services, metrics: &Metrics, leased: Leased, endpoint: Endpoint, event: Event) {
     let started_at = store::now();
+    let left = (leased.until - started_at).to_std().unwrap_or_default().saturating_sub(LEASE_MARGIN);
+    let timeout = services.webhooks().inner.timeout.min(left);
+    if timeout < Duration::from_millis(100) {
+        tracing::warn!(
+            delivery_id = leased.delivery_id,
+            "a lease ran short before its attempt; leaving it to lapse"
+        );
+        return;
+    }
     let clock = Instant::now();
-    let outcome = services.webhooks().send(&endpoint, &event, started_at).await;
+    let outcome = match services.webhooks().send(&endpoint, &event, started_at, timeout).await {
+        Ok(outcome) => outcome,
+        Err(err) => {
+            tracing::error!(
+                endpoint_id = endpoint.id, error = %err,
+                "cannot sign a webhook: this process's SECRETS_KEY is not the one the secret was sealed with; \
+                 leaving the delivery to a process that has it"
+            );
+            return;
+        }
+    };
     let latency = clock.elapsed();
     match use_cases::record_attempt(services, &leased, &endpoint, outcome, started_at, latency).await {
         Ok(next) => metrics.observe_webhook(next),

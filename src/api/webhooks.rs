@@ -19,6 +19,7 @@ use super::{
     pagination::{List, after_id, default_limit, parse_id},
     text,
 };
+use crate::delivery::{CheckedTarget, TargetError};
 use crate::domain::{
     events::{Event, EventType},
     webhook::{Attempt, Endpoint, MAX_EVENT_TYPES},
@@ -187,8 +188,11 @@ fn distinct(types: Vec<EventType>) -> Vec<EventType> {
     seen
 }
 
-async fn checked_target(state: &AppState, url: &str) -> Result<crate::delivery::CheckedTarget, ApiError> {
-    state.services.webhooks().check_target(url).await.map_err(|why| ApiError::invalid_field("url", why))
+async fn checked_target(state: &AppState, url: &str) -> Result<CheckedTarget, ApiError> {
+    state.services.webhooks().check_target(url).await.map_err(|err| match err {
+        TargetError::Refused(why) => ApiError::invalid_field("url", why),
+        TargetError::Unavailable(why) => ApiError::unavailable(why),
+    })
 }
 
 pub struct WebhooksApi;

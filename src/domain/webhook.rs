@@ -51,6 +51,9 @@ impl TargetUrl {
         if url.fragment().is_some() {
             return Err("a URL may not have a #fragment".into());
         }
+        if url.as_str().len() > MAX_URL {
+            return Err(format!("the URL, encoded, is longer than {MAX_URL} characters"));
+        }
         Ok(Self { url })
     }
 
@@ -275,6 +278,8 @@ mod tests {
     fn target_urls() {
         assert!(TargetUrl::parse("https://bank.example.com/hooks/innoloan").is_ok());
         assert!(TargetUrl::parse("http://203.0.113.9:8080/x").is_ok());
+        let long = format!("https://x.example/{}", "é".repeat(1_000));
+        assert!(long.len() < MAX_URL && TargetUrl::parse(&long).is_err(), "percent-encoded, it is too long");
         for bad in [
             "ftp://x.example/",
             "https://user:pw@x.example/",

@@ -157,12 +157,21 @@ impl<'t> Write<'t> {
     }
 }
 
+impl Write<'_> {
+    /// Ends a write whose transaction rolls back: its events go with it.
+    pub fn discard(mut self) {
+        self.events.clear();
+    }
+}
+
 impl Drop for Write<'_> {
     fn drop(&mut self) {
         if !self.events.is_empty() && !std::thread::panicking() {
-            // A use case failed (its transaction rolls back with its events), or a caller forgot
-            // to close the write: the latter loses events, which must show.
-            tracing::debug!(events = self.events.len(), "a write ended without writing its events");
+            // Neither closed nor discarded: if its transaction commits, these events are lost.
+            tracing::error!(
+                events = self.events.len(),
+                "a write ended without writing its events; close it (Write::close) before committing"
+            );
         }
     }
 }
@@ -254,7 +263,7 @@ impl Services {
         let outcome = match outcome {
             Ok(value) => write.close().await.map(|effects| (value, effects)),
             Err(err) => {
-                drop(write);
+                write.discard();
                 Err(err)
             }
         };

@@ -188,9 +188,11 @@ pub async fn record_attempt(
             None => Next::Failed,
         }
     };
-    let gave_up_for_good = next == Next::Failed
-        && usize::try_from(attempt_number).is_ok_and(|n| n == schedule.attempts())
-        && endpoint.last_success_at.is_none_or(|at| at < leased.first_attempt_at.unwrap_or(started_at));
+    // Whether this failure spends the whole schedule; `disable` then checks, in the same
+    // statement, that the endpoint has had no success since the delivery's first attempt.
+    let failing_since = leased.first_attempt_at.unwrap_or(started_at);
+    let gave_up_for_good =
+        next == Next::Failed && usize::try_from(attempt_number).is_ok_and(|n| n == schedule.attempts());
     services
         .write(Actor::command_line(), async |w| {
             let moved = store::webhooks::record_attempt(w.txn(), leased, &attempt, next, store::now()).await?;
@@ -199,7 +201,7 @@ pub async fn record_attempt(
                     "every attempt to deliver event {} failed over the whole retry schedule, with no success in between",
                     crate::domain::events::Event::public_id(leased.event_id)
                 );
-                if store::webhooks::disable(w.txn(), endpoint.id, &reason, store::now()).await? {
+                if store::webhooks::disable(w.txn(), endpoint.id, &reason, failing_since, store::now()).await? {
                     let disabled = store::webhooks::get(w.txn(), crate::domain::Scope::All, endpoint.id).await?;
                     w.audit("webhook_endpoint.disable", "webhook_endpoint", endpoint.id).await?;
                     w.event(EventType::WebhookEndpointDisabled, Audience::of(endpoint.owner), &disabled);

@@ -205,20 +205,35 @@ pub async fn list(
     page.try_map(to_domain)
 }
 
-/// Events by id, for delivery.
-pub async fn by_ids(db: &impl ConnectionTrait, ids: Vec<i64>) -> Result<Vec<Event>, StoreError> {
+/// Events by id, for delivery, each read on its own.
+pub async fn by_ids(
+    db: &impl ConnectionTrait,
+    ids: Vec<i64>,
+) -> Result<Vec<Result<Event, StoreError>>, StoreError> {
     let rows = event::Entity::find()
         .filter(event::Column::Id.is_in(ids))
         .order_by_asc(event::Column::Id)
         .all(db)
         .await?;
-    rows.into_iter().map(to_domain).collect()
+    Ok(rows.into_iter().map(to_domain).collect())
 }
 
 /// Forgets events written before `before`, with their finished deliveries and the log of those
 /// deliveries' attempts. An event some endpoint still waits for is kept.
 pub async fn purge(db: &impl ConnectionTrait, before: DateTime<Utc>) -> Result<u64, StoreError> {
     use entity::webhook_attempt;
+    // A delivery appended while its endpoint was being deleted waits for nothing.
+    let deleted = webhook_endpoint::Entity::find()
+        .select_only()
+        .column(webhook_endpoint::Column::Id)
+        .filter(webhook_endpoint::Column::DeletedAt.is_not_null())
+        .into_query();
+    webhook_delivery::Entity::update_many()
+        .col_expr(webhook_delivery::Column::State, sea_orm::sea_query::Expr::value(super::webhooks::FAILED))
+        .filter(webhook_delivery::Column::State.eq(super::webhooks::PENDING))
+        .filter(webhook_delivery::Column::EndpointId.in_subquery(deleted))
+        .exec(db)
+        .await?;
     let finished = webhook_delivery::Entity::find()
         .select_only()
         .column(webhook_delivery::Column::Id)

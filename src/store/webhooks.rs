@@ -188,6 +188,7 @@ pub async fn delete(db: &impl ConnectionTrait, id: i64, now: DateTime<Utc>) -> R
         .await?;
     webhook_delivery::Entity::update_many()
         .col_expr(webhook_delivery::Column::State, Expr::value(FAILED))
+        .col_expr(webhook_delivery::Column::LeaseToken, Expr::value(Option::<String>::None))
         .col_expr(webhook_delivery::Column::UpdatedAt, Expr::value(now))
         .filter(webhook_delivery::Column::EndpointId.eq(id))
         .filter(webhook_delivery::Column::State.eq(PENDING))
@@ -205,6 +206,8 @@ pub struct Leased {
     pub attempts: u32,
     pub first_attempt_at: Option<DateTime<Utc>>,
     pub token: String,
+    /// The lease ends then.
+    pub until: DateTime<Utc>,
 }
 
 /// Leases up to `limit` deliveries that are due, to endpoints that are enabled, until
@@ -250,15 +253,19 @@ pub async fn lease_due(
             attempts: u32::try_from(d.attempts).unwrap_or(0),
             first_attempt_at: d.first_attempt_at,
             token: token.to_owned(),
+            until,
         })
         .collect())
 }
 
-/// Endpoints by id, deleted or not, for delivery.
-pub async fn endpoints_by_ids(db: &impl ConnectionTrait, ids: Vec<i64>) -> Result<Vec<Endpoint>, StoreError> {
+/// Endpoints by id, deleted or not, for delivery, each read on its own.
+pub async fn endpoints_by_ids(
+    db: &impl ConnectionTrait,
+    ids: Vec<i64>,
+) -> Result<Vec<Result<Endpoint, StoreError>>, StoreError> {
     let rows =
         webhook_endpoint::Entity::find().filter(webhook_endpoint::Column::Id.is_in(ids)).all(db).await?;
-    rows.into_iter().map(to_domain).collect()
+    Ok(rows.into_iter().map(to_domain).collect())
 }
 
 /// What became of a delivery after an attempt.
@@ -309,6 +316,7 @@ pub async fn record_attempt(
         .col_expr(Column::UpdatedAt, Expr::value(now))
         .filter(Column::Id.eq(leased.delivery_id))
         .filter(Column::LeaseToken.eq(leased.token.as_str()))
+        .filter(Column::State.eq(PENDING))
         .exec(db)
         .await?;
     if moved.rows_affected == 1 && next == Next::Delivered {
@@ -327,6 +335,7 @@ pub async fn disable(
     db: &impl ConnectionTrait,
     id: i64,
     reason: &str,
+    failing_since: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
     let done = webhook_endpoint::Entity::update_many()
@@ -335,6 +344,11 @@ pub async fn disable(
         .col_expr(webhook_endpoint::Column::UpdatedAt, Expr::value(now))
         .filter(webhook_endpoint::Column::Id.eq(id))
         .filter(webhook_endpoint::Column::Enabled.eq(true))
+        .filter(
+            Condition::any()
+                .add(webhook_endpoint::Column::LastSuccessAt.is_null())
+                .add(webhook_endpoint::Column::LastSuccessAt.lt(failing_since)),
+        )
         .exec(db)
         .await?;
     Ok(done.rows_affected == 1)
@@ -352,7 +366,9 @@ pub async fn attempts(
     page.try_map(|m| Ok(attempt_to_domain(m)))
 }
 
-/// Schedules the delivery of a logged attempt again, now. Refused while a worker is sending it.
+/// Schedules the delivery of a logged attempt again, now: one more attempt, numbered after the
+/// others. A delivery that had spent its schedule stays failed if that attempt fails too. Refused
+/// while a worker is sending it.
 pub async fn retry_now(
     db: &impl ConnectionTrait,
     endpoint_id: i64,
@@ -379,17 +395,25 @@ pub async fn retry_now(
     Ok((attempt.event_id, now))
 }
 
-/// The deliveries waiting, and when the oldest of their events was written.
+/// The deliveries waiting for an enabled endpoint (a paused endpoint's wait is its owner's
+/// choice), and when the oldest of their events was written.
 pub async fn backlog(db: &impl ConnectionTrait) -> Result<(u64, Option<DateTime<Utc>>), StoreError> {
     use entity::event;
+    let enabled = Query::select()
+        .column(webhook_endpoint::Column::Id)
+        .from(webhook_endpoint::Entity)
+        .and_where(webhook_endpoint::Column::Enabled.eq(true))
+        .to_owned();
     let waiting = webhook_delivery::Entity::find()
         .filter(webhook_delivery::Column::State.eq(PENDING))
+        .filter(webhook_delivery::Column::EndpointId.in_subquery(enabled.clone()))
         .count(db)
         .await?;
     let oldest_event: Option<i64> = webhook_delivery::Entity::find()
         .select_only()
         .column(webhook_delivery::Column::EventId)
         .filter(webhook_delivery::Column::State.eq(PENDING))
+        .filter(webhook_delivery::Column::EndpointId.in_subquery(enabled))
         .order_by_asc(webhook_delivery::Column::EventId)
         .limit(1)
         .into_tuple()

@@ -196,7 +196,13 @@ async fn each_party_hears_only_of_its_own_resources() {
         .wait_until(Duration::from_secs(15), |h| h.iter().any(|h| h.event_type == "application.under_review"))
         .await;
     assert!(heard.iter().any(|h| h.event_type == "disbursement.created"));
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    for receiver in [&bank_a, &firm_a, &park_a] {
+        receiver
+            .wait_until(Duration::from_secs(15), |h| {
+                h.iter().any(|h| h.event_type == "application.under_review")
+            })
+            .await;
+    }
     let data = |r: &Receiver| -> Vec<Value> { r.hits().iter().map(|h| h.json()).collect() };
     for (who, receiver) in [("bank A", &bank_a), ("enterprise A", &firm_a), ("park office A", &park_a)] {
         let events = data(receiver);

@@ -336,7 +336,7 @@ async fn use_cases_hold_their_own_rules_whoever_calls_them() {
     let admin = Principal::command_line();
     let refused = applications::act(&mut w, admin, id, ApplicationAction::Approve, None, now).await;
     assert!(matches!(refused, Err(service::Error::Store(_))), "{refused:?}");
-    drop(w);
+    w.discard();
     txn.rollback().await.unwrap();
     let app = l.app.get(&format!("/api/v1/applications/{id}"), &l.bank_key).await.expect(200);
     assert_eq!(app.body["status"], "submitted");

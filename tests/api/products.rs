@@ -409,7 +409,7 @@ async fn an_edit_overtaken_by_another_is_refused_not_lost() {
     let refused =
         products::update_draft(&mut w, Principal::command_line(), read.id, draft, read.updated_at).await;
     assert!(matches!(refused, Err(service::Error::Store(store::StoreError::WrongState(_)))), "{refused:?}");
-    drop(w);
+    w.discard();
     txn.rollback().await.unwrap();
     let now = m.app.get(&format!("/api/v1/products/{id}"), &m.key_a).await.expect(200);
     assert_eq!(now.body["name"], "新名");
