@@ -254,6 +254,149 @@ fn equal_principal(
     Ok(installments)
 }
 
+/// An installment and what has been paid on it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScheduleLine {
+    pub installment: Installment,
+    pub paid_principal: Money,
+    pub paid_interest: Money,
+}
+
+impl ScheduleLine {
+    pub fn new(installment: Installment) -> Self {
+        Self { installment, paid_principal: Money::ZERO, paid_interest: Money::ZERO }
+    }
+
+    fn unpaid_principal(&self) -> i64 {
+        self.installment.principal.fen() - self.paid_principal.fen()
+    }
+
+    fn unpaid_interest(&self) -> i64 {
+        self.installment.interest.fen() - self.paid_interest.fen()
+    }
+
+    fn settled(&self) -> bool {
+        self.unpaid_principal() <= 0 && self.unpaid_interest() <= 0
+    }
+}
+
+/// Where a loan stands on a day.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Standing {
+    /// The principal not yet repaid.
+    pub principal_outstanding: Money,
+    /// The interest it would take to settle the loan that day: every installment's unpaid
+    /// interest up to and including the current one (the first not yet past its due date).
+    pub interest_outstanding: Money,
+    /// What is unpaid of installments past their due date.
+    pub overdue_principal: Money,
+    pub overdue_interest: Money,
+    /// Days since the due date of the oldest installment still unpaid after it; 0 when none is.
+    pub days_past_due: u32,
+}
+
+fn fen_sum(values: impl Iterator<Item = i64>) -> Money {
+    Money::from_fen(values.map(|v| v.max(0)).sum()).unwrap_or(Money::ZERO)
+}
+
+/// Where a loan with these lines stands on `as_of`. An installment is overdue from the day after
+/// its due date.
+pub fn standing(lines: &[ScheduleLine], as_of: NaiveDate) -> Standing {
+    let overdue = || lines.iter().filter(move |l| l.installment.due_date < as_of);
+    let current = lines.iter().position(|l| l.installment.due_date >= as_of).unwrap_or(lines.len());
+    let oldest = overdue().filter(|l| !l.settled()).map(|l| l.installment.due_date).min();
+    Standing {
+        principal_outstanding: fen_sum(lines.iter().map(ScheduleLine::unpaid_principal)),
+        interest_outstanding: fen_sum(lines.iter().take(current + 1).map(ScheduleLine::unpaid_interest)),
+        overdue_principal: fen_sum(overdue().map(ScheduleLine::unpaid_principal)),
+        overdue_interest: fen_sum(overdue().map(ScheduleLine::unpaid_interest)),
+        days_past_due: oldest.map_or(0, |due| u32::try_from((as_of - due).num_days()).unwrap_or(u32::MAX)),
+    }
+}
+
+/// What a repayment paid.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Allocation {
+    pub interest_paid: Money,
+    pub principal_paid: Money,
+    /// The lines after the repayment.
+    pub lines: Vec<ScheduleLine>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AllocationError {
+    #[error("{paid} is more than the {outstanding} it takes to settle the loan on that day")]
+    ExceedsOutstanding { paid: Money, outstanding: Money },
+    #[error("a repayment must be more than zero")]
+    NoAmount,
+}
+
+/// Allocates a repayment made on `paid_on`: first overdue interest, then overdue principal
+/// (oldest installment first, each), then the current installment's interest, then its
+/// principal. Anything more is a prepayment, and **shortens the term**: it repays the last
+/// installments' principal first, and an installment whose principal is repaid in full owes no
+/// interest any more. More than it takes to settle the loan that day is refused.
+pub fn allocate(
+    lines: &[ScheduleLine],
+    paid_on: NaiveDate,
+    amount: Money,
+) -> Result<Allocation, AllocationError> {
+    if amount == Money::ZERO {
+        return Err(AllocationError::NoAmount);
+    }
+    let now = standing(lines, paid_on);
+    let settle = now.principal_outstanding.fen() + now.interest_outstanding.fen();
+    if amount.fen() > settle {
+        return Err(AllocationError::ExceedsOutstanding {
+            paid: amount,
+            outstanding: Money::from_fen(settle).unwrap_or(Money::ZERO),
+        });
+    }
+    let mut lines = lines.to_vec();
+    let mut left = amount.fen();
+    let (mut interest, mut principal) = (0i64, 0i64);
+    let current = lines.iter().position(|l| l.installment.due_date >= paid_on).unwrap_or(lines.len());
+    let overdue = 0..current.min(lines.len());
+    let mut pay_interest = |line: &mut ScheduleLine, left: &mut i64| {
+        let take = line.unpaid_interest().clamp(0, *left);
+        line.paid_interest = Money::from_fen(line.paid_interest.fen() + take).unwrap_or(line.paid_interest);
+        *left -= take;
+        interest += take;
+    };
+    for line in &mut lines[overdue.clone()] {
+        pay_interest(line, &mut left);
+    }
+    let mut pay_principal = |line: &mut ScheduleLine, left: &mut i64| {
+        let take = line.unpaid_principal().clamp(0, *left);
+        line.paid_principal =
+            Money::from_fen(line.paid_principal.fen() + take).unwrap_or(line.paid_principal);
+        *left -= take;
+        principal += take;
+    };
+    for line in &mut lines[overdue] {
+        pay_principal(line, &mut left);
+    }
+    if let Some(line) = lines.get_mut(current) {
+        pay_interest(line, &mut left);
+        pay_principal(line, &mut left);
+    }
+    // A prepayment: the last installments' principal first.
+    for line in lines.iter_mut().skip(current + 1).rev() {
+        if left == 0 {
+            break;
+        }
+        pay_principal(line, &mut left);
+        if line.unpaid_principal() <= 0 {
+            line.installment.interest = line.paid_interest;
+        }
+    }
+    Ok(Allocation {
+        interest_paid: Money::from_fen(interest).unwrap_or(Money::ZERO),
+        principal_paid: Money::from_fen(principal).unwrap_or(Money::ZERO),
+        lines,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -397,6 +540,77 @@ mod tests {
         );
     }
 
+    fn lines(method: RepaymentMethod) -> Vec<ScheduleLine> {
+        // ¥12,000 at 6% over 12 months from 15 January 2022.
+        schedule(fen(1_200_000), rate(600), day(2022, 1, 15), day(2023, 1, 15), method)
+            .unwrap()
+            .into_iter()
+            .map(ScheduleLine::new)
+            .collect()
+    }
+
+    #[test]
+    fn standing_counts_days_from_the_oldest_unpaid_due_date() {
+        let l = lines(RepaymentMethod::EqualPrincipal);
+        // Due 15 February; on the 15th it is due, not overdue; on the 16th, 1 day past due.
+        assert_eq!(standing(&l, day(2022, 2, 15)).days_past_due, 0);
+        let late = standing(&l, day(2022, 2, 16));
+        assert_eq!(late.days_past_due, 1);
+        assert_eq!((late.overdue_principal.fen(), late.overdue_interest.fen()), (100_000, 6_000));
+        assert_eq!(late.principal_outstanding.fen(), 1_200_000);
+        // Overdue interest and the current (March) installment's interest.
+        assert_eq!(late.interest_outstanding.fen(), 6_000 + 5_500);
+        // 91 days after 15 February is 17 May: substandard.
+        assert_eq!(
+            Classification::floor(standing(&l, day(2022, 5, 17)).days_past_due),
+            Classification::Substandard
+        );
+    }
+
+    #[test]
+    fn repayments_go_to_overdue_interest_then_principal_then_current() {
+        let l = lines(RepaymentMethod::EqualPrincipal);
+        // Two installments overdue on 20 March: February's (100,000 + 6,000) and March's
+        // (100,000 + 5,500); April's is current (100,000 + 5,000).
+        let paid = allocate(&l, day(2022, 3, 20), fen(20_000)).unwrap();
+        assert_eq!((paid.interest_paid.fen(), paid.principal_paid.fen()), (11_500, 8_500));
+        assert_eq!(paid.lines[0].paid_principal.fen(), 8_500);
+        assert_eq!(paid.lines[1].paid_principal.fen(), 0);
+        let after = standing(&paid.lines, day(2022, 3, 20));
+        assert_eq!(after.overdue_interest, Money::ZERO);
+        assert_eq!(after.days_past_due, 33, "February's installment is still short");
+        // Enough for both overdue installments and April's: the loan is current again.
+        let paid = allocate(&l, day(2022, 3, 20), fen(106_000 + 105_500 + 105_000)).unwrap();
+        assert_eq!(standing(&paid.lines, day(2022, 3, 20)).days_past_due, 0);
+        assert_eq!(paid.lines[2].paid_principal.fen(), 100_000);
+    }
+
+    #[test]
+    fn a_prepayment_shortens_the_term_and_overpaying_is_refused() {
+        let l = lines(RepaymentMethod::EqualPrincipal);
+        // On 1 February, January... nothing is overdue; February's installment is current.
+        let paid = allocate(&l, day(2022, 2, 1), fen(106_000 + 250_000)).unwrap();
+        assert_eq!(paid.lines[0].paid_principal.fen(), 100_000);
+        // The last two installments are repaid, and owe no interest; the tenth, half.
+        assert_eq!(paid.lines[11].paid_principal.fen(), 100_000);
+        assert_eq!(paid.lines[11].installment.interest, Money::ZERO);
+        assert_eq!(paid.lines[10].paid_principal.fen(), 100_000);
+        assert_eq!(paid.lines[9].paid_principal.fen(), 50_000);
+        assert_eq!(
+            paid.lines[9].installment.interest.fen(),
+            1_500,
+            "a part-repaid installment keeps its interest"
+        );
+        // Settling: the principal and February's interest, and not a fen more.
+        let settle = 1_200_000 + 6_000;
+        assert!(allocate(&l, day(2022, 2, 1), fen(settle)).is_ok());
+        assert_eq!(
+            allocate(&l, day(2022, 2, 1), fen(settle + 1)),
+            Err(AllocationError::ExceedsOutstanding { paid: fen(settle + 1), outstanding: fen(settle) })
+        );
+        assert_eq!(allocate(&l, day(2022, 2, 1), Money::ZERO), Err(AllocationError::NoAmount));
+    }
+
     proptest! {
         #[test]
         fn principal_always_sums_to_the_amount(
@@ -416,6 +630,37 @@ mod tests {
             prop_assert_eq!(s.iter().map(|i| i.principal.fen()).sum::<i64>(), amount);
             prop_assert_eq!(s.last().unwrap().due_date, maturity);
             prop_assert!(s.windows(2).all(|w| w[0].due_date < w[1].due_date));
+        }
+
+        #[test]
+        fn a_repayment_is_allocated_to_the_fen(
+            amount in 1i64..2_000_000,
+            days in 0i64..400,
+            method in prop_oneof![
+                Just(RepaymentMethod::Bullet),
+                Just(RepaymentMethod::MonthlyInterest),
+                Just(RepaymentMethod::EqualInstallment),
+                Just(RepaymentMethod::EqualPrincipal),
+            ],
+        ) {
+            let l = lines(method);
+            let paid_on = day(2022, 1, 15) + chrono::Duration::days(days);
+            let before = standing(&l, paid_on);
+            match allocate(&l, paid_on, fen(amount)) {
+                Ok(paid) => {
+                    prop_assert_eq!(paid.interest_paid.fen() + paid.principal_paid.fen(), amount);
+                    let after = standing(&paid.lines, paid_on);
+                    prop_assert_eq!(
+                        after.principal_outstanding.fen(),
+                        before.principal_outstanding.fen() - paid.principal_paid.fen()
+                    );
+                    prop_assert!(after.days_past_due <= before.days_past_due);
+                }
+                Err(AllocationError::ExceedsOutstanding { outstanding, .. }) => {
+                    prop_assert!(amount > outstanding.fen());
+                }
+                Err(other) => prop_assert!(false, "{other}"),
+            }
         }
 
         #[test]
