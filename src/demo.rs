@@ -295,6 +295,8 @@ async fn draw(
             amount: money(drawn),
             reference: format!("{prefix}-{:05}", n + 1),
             disbursed_on: on,
+            maturity_date: None,
+            repayment_method: None,
         };
         credit::disburse(w, ADMIN, draw, today).await?;
         left -= drawn;
@@ -506,6 +508,8 @@ async fn chengdu(
         amount: money(500_000_000),
         reference: "JXM-00001".into(),
         disbursed_on: date(2022, 5, 18),
+        maturity_date: None,
+        repayment_method: None,
     };
     credit::disburse(w, ADMIN, draw, today).await?;
     let others: Vec<usize> = (0..643).filter(|&i| i != MEIQIA).collect();

@@ -8,6 +8,7 @@ mod m20261128_000003_products;
 mod m20261128_000004_credit;
 mod m20261129_000005_period_order;
 mod m20261129_000006_events;
+mod m20261129_000007_loans;
 
 pub struct Migrator;
 
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000004_credit::Migration),
             Box::new(m20261129_000005_period_order::Migration),
             Box::new(m20261129_000006_events::Migration),
+            Box::new(m20261129_000007_loans::Migration),
         ]
     }
 }

@@ -22,6 +22,7 @@ use super::{
 use crate::domain::{
     Money,
     credit::{CreditLine, CreditLineStatus, Disbursement},
+    servicing::RepaymentMethod,
 };
 use crate::service::credit::{self, Draw};
 use crate::store;
@@ -79,7 +80,10 @@ impl CreditLineView {
     }
 }
 
+/// Absent fields are left out of the request's fingerprint, so that a retry of a request made
+/// before a field existed still matches its idempotency key.
 #[derive(Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct NewDisbursement {
     /// In fen; at most what is still available on the line.
     #[oai(validator(minimum(value = "1")))]
@@ -89,6 +93,12 @@ pub struct NewDisbursement {
     pub reference: String,
     /// The day the money went out: not in the future, not before the line was granted.
     pub disbursed_on: Date,
+    /// When the loan matures: after `disbursed_on`, and at the latest the line's term after it,
+    /// which is the default. For `equal_installment` and `equal_principal`, a whole number of
+    /// months after `disbursed_on`.
+    pub maturity_date: Option<Date>,
+    /// How the loan is repaid; `bullet` (到期一次还本付息) by default.
+    pub repayment_method: Option<RepaymentMethod>,
 }
 
 #[derive(Object)]
@@ -204,6 +214,8 @@ impl CreditLinesApi {
                 .map_err(|e| ApiError::invalid_field("amount", e.to_string()))?,
             reference: text::line("reference", body.reference.clone())?,
             disbursed_on: body.disbursed_on.0,
+            maturity_date: body.maturity_date.as_ref().map(|d| d.0),
+            repayment_method: body.repayment_method,
         };
         let today = Utc::now().date_naive();
         let outcome = idempotency

@@ -78,6 +78,8 @@ pub enum ErrorCode {
     QuotaExceeded,
     /// 422: drawing would exceed what the credit line still has available.
     ExceedsAvailable,
+    /// 422: a repayment is more than it takes to settle the loan that day.
+    ExceedsOutstanding,
     /// 422: the `Idempotency-Key` was used before for a different request.
     IdempotencyKeyReused,
     /// 500: a fault on the server; it has been logged.
@@ -254,6 +256,7 @@ impl From<StoreError> for ApiError {
                 match code {
                     Refusal::QuotaExceeded => ErrorCode::QuotaExceeded,
                     Refusal::ExceedsAvailable => ErrorCode::ExceedsAvailable,
+                    Refusal::ExceedsOutstanding => ErrorCode::ExceedsOutstanding,
                 },
                 message,
                 details

@@ -15,6 +15,7 @@ pub mod error;
 pub mod events;
 pub mod idempotency;
 pub mod json;
+pub mod loans;
 pub mod matches;
 pub mod nullable;
 pub mod pagination;
@@ -141,6 +142,8 @@ pub enum ApiTags {
     Applications,
     /// Credit lines (授信) and disbursements (放款)
     CreditLines,
+    /// Loans (借据): schedules, balances, repayments
+    Loans,
     /// Statistics for park offices and the platform
     Stats,
     /// The events feed: what happened to the caller's resources
@@ -159,6 +162,7 @@ pub type Apis = (
     matches::MatchesApi,
     applications::ApplicationsApi,
     credit_lines::CreditLinesApi,
+    loans::LoansApi,
     stats::StatsApi,
     events::EventsApi,
     webhooks::WebhooksApi,
@@ -175,6 +179,7 @@ pub fn openapi_service() -> OpenApiService<Apis, ()> {
         matches::MatchesApi,
         applications::ApplicationsApi,
         credit_lines::CreditLinesApi,
+        loans::LoansApi,
         stats::StatsApi,
         events::EventsApi,
         webhooks::WebhooksApi,

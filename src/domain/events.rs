@@ -45,6 +45,8 @@ event_types! {
     ApplicationWithdrawn => "application.withdrawn", "The enterprise withdrew its application.";
     CreditLineGranted => "credit_line.granted", "A credit line was granted; `data` is the credit line.";
     DisbursementCreated => "disbursement.created", "Money was drawn on a credit line; `data` is the disbursement.";
+    LoanCreated => "loan.created", "A disbursement made a loan (借据); `data` is the loan, with its schedule.";
+    RepaymentRecorded => "repayment.recorded", "A bank recorded a repayment; `data` is the repayment and its allocation.";
     WebhookEndpointDisabled => "webhook_endpoint.disabled", "An endpoint failed for its whole retry schedule and was disabled; `data` is the endpoint.";
 }
 

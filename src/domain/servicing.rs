@@ -9,9 +9,9 @@
 //! whole term, the stub at the end of an interest-only loan), and a monthly rate of annual ÷ 12
 //! for a whole month of an installment or interest-only loan.
 
-use chrono::{Months, NaiveDate};
+use chrono::{DateTime, Months, NaiveDate, Utc};
 
-use super::{Money, RateBps, text_enum};
+use super::{Money, RateBps, events::Audience, text_enum};
 
 text_enum!(
     /// How a loan is repaid.
@@ -285,8 +285,9 @@ impl ScheduleLine {
 pub struct Standing {
     /// The principal not yet repaid.
     pub principal_outstanding: Money,
-    /// The interest it would take to settle the loan that day: every installment's unpaid
-    /// interest up to and including the current one (the first not yet past its due date).
+    /// The interest owed that day: what is unpaid of installments past their due date, and the
+    /// current installment's interest accrued so far (按日计息: in proportion to the days of its
+    /// period gone by, rounded half-up), less what was paid on it.
     pub interest_outstanding: Money,
     /// What is unpaid of installments past their due date.
     pub overdue_principal: Money,
@@ -299,17 +300,37 @@ fn fen_sum(values: impl Iterator<Item = i64>) -> Money {
     Money::from_fen(values.map(|v| v.max(0)).sum()).unwrap_or(Money::ZERO)
 }
 
-/// Where a loan with these lines stands on `as_of`. An installment is overdue from the day after
-/// its due date.
-pub fn standing(lines: &[ScheduleLine], as_of: NaiveDate) -> Standing {
+/// The index of the current installment on `day`: the first not yet past its due date.
+fn current_index(lines: &[ScheduleLine], day: NaiveDate) -> usize {
+    lines.iter().position(|l| l.installment.due_date >= day).unwrap_or(lines.len())
+}
+
+/// The current installment's interest accrued by `day` and not yet paid: its interest in
+/// proportion to the days of its period gone by (the period starts at the previous due date, or
+/// at the disbursement), rounded half-up.
+fn accrued_unpaid(lines: &[ScheduleLine], current: usize, disbursed_on: NaiveDate, day: NaiveDate) -> i64 {
+    let Some(line) = lines.get(current) else { return 0 };
+    let start =
+        current.checked_sub(1).and_then(|k| lines.get(k)).map_or(disbursed_on, |l| l.installment.due_date);
+    let period = (line.installment.due_date - start).num_days().max(1);
+    let gone = (day - start).num_days().clamp(0, period);
+    let accrued =
+        round_half_up(i128::from(line.installment.interest.fen()) * i128::from(gone), i128::from(period));
+    (i64::try_from(accrued).unwrap_or(i64::MAX) - line.paid_interest.fen()).max(0)
+}
+
+/// Where a loan disbursed on `disbursed_on`, with these lines, stands on `as_of`. An
+/// installment is overdue from the day after its due date.
+pub fn standing(lines: &[ScheduleLine], disbursed_on: NaiveDate, as_of: NaiveDate) -> Standing {
     let overdue = || lines.iter().filter(move |l| l.installment.due_date < as_of);
-    let current = lines.iter().position(|l| l.installment.due_date >= as_of).unwrap_or(lines.len());
     let oldest = overdue().filter(|l| !l.settled()).map(|l| l.installment.due_date).min();
+    let overdue_interest = fen_sum(overdue().map(ScheduleLine::unpaid_interest));
+    let accrued = accrued_unpaid(lines, current_index(lines, as_of), disbursed_on, as_of);
     Standing {
         principal_outstanding: fen_sum(lines.iter().map(ScheduleLine::unpaid_principal)),
-        interest_outstanding: fen_sum(lines.iter().take(current + 1).map(ScheduleLine::unpaid_interest)),
+        interest_outstanding: Money::from_fen(overdue_interest.fen() + accrued).unwrap_or(overdue_interest),
         overdue_principal: fen_sum(overdue().map(ScheduleLine::unpaid_principal)),
-        overdue_interest: fen_sum(overdue().map(ScheduleLine::unpaid_interest)),
+        overdue_interest,
         days_past_due: oldest.map_or(0, |due| u32::try_from((as_of - due).num_days()).unwrap_or(u32::MAX)),
     }
 }
@@ -332,19 +353,21 @@ pub enum AllocationError {
 }
 
 /// Allocates a repayment made on `paid_on`: first overdue interest, then overdue principal
-/// (oldest installment first, each), then the current installment's interest, then its
-/// principal. Anything more is a prepayment, and **shortens the term**: it repays the last
-/// installments' principal first, and an installment whose principal is repaid in full owes no
-/// interest any more. More than it takes to settle the loan that day is refused.
+/// (oldest installment first, each), then the current installment's interest accrued so far,
+/// then its principal. Anything more is a prepayment, and **shortens the term**: it repays the
+/// last installments' principal first, and an installment whose principal is repaid in full
+/// owes no interest any more. A repayment that settles the principal settles the loan: no
+/// interest is owed for days to come. More than it takes to settle the loan that day is refused.
 pub fn allocate(
     lines: &[ScheduleLine],
+    disbursed_on: NaiveDate,
     paid_on: NaiveDate,
     amount: Money,
 ) -> Result<Allocation, AllocationError> {
     if amount == Money::ZERO {
         return Err(AllocationError::NoAmount);
     }
-    let now = standing(lines, paid_on);
+    let now = standing(lines, disbursed_on, paid_on);
     let settle = now.principal_outstanding.fen() + now.interest_outstanding.fen();
     if amount.fen() > settle {
         return Err(AllocationError::ExceedsOutstanding {
@@ -352,41 +375,47 @@ pub fn allocate(
             outstanding: Money::from_fen(settle).unwrap_or(Money::ZERO),
         });
     }
+    let current = current_index(lines, paid_on);
+    let accrued = accrued_unpaid(lines, current, disbursed_on, paid_on);
     let mut lines = lines.to_vec();
     let mut left = amount.fen();
     let (mut interest, mut principal) = (0i64, 0i64);
-    let current = lines.iter().position(|l| l.installment.due_date >= paid_on).unwrap_or(lines.len());
-    let overdue = 0..current.min(lines.len());
-    let mut pay_interest = |line: &mut ScheduleLine, left: &mut i64| {
-        let take = line.unpaid_interest().clamp(0, *left);
+    let interest_of = |line: &mut ScheduleLine, left: &mut i64, at_most: i64| {
+        let take = line.unpaid_interest().min(at_most).clamp(0, *left);
         line.paid_interest = Money::from_fen(line.paid_interest.fen() + take).unwrap_or(line.paid_interest);
         *left -= take;
-        interest += take;
+        take
     };
-    for line in &mut lines[overdue.clone()] {
-        pay_interest(line, &mut left);
-    }
-    let mut pay_principal = |line: &mut ScheduleLine, left: &mut i64| {
+    let principal_of = |line: &mut ScheduleLine, left: &mut i64| {
         let take = line.unpaid_principal().clamp(0, *left);
         line.paid_principal =
             Money::from_fen(line.paid_principal.fen() + take).unwrap_or(line.paid_principal);
         *left -= take;
-        principal += take;
+        take
     };
-    for line in &mut lines[overdue] {
-        pay_principal(line, &mut left);
+    for line in &mut lines[..current] {
+        interest += interest_of(line, &mut left, i64::MAX);
+    }
+    for line in &mut lines[..current] {
+        principal += principal_of(line, &mut left);
     }
     if let Some(line) = lines.get_mut(current) {
-        pay_interest(line, &mut left);
-        pay_principal(line, &mut left);
+        interest += interest_of(line, &mut left, accrued);
+        principal += principal_of(line, &mut left);
     }
     // A prepayment: the last installments' principal first.
     for line in lines.iter_mut().skip(current + 1).rev() {
         if left == 0 {
             break;
         }
-        pay_principal(line, &mut left);
+        principal += principal_of(line, &mut left);
         if line.unpaid_principal() <= 0 {
+            line.installment.interest = line.paid_interest;
+        }
+    }
+    // Settled: nothing is owed for the days to come.
+    if lines.iter().all(|l| l.unpaid_principal() <= 0) {
+        for line in lines.iter_mut().skip(current) {
             line.installment.interest = line.paid_interest;
         }
     }
@@ -395,6 +424,59 @@ pub fn allocate(
         principal_paid: Money::from_fen(principal).unwrap_or(Money::ZERO),
         lines,
     })
+}
+
+/// A loan (借据): a disbursement, with its terms, its schedule and what has been repaid.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Loan {
+    /// The disbursement's id.
+    pub id: i64,
+    pub credit_line_id: i64,
+    pub enterprise_id: i64,
+    pub bank_id: i64,
+    pub product_id: i64,
+    pub park_id: i64,
+    pub amount: Money,
+    pub rate: RateBps,
+    pub disbursed_on: NaiveDate,
+    pub maturity_date: NaiveDate,
+    pub method: RepaymentMethod,
+    /// The bank's own classification; the floor by days past due applies over it.
+    pub bank_classification: Classification,
+    pub principal_repaid: Money,
+    pub interest_repaid: Money,
+    pub last_paid_on: Option<NaiveDate>,
+    pub lines: Vec<ScheduleLine>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl Loan {
+    pub fn standing(&self, as_of: NaiveDate) -> Standing {
+        standing(&self.lines, self.disbursed_on, as_of)
+    }
+
+    /// The worse of the bank's classification and the floor its days past due set.
+    pub fn classification(&self, as_of: NaiveDate) -> Classification {
+        self.bank_classification.max(Classification::floor(self.standing(as_of).days_past_due))
+    }
+
+    /// Who may read it: as its credit line, its park, its bank and its enterprise.
+    pub fn audience(&self) -> Audience {
+        Audience::loan(self.park_id, self.bank_id, self.enterprise_id)
+    }
+}
+
+/// A repayment recorded on a loan, and how it was allocated.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Repayment {
+    pub id: i64,
+    pub loan_id: i64,
+    pub amount: Money,
+    pub paid_on: NaiveDate,
+    pub reference: String,
+    pub interest_paid: Money,
+    pub principal_paid: Money,
+    pub created_at: DateTime<Utc>,
 }
 
 #[cfg(test)]
@@ -540,6 +622,11 @@ mod tests {
         );
     }
 
+    const START: NaiveDate = match NaiveDate::from_ymd_opt(2022, 1, 15) {
+        Some(d) => d,
+        None => NaiveDate::MIN,
+    };
+
     fn lines(method: RepaymentMethod) -> Vec<ScheduleLine> {
         // ¥12,000 at 6% over 12 months from 15 January 2022.
         schedule(fen(1_200_000), rate(600), day(2022, 1, 15), day(2023, 1, 15), method)
@@ -553,16 +640,16 @@ mod tests {
     fn standing_counts_days_from_the_oldest_unpaid_due_date() {
         let l = lines(RepaymentMethod::EqualPrincipal);
         // Due 15 February; on the 15th it is due, not overdue; on the 16th, 1 day past due.
-        assert_eq!(standing(&l, day(2022, 2, 15)).days_past_due, 0);
-        let late = standing(&l, day(2022, 2, 16));
+        assert_eq!(standing(&l, START, day(2022, 2, 15)).days_past_due, 0);
+        let late = standing(&l, START, day(2022, 2, 16));
         assert_eq!(late.days_past_due, 1);
         assert_eq!((late.overdue_principal.fen(), late.overdue_interest.fen()), (100_000, 6_000));
         assert_eq!(late.principal_outstanding.fen(), 1_200_000);
-        // Overdue interest and the current (March) installment's interest.
-        assert_eq!(late.interest_outstanding.fen(), 6_000 + 5_500);
+        // Overdue interest, and March's interest for the 1 day of its 28 gone by: 5,500 / 28.
+        assert_eq!(late.interest_outstanding.fen(), 6_000 + 196);
         // 91 days after 15 February is 17 May: substandard.
         assert_eq!(
-            Classification::floor(standing(&l, day(2022, 5, 17)).days_past_due),
+            Classification::floor(standing(&l, START, day(2022, 5, 17)).days_past_due),
             Classification::Substandard
         );
     }
@@ -572,43 +659,50 @@ mod tests {
         let l = lines(RepaymentMethod::EqualPrincipal);
         // Two installments overdue on 20 March: February's (100,000 + 6,000) and March's
         // (100,000 + 5,500); April's is current (100,000 + 5,000).
-        let paid = allocate(&l, day(2022, 3, 20), fen(20_000)).unwrap();
+        let paid = allocate(&l, START, day(2022, 3, 20), fen(20_000)).unwrap();
         assert_eq!((paid.interest_paid.fen(), paid.principal_paid.fen()), (11_500, 8_500));
         assert_eq!(paid.lines[0].paid_principal.fen(), 8_500);
         assert_eq!(paid.lines[1].paid_principal.fen(), 0);
-        let after = standing(&paid.lines, day(2022, 3, 20));
+        let after = standing(&paid.lines, START, day(2022, 3, 20));
         assert_eq!(after.overdue_interest, Money::ZERO);
         assert_eq!(after.days_past_due, 33, "February's installment is still short");
         // Enough for both overdue installments and April's: the loan is current again.
-        let paid = allocate(&l, day(2022, 3, 20), fen(106_000 + 105_500 + 105_000)).unwrap();
-        assert_eq!(standing(&paid.lines, day(2022, 3, 20)).days_past_due, 0);
+        let paid = allocate(&l, START, day(2022, 3, 20), fen(106_000 + 105_500 + 105_000)).unwrap();
+        assert_eq!(standing(&paid.lines, START, day(2022, 3, 20)).days_past_due, 0);
         assert_eq!(paid.lines[2].paid_principal.fen(), 100_000);
     }
 
     #[test]
     fn a_prepayment_shortens_the_term_and_overpaying_is_refused() {
         let l = lines(RepaymentMethod::EqualPrincipal);
-        // On 1 February, January... nothing is overdue; February's installment is current.
-        let paid = allocate(&l, day(2022, 2, 1), fen(106_000 + 250_000)).unwrap();
-        assert_eq!(paid.lines[0].paid_principal.fen(), 100_000);
-        // The last two installments are repaid, and owe no interest; the tenth, half.
+        // On 1 February nothing is overdue; February's installment is current, 17 of its 31
+        // days gone: 6,000 × 17 / 31 = 3,290 of interest accrued.
+        let paid = allocate(&l, START, day(2022, 2, 1), fen(106_000 + 250_000)).unwrap();
+        assert_eq!((paid.interest_paid.fen(), paid.lines[0].paid_principal.fen()), (3_290, 100_000));
+        // The last two installments are repaid, and owe no interest; the tenth, in part.
         assert_eq!(paid.lines[11].paid_principal.fen(), 100_000);
         assert_eq!(paid.lines[11].installment.interest, Money::ZERO);
         assert_eq!(paid.lines[10].paid_principal.fen(), 100_000);
-        assert_eq!(paid.lines[9].paid_principal.fen(), 50_000);
+        assert_eq!(paid.lines[9].paid_principal.fen(), 52_710);
         assert_eq!(
             paid.lines[9].installment.interest.fen(),
             1_500,
             "a part-repaid installment keeps its interest"
         );
-        // Settling: the principal and February's interest, and not a fen more.
-        let settle = 1_200_000 + 6_000;
-        assert!(allocate(&l, day(2022, 2, 1), fen(settle)).is_ok());
+        // Settling: the principal and the interest accrued, and not a fen more; then nothing is
+        // owed for the days to come.
+        let settle = 1_200_000 + 3_290;
+        let settled = allocate(&l, START, day(2022, 2, 1), fen(settle)).unwrap();
+        let after = standing(&settled.lines, START, day(2022, 6, 1));
         assert_eq!(
-            allocate(&l, day(2022, 2, 1), fen(settle + 1)),
+            (after.principal_outstanding, after.interest_outstanding, after.days_past_due),
+            (Money::ZERO, Money::ZERO, 0)
+        );
+        assert_eq!(
+            allocate(&l, START, day(2022, 2, 1), fen(settle + 1)),
             Err(AllocationError::ExceedsOutstanding { paid: fen(settle + 1), outstanding: fen(settle) })
         );
-        assert_eq!(allocate(&l, day(2022, 2, 1), Money::ZERO), Err(AllocationError::NoAmount));
+        assert_eq!(allocate(&l, START, day(2022, 2, 1), Money::ZERO), Err(AllocationError::NoAmount));
     }
 
     proptest! {
@@ -644,12 +738,12 @@ mod tests {
             ],
         ) {
             let l = lines(method);
-            let paid_on = day(2022, 1, 15) + chrono::Duration::days(days);
-            let before = standing(&l, paid_on);
-            match allocate(&l, paid_on, fen(amount)) {
+            let paid_on = START + chrono::Duration::days(days);
+            let before = standing(&l, START, paid_on);
+            match allocate(&l, START, paid_on, fen(amount)) {
                 Ok(paid) => {
                     prop_assert_eq!(paid.interest_paid.fen() + paid.principal_paid.fen(), amount);
-                    let after = standing(&paid.lines, paid_on);
+                    let after = standing(&paid.lines, START, paid_on);
                     prop_assert_eq!(
                         after.principal_outstanding.fen(),
                         before.principal_outstanding.fen() - paid.principal_paid.fen()

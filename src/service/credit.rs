@@ -7,13 +7,14 @@
 //! ([`store::credit::draw`]) in the same transaction as the row, so no number of concurrent
 //! requests or server processes can overdraw a line. The bank's `reference` is unique.
 
-use chrono::NaiveDate;
+use chrono::{Months, NaiveDate};
 
 use super::{Error, Result, Write, require};
 use crate::domain::{
     FieldError, Money, Principal, Role,
     credit::{CreditLine, CreditLineStatus, Disbursement},
     events::EventType,
+    servicing::{self, RepaymentMethod, ScheduleError},
 };
 use crate::store::{self, Refusal, StoreError};
 
@@ -23,6 +24,10 @@ pub struct Draw {
     pub amount: Money,
     pub reference: String,
     pub disbursed_on: NaiveDate,
+    /// When the loan matures; by default, the line's term after `disbursed_on`.
+    pub maturity_date: Option<NaiveDate>,
+    /// By default, `bullet`.
+    pub repayment_method: Option<RepaymentMethod>,
 }
 
 fn exceeds_available(line: &CreditLine, requested: Money) -> Error {
@@ -86,9 +91,34 @@ pub async fn disburse(
         let now = store::credit::get_line(txn, line.id).await?;
         return Err(not_drawable(&now, today).unwrap_or_else(|| exceeds_available(&now, draw.amount)));
     }
+    let latest = draw
+        .disbursed_on
+        .checked_add_months(Months::new(u32::try_from(line.term_months).unwrap_or(0)))
+        .unwrap_or(draw.disbursed_on);
+    let maturity = draw.maturity_date.unwrap_or(latest);
+    if maturity > latest {
+        return Err(Error::invalid(
+            "maturity_date",
+            format!(
+                "{maturity} is past the line's term of {} months: at the latest {latest}",
+                line.term_months
+            ),
+        ));
+    }
+    let method = draw.repayment_method.unwrap_or(RepaymentMethod::Bullet);
+    let schedule =
+        servicing::schedule(draw.amount, line.rate, draw.disbursed_on, maturity, method).map_err(|e| {
+            let field = match e {
+                ScheduleError::NoAmount | ScheduleError::Overflow => "amount",
+                ScheduleError::MaturesTooSoon | ScheduleError::NotWholeMonths(..) => "maturity_date",
+            };
+            Error::invalid(field, e.to_string())
+        })?;
     let row = store::credit::insert_disbursement(txn, &line, draw.amount, draw.reference, draw.disbursed_on)
         .await?;
+    let loan = store::loans::insert(txn, &line, &row, maturity, method, schedule).await?;
     w.audit("disbursement.create", "disbursement", row.id).await?;
     w.event(EventType::DisbursementCreated, line.audience(), &row);
+    w.event(EventType::LoanCreated, loan.audience(), &loan);
     Ok(row)
 }

@@ -11,6 +11,7 @@
 pub mod applications;
 pub mod credit;
 pub mod directory;
+pub mod loans;
 pub mod products;
 pub mod scores;
 pub mod webhooks;

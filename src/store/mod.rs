@@ -7,6 +7,7 @@ pub mod credit;
 pub mod enterprises;
 pub mod events;
 pub mod idempotency;
+pub mod loans;
 pub mod parks;
 pub mod products;
 pub mod scores;
@@ -98,6 +99,8 @@ pub enum Refusal {
     QuotaExceeded,
     /// Drawing would take the credit line past its amount.
     ExceedsAvailable,
+    /// A repayment is more than it takes to settle the loan.
+    ExceedsOutstanding,
 }
 
 impl From<DbErr> for StoreError {

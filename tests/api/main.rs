@@ -11,6 +11,7 @@ mod demo;
 mod directory;
 mod events;
 mod hardening;
+mod loans;
 mod matrix;
 mod outage;
 mod outside;

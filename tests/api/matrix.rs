@@ -117,6 +117,11 @@ const MATRIX: &[Row] = &[
     scoped("get_credit_line",          [S(200), S(200), S(200), S(200)], [S(200), S(404), S(404), S(404)]),
     scoped("create_disbursement",      [S(201), S(403), S(201), S(403)], [S(201), S(403), S(404), S(403)]),
     scoped("list_disbursements",       [S(200), S(200), S(200), S(200)], [S(200), S(404), S(404), S(404)]),
+    scoped("list_credit_line_loans",   [S(200), S(200), S(200), S(200)], [S(200), S(404), S(404), S(404)]),
+    scoped("list_loans",               [LISTED, LISTED, LISTED, LISTED], [LISTED, HIDDEN, HIDDEN, HIDDEN]),
+    scoped("get_loan",                 [S(200), S(200), S(200), S(200)], [S(200), S(404), S(404), S(404)]),
+    scoped("create_repayment",         [S(201), S(403), S(201), S(403)], [S(201), S(403), S(404), S(403)]),
+    scoped("list_repayments",          [S(200), S(200), S(200), S(200)], [S(200), S(404), S(404), S(404)]),
     scoped("get_park_stats",           [S(200), S(200), S(403), S(403)], [S(200), S(404), S(403), S(403)]),
     scoped("get_park_monthly_stats",   [S(200), S(200), S(403), S(403)], [S(200), S(404), S(403), S(403)]),
     unscoped("get_national_stats",     [S(200), S(403), S(403), S(403)]),
@@ -344,6 +349,8 @@ struct Tenant {
     draft: String,
     application: String,
     line: String,
+    /// A loan drawn on the line (a bullet loan, repaid a little at a time by the matrix).
+    loan: String,
     /// The bank's webhook endpoint, sent disbursements.
     endpoint: String,
     /// The id of the event of the application's submission.
@@ -376,6 +383,15 @@ impl Tenant {
             .await
             .expect(200);
         let line = approved.body["credit_line"]["id"].as_str().expect("a credit line").to_owned();
+        let draw = json!({
+            "amount": LOAN / 2, "reference": format!("loan-{tag}"),
+            "disbursed_on": chrono::Utc::now().date_naive().to_string(),
+        });
+        let loan = app
+            .post(&format!("/api/v1/credit-lines/{line}/disbursements"), &bank_key, &draw)
+            .await
+            .expect(201)
+            .id();
         let endpoint =
             app.post("/api/v1/webhook-endpoints", &bank_key, &endpoint_body(receiver)).await.expect(201).id();
         let events =
@@ -399,6 +415,7 @@ impl Tenant {
             draft,
             application,
             line,
+            loan,
             endpoint,
             submitted_event,
         }
@@ -575,6 +592,17 @@ impl World {
             "get_park_monthly_stats" => Call::get(format!("/api/v1/parks/{}/stats/monthly", t.park)),
             "get_national_stats" => Call::get("/api/v1/stats"),
             "list_events" => Call::list("/api/v1/events", &t.submitted_event),
+            "list_credit_line_loans" => Call::get(format!("/api/v1/credit-lines/{}/loans", t.line)),
+            "list_loans" => Call::list("/api/v1/loans", &t.loan),
+            "get_loan" => Call::get(format!("/api/v1/loans/{}", t.loan)),
+            "create_repayment" => Call::post(
+                format!("/api/v1/loans/{}/repayments", t.loan),
+                json!({
+                    "amount": 100, "reference": format!("matrix-repay-{n}"),
+                    "paid_on": chrono::Utc::now().date_naive().to_string(),
+                }),
+            ),
+            "list_repayments" => Call::get(format!("/api/v1/loans/{}/repayments", t.loan)),
             "create_webhook_endpoint" => {
                 Call::post("/api/v1/webhook-endpoints", endpoint_body(&self.receiver.url))
             }

@@ -74,6 +74,8 @@ async fn disburse(app: &TestApp, line: i64, amount: i64, reference: &str, on: Na
         amount: Money::from_fen(amount).unwrap(),
         reference: reference.into(),
         disbursed_on: on,
+        maturity_date: None,
+        repayment_method: None,
     };
     write(app, async |w| credit::disburse(w, ADMIN, draw, today).await).await;
 }

@@ -1,0 +1,78 @@
+//! Loans: repayments.
+//!
+//! **A repayment is allocated once, in its write.** The loan is held for the transaction (on
+//! PostgreSQL, `SELECT … FOR UPDATE`), so that two repayments of one loan are allocated one after
+//! the other, each on the schedule the other left. The allocation order and the prepayment rule
+//! are `domain::servicing::allocate`'s.
+
+use chrono::NaiveDate;
+
+use super::{Error, Result, Write, require};
+use crate::domain::{
+    Money, Principal, Role,
+    events::EventType,
+    servicing::{self, AllocationError, Repayment},
+};
+use crate::store::{self, Refusal, StoreError, loans::NewRepayment};
+
+/// What a bank records.
+pub struct Repay {
+    pub loan_id: i64,
+    pub amount: Money,
+    pub paid_on: NaiveDate,
+    pub reference: String,
+}
+
+/// Records a repayment of a loan of the caller's bank, made on or after the loan's disbursement
+/// and its last repayment, and not in the future.
+pub async fn repay(
+    w: &mut Write<'_>,
+    principal: Principal,
+    repay: Repay,
+    today: NaiveDate,
+) -> Result<Repayment> {
+    require(principal, &[Role::Bank], "record repayments")?;
+    let loan = store::loans::get_for_update(w.txn(), principal.scope, repay.loan_id).await?;
+    if repay.paid_on > today {
+        return Err(Error::invalid("paid_on", format!("{} is in the future", repay.paid_on)));
+    }
+    if repay.paid_on < loan.disbursed_on {
+        return Err(Error::invalid(
+            "paid_on",
+            format!("{} is before the loan was disbursed on {}", repay.paid_on, loan.disbursed_on),
+        ));
+    }
+    if let Some(last) = loan.last_paid_on.filter(|last| repay.paid_on < *last) {
+        return Err(Error::invalid(
+            "paid_on",
+            format!(
+                "{} is before the loan's last repayment, on {last}; repayments are recorded in order",
+                repay.paid_on
+            ),
+        ));
+    }
+    let allocation = servicing::allocate(&loan.lines, loan.disbursed_on, repay.paid_on, repay.amount)
+        .map_err(|e| match e {
+            AllocationError::NoAmount => Error::invalid("amount", e.to_string()),
+            AllocationError::ExceedsOutstanding { outstanding, .. } => Error::Store(StoreError::Refused {
+                code: Refusal::ExceedsOutstanding,
+                message: e.to_string(),
+                details: vec![crate::domain::FieldError::new(
+                    "amount",
+                    format!("at most {} fen settles the loan on {}", outstanding.fen(), repay.paid_on),
+                )],
+            }),
+        })?;
+    let new = NewRepayment {
+        amount: repay.amount,
+        paid_on: repay.paid_on,
+        reference: repay.reference,
+        interest_paid: allocation.interest_paid,
+        principal_paid: allocation.principal_paid,
+        lines: allocation.lines,
+    };
+    let repayment = store::loans::record_repayment(w.txn(), &loan, new, store::now()).await?;
+    w.audit("repayment.create", "repayment", repayment.id).await?;
+    w.event(EventType::RepaymentRecorded, loan.audience(), &repayment);
+    Ok(repayment)
+}

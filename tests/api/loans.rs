@@ -1,0 +1,184 @@
+//! Loans: each disbursement's schedule, balances as of a day, and repayments.
+
+use chrono::{Duration, Months, NaiveDate, Utc};
+use serde_json::{Value, json};
+
+use crate::credit::{Lending, apply, approval, lending, post_with_key};
+
+fn today() -> NaiveDate {
+    Utc::now().date_naive()
+}
+
+/// A granted line of ¥1,000,000 at 4.00% for 12 months.
+async fn line(l: &Lending) -> String {
+    let application = apply(l, 100_000_000).await;
+    let approved = l
+        .app
+        .post(&format!("/api/v1/applications/{application}/approve"), &l.bank_key, &approval(100_000_000))
+        .await
+        .expect(200);
+    approved.body["credit_line"]["id"].as_str().unwrap().to_owned()
+}
+
+async fn draw(l: &Lending, line: &str, body: Value) -> crate::helpers::Reply {
+    l.app.post(&format!("/api/v1/credit-lines/{line}/disbursements"), &l.bank_key, &body).await
+}
+
+#[tokio::test]
+async fn a_disbursement_is_a_bullet_loan_by_default_with_its_schedule() {
+    let l = lending(1_000_000, 100_000_000, 1_000_000_000).await;
+    let line = line(&l).await;
+    let on = today();
+    let made =
+        draw(&l, &line, json!({"amount": 36_000_000, "reference": "D-1", "disbursed_on": on.to_string()}))
+            .await
+            .expect(201);
+    let id = made.id();
+    let loan = l.app.get(&format!("/api/v1/loans/{id}"), &l.firm_key).await.expect(200).body;
+    let maturity = on.checked_add_months(Months::new(12)).unwrap();
+    assert_eq!(loan["repayment_method"], "bullet");
+    assert_eq!(loan["maturity_date"], maturity.to_string());
+    assert_eq!(loan["rate_bps"], 400);
+    assert_eq!(loan["principal_outstanding"], 36_000_000);
+    assert_eq!(loan["classification"], "normal");
+    assert_eq!(loan["days_past_due"], 0);
+    let days = (maturity - on).num_days();
+    // ¥360,000 × 4% × days / 360, rounded half-up to the fen.
+    let interest = (36_000_000_i64 * 400 * days + 1_800_000) / 3_600_000;
+    assert_eq!(
+        loan["schedule"],
+        json!([{
+            "n": 1, "due_date": maturity.to_string(), "principal": 36_000_000, "interest": interest,
+            "paid_principal": 0, "paid_interest": 0,
+        }])
+    );
+    let listed = l.app.get(&format!("/api/v1/credit-lines/{line}/loans"), &l.bank_key).await.expect(200);
+    assert_eq!(listed.body["items"][0]["id"], id.as_str());
+    let feed = l.app.get("/api/v1/events?types=loan.created", &l.firm_key).await.expect(200);
+    assert_eq!(feed.body["items"][0]["data"]["id"], id.as_str());
+    assert_eq!(feed.body["items"][0]["data"]["schedule"], loan["schedule"]);
+}
+
+#[tokio::test]
+async fn installment_loans_take_whole_months_within_the_term() {
+    let l = lending(1_000_000, 100_000_000, 1_000_000_000).await;
+    let line = line(&l).await;
+    let on = today();
+    let months = |n| on.checked_add_months(Months::new(n)).unwrap().to_string();
+    let body = |reference: &str, maturity: String, method: &str| {
+        json!({"amount": 12_000_000, "reference": reference, "disbursed_on": on.to_string(),
+               "maturity_date": maturity, "repayment_method": method})
+    };
+    let made = draw(&l, &line, body("EI-1", months(12), "equal_installment")).await.expect(201);
+    let loan = l.app.get(&format!("/api/v1/loans/{}", made.id()), &l.bank_key).await.expect(200).body;
+    let schedule = loan["schedule"].as_array().unwrap();
+    assert_eq!(schedule.len(), 12);
+    assert_eq!(schedule.iter().map(|i| i["principal"].as_i64().unwrap()).sum::<i64>(), 12_000_000);
+    let payments: Vec<i64> = schedule[..11]
+        .iter()
+        .map(|i| i["principal"].as_i64().unwrap() + i["interest"].as_i64().unwrap())
+        .collect();
+    assert!(payments.iter().max().unwrap() - payments.iter().min().unwrap() <= 1, "{payments:?}");
+
+    let reply = draw(&l, &line, body("EI-2", (on + Duration::days(45)).to_string(), "equal_principal")).await;
+    assert_eq!(reply.expect(422).error_fields(), vec!["maturity_date"]);
+    let reply = draw(&l, &line, body("EI-3", months(13), "bullet")).await;
+    assert_eq!(reply.expect(422).error_fields(), vec!["maturity_date"]);
+    let reply = draw(&l, &line, body("EI-4", on.to_string(), "bullet")).await;
+    assert_eq!(reply.expect(422).error_fields(), vec!["maturity_date"]);
+    let reply = draw(&l, &line, body("EI-5", months(6), "weekly")).await;
+    reply.expect(422);
+}
+
+#[tokio::test]
+async fn repayments_are_allocated_refused_past_the_balance_and_idempotent() {
+    let l = lending(1_000_000, 100_000_000, 1_000_000_000).await;
+    let line = line(&l).await;
+    let on = today();
+    let id =
+        draw(&l, &line, json!({"amount": 10_000_000, "reference": "R-1", "disbursed_on": on.to_string()}))
+            .await
+            .expect(201)
+            .id();
+    let path = format!("/api/v1/loans/{id}/repayments");
+    let pay = |amount: i64, reference: &str| json!({"amount": amount, "paid_on": on.to_string(), "reference": reference});
+    // Disbursed today: no interest has accrued, so a repayment is all principal.
+    let paid = post_with_key(&l.app, &path, &l.bank_key, "repay-1", &pay(4_000_000, "P-1")).await.expect(201);
+    assert_eq!(
+        (paid.body["interest_paid"].as_i64(), paid.body["principal_paid"].as_i64()),
+        (Some(0), Some(4_000_000))
+    );
+    let again =
+        post_with_key(&l.app, &path, &l.bank_key, "repay-1", &pay(4_000_000, "P-1")).await.expect(201);
+    assert_eq!(again.header("Idempotent-Replayed"), Some("true"));
+    assert_eq!(again.body["id"], paid.body["id"]);
+    l.app.post(&path, &l.bank_key, &pay(1, "P-1")).await.expect_error(409, "conflict");
+    let over =
+        l.app.post(&path, &l.bank_key, &pay(6_000_001, "P-2")).await.expect_error(422, "exceeds_outstanding");
+    assert_eq!(over.error_fields(), vec!["amount"]);
+    let tomorrow = json!({"amount": 1, "paid_on": (on + Duration::days(1)).to_string(), "reference": "P-3"});
+    assert_eq!(l.app.post(&path, &l.bank_key, &tomorrow).await.expect(422).error_fields(), vec!["paid_on"]);
+    l.app.post(&path, &l.firm_key, &pay(1, "P-4")).await.expect_error(403, "forbidden");
+    let other_bank = l.app.create_bank("other", "他行").await;
+    let other_key = l.app.create_key("bank", Some(("bank_id", &other_bank))).await;
+    l.app.post(&path, &other_key, &pay(1, "P-5")).await.expect_error(404, "not_found");
+    l.app.get(&format!("/api/v1/loans/{id}"), &other_key).await.expect(404);
+    l.app.get(&path, &other_key).await.expect(404);
+
+    let loan = l.app.get(&format!("/api/v1/loans/{id}"), &l.firm_key).await.expect(200).body;
+    assert_eq!(loan["principal_outstanding"], 6_000_000);
+    assert_eq!(loan["principal_repaid"], 4_000_000);
+    // Settling it exactly closes it.
+    l.app.post(&path, &l.bank_key, &pay(6_000_000, "P-6")).await.expect(201);
+    let loan = l.app.get(&format!("/api/v1/loans/{id}"), &l.firm_key).await.expect(200).body;
+    assert_eq!(
+        (loan["principal_outstanding"].as_i64(), loan["interest_outstanding"].as_i64()),
+        (Some(0), Some(0))
+    );
+    let far = (on + Duration::days(800)).to_string();
+    let later = l.app.get(&format!("/api/v1/loans/{id}?as_of={far}"), &l.firm_key).await.expect(200).body;
+    assert_eq!(
+        (later["days_past_due"].as_i64(), later["classification"].as_str()),
+        (Some(0), Some("normal"))
+    );
+    l.app.post(&path, &l.bank_key, &pay(1, "P-7")).await.expect_error(422, "exceeds_outstanding");
+    let listed = l.app.get(&path, &l.firm_key).await.expect(200);
+    assert_eq!(listed.body["items"].as_array().unwrap().len(), 2);
+    let feed = l.app.get("/api/v1/events?types=repayment.recorded", &l.firm_key).await.expect(200);
+    assert_eq!(feed.body["items"].as_array().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn days_past_due_set_the_classification_floor_as_of_a_day() {
+    let l = lending(1_000_000, 100_000_000, 1_000_000_000).await;
+    let line = line(&l).await;
+    let on = today();
+    let maturity = on + Duration::days(30);
+    let body = json!({"amount": 1_000_000, "reference": "C-1", "disbursed_on": on.to_string(),
+                      "maturity_date": maturity.to_string()});
+    let id = draw(&l, &line, body).await.expect(201).id();
+    for (late, days, class) in [
+        (0, 0, "normal"),
+        (1, 1, "special_mention"),
+        (90, 90, "special_mention"),
+        (91, 91, "substandard"),
+        (270, 270, "substandard"),
+        (271, 271, "doubtful"),
+        (360, 360, "doubtful"),
+        (361, 361, "loss"),
+    ] {
+        let as_of = maturity + Duration::days(late);
+        let loan =
+            l.app.get(&format!("/api/v1/loans/{id}?as_of={as_of}"), &l.bank_key).await.expect(200).body;
+        assert_eq!(loan["days_past_due"], days, "{as_of}");
+        assert_eq!(loan["classification"], class, "{as_of}");
+        assert_eq!(loan["overdue_principal"], if late > 0 { 1_000_000 } else { 0 });
+        let listed = l
+            .app
+            .get(&format!("/api/v1/loans?as_of={as_of}&classification={class}"), &l.bank_key)
+            .await
+            .expect(200);
+        assert_eq!(listed.body["items"][0]["id"], id.as_str(), "{as_of} {class}");
+    }
+    l.app.get(&format!("/api/v1/loans/{id}?as_of=not-a-day"), &l.bank_key).await.expect(422);
+}
