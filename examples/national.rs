@@ -180,6 +180,8 @@ async fn main() {
     let mut applications = String::new();
     let mut lines = String::new();
     let mut disbursements = String::new();
+    let mut loans = String::new();
+    let mut installments = String::new();
     let start = NaiveDate::from_ymd_opt(2021, 1, 4).unwrap();
     let today = Utc::now().date_naive();
     let mut disbursement_id = 0usize;
@@ -204,6 +206,28 @@ async fn main() {
             disbursement_id += 1;
             let on = (granted_on + Days::new(1 + k as u64 * 7)).min(today);
             writeln!(disbursements, "{disbursement_id},{line},{bank},{park_id},{enterprise},{product},{share},D{line}-{k},{on},{granted}").unwrap();
+            // Each a bullet loan at the line's rate, maturing at its 12-month term.
+            let maturity = on.checked_add_months(chrono::Months::new(12)).unwrap();
+            let schedule = innoloan::domain::servicing::schedule(
+                innoloan::domain::Money::from_fen(share).unwrap(),
+                innoloan::domain::RateBps::new(450).unwrap(),
+                on,
+                maturity,
+                innoloan::domain::servicing::RepaymentMethod::Bullet,
+            )
+            .unwrap();
+            writeln!(loans, "{disbursement_id},{line},{enterprise},{bank},{product},{park_id},{share},450,{on},{maturity},bullet,normal,0,0,{granted}").unwrap();
+            for i in schedule {
+                writeln!(
+                    installments,
+                    "{disbursement_id},{},{},{},{},0,0",
+                    i.n,
+                    i.due_date,
+                    i.principal.fen(),
+                    i.interest.fen()
+                )
+                .unwrap();
+            }
             drawn += share;
         }
         writeln!(lines, "{line},{line},{enterprise},{bank},{product},{park_id},{amount},{drawn},450,12,{granted},2027-12-31,active,{days},{working},{}", working > 5).unwrap();
@@ -211,6 +235,8 @@ async fn main() {
     copy(&db, "COPY applications (id, enterprise_id, product_id, bank_id, park_id, amount, term_months, purpose, status, terms, score_period, score_centi, offer_max_amount, submitted_at, reviewed_at, decided_at, decision_reason) FROM STDIN WITH (FORMAT csv)", &applications).await;
     copy(&db, "COPY credit_lines (id, application_id, enterprise_id, bank_id, product_id, park_id, amount, disbursed_total, rate_bps, term_months, granted_at, expires_on, status, approval_days, approval_working_days, sla_breached) FROM STDIN WITH (FORMAT csv)", &lines).await;
     copy(&db, "COPY disbursements (id, credit_line_id, bank_id, park_id, enterprise_id, product_id, amount, reference, disbursed_on, created_at) FROM STDIN WITH (FORMAT csv)", &disbursements).await;
+    copy(&db, "COPY loans (id, credit_line_id, enterprise_id, bank_id, product_id, park_id, amount, rate_bps, disbursed_on, maturity_date, repayment_method, classification, principal_repaid, interest_repaid, created_at) FROM STDIN WITH (FORMAT csv)", &loans).await;
+    copy(&db, "COPY loan_installments (loan_id, n, due_date, principal, interest, paid_principal, paid_interest) FROM STDIN WITH (FORMAT csv)", &installments).await;
     for statement in [
         "UPDATE products SET granted_total = COALESCE((SELECT SUM(amount) FROM credit_lines WHERE product_id = products.id), 0)",
         "SELECT setval(pg_get_serial_sequence('applications', 'id'), (SELECT MAX(id) FROM applications))",

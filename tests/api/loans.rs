@@ -182,3 +182,22 @@ async fn days_past_due_set_the_classification_floor_as_of_a_day() {
     }
     l.app.get(&format!("/api/v1/loans/{id}?as_of=not-a-day"), &l.bank_key).await.expect(422);
 }
+
+#[tokio::test]
+async fn disbursements_made_before_loans_existed_become_bullet_loans() {
+    use migration::MigratorTrait;
+    let l = lending(1_000_000, 100_000_000, 1_000_000_000).await;
+    let line = line(&l).await;
+    let on = today();
+    let id =
+        draw(&l, &line, json!({"amount": 5_000_000, "reference": "OLD-1", "disbursed_on": on.to_string()}))
+            .await
+            .expect(201)
+            .id();
+    let before = l.app.get(&format!("/api/v1/loans/{id}"), &l.bank_key).await.expect(200).body;
+    // Back to the schema before loans, and forward again: the step makes the loan anew.
+    migration::Migrator::down(&l.app.db, Some(1)).await.unwrap();
+    migration::Migrator::up(&l.app.db, None).await.unwrap();
+    let after = l.app.get(&format!("/api/v1/loans/{id}"), &l.bank_key).await.expect(200).body;
+    assert_eq!(after, before);
+}
