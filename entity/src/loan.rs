@@ -24,6 +24,8 @@ pub struct Model {
     pub principal_repaid: i64,
     pub interest_repaid: i64,
     pub last_paid_on: Option<Date>,
+    /// 核销: the day the bank wrote the loan off.
+    pub written_off_on: Option<Date>,
     pub created_at: DateTimeUtc,
 }
 

@@ -13,6 +13,8 @@ pub struct Model {
     pub reference: String,
     pub interest_paid: i64,
     pub principal_paid: i64,
+    /// Paid after the loan was written off.
+    pub recovery: bool,
     pub created_at: DateTimeUtc,
 }
 

@@ -27,6 +27,7 @@ enum Loans {
     PrincipalRepaid,
     InterestRepaid,
     LastPaidOn,
+    WrittenOffOn,
     CreatedAt,
 }
 
@@ -53,6 +54,7 @@ enum Repayments {
     Reference,
     InterestPaid,
     PrincipalPaid,
+    Recovery,
     CreatedAt,
 }
 
@@ -91,6 +93,8 @@ impl MigrationTrait for Migration {
                     .col(big_integer(Loans::PrincipalRepaid).default(0))
                     .col(big_integer(Loans::InterestRepaid).default(0))
                     .col(date_null(Loans::LastPaidOn))
+                    // 核销: the day the bank wrote the loan off.
+                    .col(date_null(Loans::WrittenOffOn))
                     .col(timestamp_with_time_zone(Loans::CreatedAt))
                     .check(Expr::col(Loans::PrincipalRepaid).lte(Expr::col(Loans::Amount)))
                     .foreign_key(&mut fk(
@@ -150,6 +154,8 @@ impl MigrationTrait for Migration {
                     .col(string_len(Repayments::Reference, 64))
                     .col(big_integer(Repayments::InterestPaid))
                     .col(big_integer(Repayments::PrincipalPaid))
+                    // Paid after the loan was written off.
+                    .col(boolean(Repayments::Recovery).default(false))
                     .col(timestamp_with_time_zone(Repayments::CreatedAt))
                     .foreign_key(&mut fk((Repayments::Table, Repayments::LoanId), (Loans::Table, Loans::Id)))
                     .to_owned(),

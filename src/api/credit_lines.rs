@@ -225,6 +225,25 @@ impl CreditLinesApi {
         Ok(Created::new(outcome))
     }
 
+    /// Close a credit line
+    ///
+    /// The owning bank closes the line: nothing more can be drawn on it (409), and its loans are
+    /// serviced as before. Closing a closed line is a 409.
+    #[oai(path = "/credit-lines/:id/close", method = "post", operation_id = "close_credit_line")]
+    async fn close_credit_line(
+        &self,
+        caller: Caller,
+        state: Data<&AppState>,
+        id: Path<String>,
+    ) -> ApiResult<Json<CreditLineView>> {
+        let id = parse_id(&id.0, "the credit line")?;
+        let line = state
+            .write(&caller, async |w| credit::close_line(w, caller.principal(), id).await)
+            .await
+            .map_err(|e| e.naming("the credit line"))?;
+        Ok(Json(CreditLineView::new(line, Utc::now().date_naive())))
+    }
+
     /// List a credit line's disbursements
     ///
     /// Scoped as the line.

@@ -80,6 +80,8 @@ pub enum ErrorCode {
     ExceedsAvailable,
     /// 422: a repayment is more than it takes to settle the loan that day.
     ExceedsOutstanding,
+    /// 422: a loan may not be classified better than the floor its days past due set.
+    BelowFloor,
     /// 422: the `Idempotency-Key` was used before for a different request.
     IdempotencyKeyReused,
     /// 500: a fault on the server; it has been logged.
@@ -257,6 +259,7 @@ impl From<StoreError> for ApiError {
                     Refusal::QuotaExceeded => ErrorCode::QuotaExceeded,
                     Refusal::ExceedsAvailable => ErrorCode::ExceedsAvailable,
                     Refusal::ExceedsOutstanding => ErrorCode::ExceedsOutstanding,
+                    Refusal::BelowFloor => ErrorCode::BelowFloor,
                 },
                 message,
                 details

@@ -75,8 +75,9 @@ pub struct LoanView {
     /// The worse of the bank's classification and the floor set by days past due (overdue at
     /// all: special mention; over 90 days: substandard; over 270: doubtful; over 360: loss).
     pub classification: Classification,
-    /// Whether the loan was written off (核销).
+    /// Whether the loan was written off (核销); `written_off_on` says when.
     pub written_off: bool,
+    pub written_off_on: Option<NaiveDate>,
     /// Fen repaid so far.
     pub principal_repaid: i64,
     pub interest_repaid: i64,
@@ -105,7 +106,8 @@ impl LoanView {
             overdue_interest: standing.overdue_interest.fen(),
             days_past_due: standing.days_past_due,
             classification: loan.classification(as_of),
-            written_off: false,
+            written_off: loan.written_off_on.is_some(),
+            written_off_on: loan.written_off_on,
             principal_repaid: loan.principal_repaid.fen(),
             interest_repaid: loan.interest_repaid.fen(),
             schedule: loan
@@ -156,6 +158,8 @@ pub struct RepaymentView {
     pub interest_paid: i64,
     /// Fen of the amount that repaid principal.
     pub principal_paid: i64,
+    /// Paid after the loan was written off: a recovery, counted apart.
+    pub recovery: bool,
     pub created_at: DateTime<Utc>,
 }
 
@@ -169,6 +173,7 @@ impl From<&Repayment> for RepaymentView {
             reference: r.reference.clone(),
             interest_paid: r.interest_paid.fen(),
             principal_paid: r.principal_paid.fen(),
+            recovery: r.recovery,
             created_at: r.created_at,
         }
     }
@@ -178,6 +183,16 @@ impl Render for Repayment {
     fn render(&self) -> String {
         RepaymentView::from(self).to_json_string()
     }
+}
+
+/// A bank's classification of a loan.
+#[derive(Object)]
+pub struct NewClassification {
+    /// At least the floor set by days past due today; never better.
+    pub classification: Classification,
+    /// Why, such as 经营困难、现金流紧张.
+    #[oai(validator(min_length = 1, max_length = 500))]
+    pub reason: String,
 }
 
 /// An id from the query: one that is not a number names nothing, so it matches nothing.
@@ -324,6 +339,52 @@ impl LoansApi {
             .await
             .map_err(|e| e.naming("the loan"))?;
         Ok(Created::new(outcome))
+    }
+
+    /// Classify a loan
+    ///
+    /// The owning bank classifies a loan worse than the floor its days past due set (overdue at
+    /// all: special mention; over 90 days: substandard; over 270: doubtful; over 360: loss), or
+    /// at it; better is a 422 `below_floor`. Answers the loan as of today.
+    #[oai(path = "/loans/:id/classify", method = "post", operation_id = "classify_loan")]
+    async fn classify_loan(
+        &self,
+        caller: Caller,
+        state: Data<&AppState>,
+        id: Path<String>,
+        body: JsonBody<NewClassification>,
+    ) -> ApiResult<Json<LoanView>> {
+        let id = parse_id(&id.0, "the loan")?;
+        let body = body.0;
+        let reason = text::line("reason", body.reason)?;
+        let today = Utc::now().date_naive();
+        let loan = state
+            .write(&caller, async |w| {
+                loans::classify(w, caller.principal(), id, body.classification, reason, today).await
+            })
+            .await
+            .map_err(|e| e.naming("the loan"))?;
+        Ok(Json(LoanView::new(&loan, today)))
+    }
+
+    /// Write a loan off
+    ///
+    /// 核销, by the owning bank, for a loan classified loss; 409 otherwise, or when it is written
+    /// off already. Repayments after it are recoveries (`recovery: true`).
+    #[oai(path = "/loans/:id/write-off", method = "post", operation_id = "write_off_loan")]
+    async fn write_off_loan(
+        &self,
+        caller: Caller,
+        state: Data<&AppState>,
+        id: Path<String>,
+    ) -> ApiResult<Json<LoanView>> {
+        let id = parse_id(&id.0, "the loan")?;
+        let today = Utc::now().date_naive();
+        let loan = state
+            .write(&caller, async |w| loans::write_off(w, caller.principal(), id, today).await)
+            .await
+            .map_err(|e| e.naming("the loan"))?;
+        Ok(Json(LoanView::new(&loan, today)))
     }
 
     /// List a loan's repayments

@@ -45,8 +45,11 @@ event_types! {
     ApplicationWithdrawn => "application.withdrawn", "The enterprise withdrew its application.";
     CreditLineGranted => "credit_line.granted", "A credit line was granted; `data` is the credit line.";
     DisbursementCreated => "disbursement.created", "Money was drawn on a credit line; `data` is the disbursement.";
+    CreditLineClosed => "credit_line.closed", "A bank closed a credit line: nothing more can be drawn; `data` is the line.";
     LoanCreated => "loan.created", "A disbursement made a loan (借据); `data` is the loan, with its schedule.";
     RepaymentRecorded => "repayment.recorded", "A bank recorded a repayment; `data` is the repayment and its allocation.";
+    LoanClassified => "loan.classified", "A bank classified a loan worse than its floor; `data` is the loan.";
+    LoanWrittenOff => "loan.written_off", "A bank wrote a loss loan off (核销); `data` is the loan.";
     WebhookEndpointDisabled => "webhook_endpoint.disabled", "An endpoint failed for its whole retry schedule and was disabled; `data` is the endpoint.";
 }
 

@@ -446,6 +446,8 @@ pub struct Loan {
     pub principal_repaid: Money,
     pub interest_repaid: Money,
     pub last_paid_on: Option<NaiveDate>,
+    /// 核销: the day the bank wrote the loan off.
+    pub written_off_on: Option<NaiveDate>,
     pub lines: Vec<ScheduleLine>,
     pub created_at: DateTime<Utc>,
 }
@@ -476,6 +478,8 @@ pub struct Repayment {
     pub reference: String,
     pub interest_paid: Money,
     pub principal_paid: Money,
+    /// Paid after the loan was written off: a recovery, counted apart.
+    pub recovery: bool,
     pub created_at: DateTime<Utc>,
 }
 

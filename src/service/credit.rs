@@ -58,6 +58,20 @@ fn not_drawable(line: &CreditLine, today: NaiveDate) -> Option<Error> {
     }
 }
 
+/// Closes a line of the caller's bank: nothing more can be drawn on it, and its loans are
+/// serviced as before.
+pub async fn close_line(w: &mut Write<'_>, principal: Principal, line_id: i64) -> Result<CreditLine> {
+    require(principal, &[Role::Bank], "close credit lines")?;
+    let line = store::credit::get_line_visible(w.txn(), principal.scope, line_id).await?;
+    if !store::credit::close_line(w.txn(), line.id).await? {
+        return Err(StoreError::WrongState("the credit line is closed already".into()).into());
+    }
+    let closed = store::credit::get_line(w.txn(), line.id).await?;
+    w.audit("credit_line.close", "credit_line", line.id).await?;
+    w.event(EventType::CreditLineClosed, closed.audience(), &closed);
+    Ok(closed)
+}
+
 /// Records a disbursement; see the module's rules.
 pub async fn disburse(
     w: &mut Write<'_>,

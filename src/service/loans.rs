@@ -11,9 +11,62 @@ use super::{Error, Result, Write, require};
 use crate::domain::{
     Money, Principal, Role,
     events::EventType,
-    servicing::{self, AllocationError, Repayment},
+    servicing::{self, AllocationError, Classification, Loan, Repayment},
 };
 use crate::store::{self, Refusal, StoreError, loans::NewRepayment};
+
+/// Classifies a loan of the caller's bank: worse than (or as) the floor its days past due set on
+/// `today`, never better.
+pub async fn classify(
+    w: &mut Write<'_>,
+    principal: Principal,
+    id: i64,
+    classification: Classification,
+    reason: String,
+    today: NaiveDate,
+) -> Result<Loan> {
+    require(principal, &[Role::Bank], "classify loans")?;
+    let loan = store::loans::get_for_update(w.txn(), principal.scope, id).await?;
+    let floor = Classification::floor(loan.standing(today).days_past_due);
+    if classification < floor {
+        return Err(StoreError::Refused {
+            code: Refusal::BelowFloor,
+            message: format!(
+                "the loan is {} days past due, so it is at least {floor}; it may not be classified {classification}",
+                loan.standing(today).days_past_due
+            ),
+            details: vec![crate::domain::FieldError::new("classification", format!("at least {floor}"))],
+        }
+        .into());
+    }
+    store::loans::classify(w.txn(), loan.id, classification, &reason).await?;
+    let classified = store::loans::get(w.txn(), crate::domain::Scope::All, loan.id).await?;
+    w.audit("loan.classify", "loan", loan.id).await?;
+    w.event(EventType::LoanClassified, classified.audience(), &classified);
+    Ok(classified)
+}
+
+/// Writes off (核销) a loan of the caller's bank that is classified loss on `today`. Repayments
+/// after it are recoveries, counted apart.
+pub async fn write_off(w: &mut Write<'_>, principal: Principal, id: i64, today: NaiveDate) -> Result<Loan> {
+    require(principal, &[Role::Bank], "write loans off")?;
+    let loan = store::loans::get_for_update(w.txn(), principal.scope, id).await?;
+    if loan.written_off_on.is_some() {
+        return Err(StoreError::WrongState("the loan is written off already".into()).into());
+    }
+    let class = loan.classification(today);
+    if class != Classification::Loss {
+        return Err(StoreError::WrongState(format!(
+            "only a loan classified loss may be written off; this one is {class}"
+        ))
+        .into());
+    }
+    store::loans::write_off(w.txn(), loan.id, today).await?;
+    let written_off = store::loans::get(w.txn(), crate::domain::Scope::All, loan.id).await?;
+    w.audit("loan.write_off", "loan", loan.id).await?;
+    w.event(EventType::LoanWrittenOff, written_off.audience(), &written_off);
+    Ok(written_off)
+}
 
 /// What a bank records.
 pub struct Repay {

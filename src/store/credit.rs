@@ -268,6 +268,17 @@ pub async fn draw(
     Ok(drawn.rows_affected == 1)
 }
 
+/// Closes an active line; answers whether it did (a line closed already is left alone).
+pub async fn close_line(db: &impl ConnectionTrait, line_id: i64) -> Result<bool, StoreError> {
+    let closed = credit_line::Entity::update_many()
+        .col_expr(credit_line::Column::Status, Expr::value(CreditLineStatus::Closed.as_str()))
+        .filter(credit_line::Column::Id.eq(line_id))
+        .filter(credit_line::Column::Status.eq(CreditLineStatus::Active.as_str()))
+        .exec(db)
+        .await?;
+    Ok(closed.rows_affected == 1)
+}
+
 /// Records a disbursement row; `reference` is unique per bank (409).
 pub async fn insert_disbursement(
     db: &impl ConnectionTrait,

@@ -52,6 +52,7 @@ pub async fn insert(
         principal_repaid: Set(0),
         interest_repaid: Set(0),
         last_paid_on: Set(None),
+        written_off_on: Set(None),
         created_at: Set(disbursement.created_at),
     }
     .insert(db)
@@ -185,6 +186,7 @@ fn to_domain(m: loan::Model, lines: Vec<ScheduleLine>) -> Result<Loan, StoreErro
         principal_repaid: money("principal_repaid", m.principal_repaid)?,
         interest_repaid: money("interest_repaid", m.interest_repaid)?,
         last_paid_on: m.last_paid_on,
+        written_off_on: m.written_off_on,
         lines,
         created_at: m.created_at,
     })
@@ -216,6 +218,7 @@ pub async fn record_repayment(
         reference: Set(new.reference.clone()),
         interest_paid: Set(new.interest_paid.fen()),
         principal_paid: Set(new.principal_paid.fen()),
+        recovery: Set(loan.written_off_on.is_some()),
         created_at: Set(now),
         ..Default::default()
     }
@@ -276,8 +279,36 @@ fn repayment_of(m: repayment::Model) -> Result<Repayment, StoreError> {
         reference: m.reference.clone(),
         interest_paid: money("interest_paid", m.interest_paid)?,
         principal_paid: money("principal_paid", m.principal_paid)?,
+        recovery: m.recovery,
         created_at: m.created_at,
     })
+}
+
+/// Sets the bank's classification of a loan, with its reason.
+pub async fn classify(
+    db: &impl ConnectionTrait,
+    id: i64,
+    classification: Classification,
+    reason: &str,
+) -> Result<(), StoreError> {
+    loan::Entity::update_many()
+        .col_expr(loan::Column::Classification, Expr::value(classification.as_str()))
+        .col_expr(loan::Column::ClassificationReason, Expr::value(reason))
+        .filter(loan::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Writes a loan off on `on`, if it is not written off yet; answers whether it did.
+pub async fn write_off(db: &impl ConnectionTrait, id: i64, on: NaiveDate) -> Result<bool, StoreError> {
+    let done = loan::Entity::update_many()
+        .col_expr(loan::Column::WrittenOffOn, Expr::value(on))
+        .filter(loan::Column::Id.eq(id))
+        .filter(loan::Column::WrittenOffOn.is_null())
+        .exec(db)
+        .await?;
+    Ok(done.rows_affected == 1)
 }
 
 /// The sum of what a loan's rows say, for checks.

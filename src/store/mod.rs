@@ -101,6 +101,8 @@ pub enum Refusal {
     ExceedsAvailable,
     /// A repayment is more than it takes to settle the loan.
     ExceedsOutstanding,
+    /// A classification better than the floor the loan's days past due set.
+    BelowFloor,
 }
 
 impl From<DbErr> for StoreError {

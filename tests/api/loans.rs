@@ -201,3 +201,105 @@ async fn disbursements_made_before_loans_existed_become_bullet_loans() {
     let after = l.app.get(&format!("/api/v1/loans/{id}"), &l.bank_key).await.expect(200).body;
     assert_eq!(after, before);
 }
+
+#[tokio::test]
+async fn a_bank_classifies_worse_never_better_and_writes_off_only_a_loss() {
+    let l = lending(1_000_000, 100_000_000, 1_000_000_000).await;
+    let line = line(&l).await;
+    let on = today();
+    let maturity = on + Duration::days(30);
+    let body = json!({"amount": 1_000_000, "reference": "W-1", "disbursed_on": on.to_string(),
+                      "maturity_date": maturity.to_string()});
+    let id = draw(&l, &line, body).await.expect(201).id();
+    let classify = format!("/api/v1/loans/{id}/classify");
+    let write_off = format!("/api/v1/loans/{id}/write-off");
+    l.app.post(&write_off, &l.bank_key, &json!({})).await.expect_error(409, "invalid_state");
+    let reply = l
+        .app
+        .post(&classify, &l.bank_key, &json!({"classification": "doubtful", "reason": "经营困难"}))
+        .await
+        .expect(200);
+    assert_eq!(reply.body["classification"], "doubtful");
+    l.app.post(&classify, &l.firm_key, &json!({"classification": "loss", "reason": "x"})).await.expect(403);
+    l.app.post(&classify, &l.bank_key, &json!({"classification": "loss", "reason": " "})).await.expect(422);
+    l.app.post(&write_off, &l.bank_key, &json!({})).await.expect_error(409, "invalid_state");
+    l.app
+        .post(&classify, &l.bank_key, &json!({"classification": "loss", "reason": "破产清算"}))
+        .await
+        .expect(200);
+    let written = l.app.post(&write_off, &l.bank_key, &json!({})).await.expect(200);
+    assert_eq!(
+        (written.body["written_off"].as_bool(), written.body["written_off_on"].as_str()),
+        (Some(true), Some(on.to_string().as_str()))
+    );
+    l.app.post(&write_off, &l.bank_key, &json!({})).await.expect_error(409, "invalid_state");
+    // What comes in after a write-off is a recovery.
+    let pay = json!({"amount": 1_000, "paid_on": on.to_string(), "reference": "REC-1"});
+    let recovered =
+        l.app.post(&format!("/api/v1/loans/{id}/repayments"), &l.bank_key, &pay).await.expect(201);
+    assert_eq!(recovered.body["recovery"], true);
+    let feed =
+        l.app.get("/api/v1/events?types=loan.classified,loan.written_off", &l.bank_key).await.expect(200);
+    assert_eq!(feed.body["items"].as_array().unwrap().len(), 3);
+}
+
+#[tokio::test]
+async fn a_loan_past_due_may_not_be_classified_better_than_its_floor() {
+    use innoloan::domain::{Principal, Scope, servicing::Classification};
+    use innoloan::service::{self, Write, loans};
+    use innoloan::store::audit::Actor;
+    use sea_orm::TransactionTrait;
+    let l = lending(1_000_000, 100_000_000, 1_000_000_000).await;
+    let line = line(&l).await;
+    let on = today();
+    let maturity = on + Duration::days(30);
+    let body = json!({"amount": 1_000_000, "reference": "F-1", "disbursed_on": on.to_string(),
+                      "maturity_date": maturity.to_string()});
+    let id: i64 = draw(&l, &line, body).await.expect(201).id().parse().unwrap();
+    let bank: i64 = l.app.get(&format!("/api/v1/loans/{id}"), &l.bank_key).await.expect(200).body["bank_id"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let bank = Principal { key_id: 0, scope: Scope::Bank(bank) };
+    // 100 days past due: at least substandard.
+    let later = maturity + Duration::days(100);
+    let txn = l.app.db.begin().await.unwrap();
+    let mut w = Write::new(&txn, Actor::command_line());
+    let refused = loans::classify(&mut w, bank, id, Classification::SpecialMention, "x".into(), later).await;
+    assert!(
+        matches!(refused, Err(service::Error::Store(innoloan::store::StoreError::Refused { .. }))),
+        "{refused:?}"
+    );
+    let doubtful =
+        loans::classify(&mut w, bank, id, Classification::Doubtful, "x".into(), later).await.unwrap();
+    assert_eq!(doubtful.classification(later), Classification::Doubtful);
+    w.discard();
+    txn.rollback().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_closed_line_draws_no_more_and_its_loans_are_serviced() {
+    let l = lending(1_000_000, 100_000_000, 1_000_000_000).await;
+    let line = line(&l).await;
+    let on = today().to_string();
+    let id = draw(&l, &line, json!({"amount": 1_000_000, "reference": "CL-1", "disbursed_on": on}))
+        .await
+        .expect(201)
+        .id();
+    let close = format!("/api/v1/credit-lines/{line}/close");
+    l.app.post(&close, &l.firm_key, &json!({})).await.expect(403);
+    let other_bank = l.app.create_bank("other", "他行").await;
+    let other_key = l.app.create_key("bank", Some(("bank_id", &other_bank))).await;
+    l.app.post(&close, &other_key, &json!({})).await.expect(404);
+    let closed = l.app.post(&close, &l.bank_key, &json!({})).await.expect(200);
+    assert_eq!(closed.body["status"], "closed");
+    l.app.post(&close, &l.bank_key, &json!({})).await.expect_error(409, "invalid_state");
+    draw(&l, &line, json!({"amount": 1, "reference": "CL-2", "disbursed_on": on}))
+        .await
+        .expect_error(409, "invalid_state");
+    let pay = json!({"amount": 1_000, "paid_on": on, "reference": "CL-R1"});
+    l.app.post(&format!("/api/v1/loans/{id}/repayments"), &l.bank_key, &pay).await.expect(201);
+    let feed = l.app.get("/api/v1/events?types=credit_line.closed", &l.firm_key).await.expect(200);
+    assert_eq!(feed.body["items"][0]["data"]["status"], "closed");
+}

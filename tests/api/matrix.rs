@@ -121,6 +121,9 @@ const MATRIX: &[Row] = &[
     scoped("list_loans",               [LISTED, LISTED, LISTED, LISTED], [LISTED, HIDDEN, HIDDEN, HIDDEN]),
     scoped("get_loan",                 [S(200), S(200), S(200), S(200)], [S(200), S(404), S(404), S(404)]),
     scoped("create_repayment",         [S(201), S(403), S(201), S(403)], [S(201), S(403), S(404), S(403)]),
+    scoped("classify_loan",            [S(200), S(403), S(200), S(403)], [S(200), S(403), S(404), S(403)]),
+    scoped("write_off_loan",           [S(200), S(403), S(200), S(403)], [S(200), S(403), S(404), S(403)]),
+    scoped("close_credit_line",        [S(200), S(403), S(200), S(403)], [S(200), S(403), S(404), S(403)]),
     scoped("list_repayments",          [S(200), S(200), S(200), S(200)], [S(200), S(404), S(404), S(404)]),
     scoped("get_park_stats",           [S(200), S(200), S(403), S(403)], [S(200), S(404), S(403), S(403)]),
     scoped("get_park_monthly_stats",   [S(200), S(200), S(403), S(403)], [S(200), S(404), S(403), S(403)]),
@@ -603,6 +606,24 @@ impl World {
                 }),
             ),
             "list_repayments" => Call::get(format!("/api/v1/loans/{}/repayments", t.loan)),
+            "classify_loan" => Call::post(
+                format!("/api/v1/loans/{}/classify", t.loan),
+                json!({"classification": "special_mention", "reason": "经营困难"}),
+            ),
+            "write_off_loan" => {
+                let loan = self.fresh_loss(t).await;
+                Call::post(format!("/api/v1/loans/{loan}/write-off"), json!({}))
+            }
+            "close_credit_line" => {
+                let id = self.fresh_application(t).await;
+                let approved = self
+                    .app
+                    .post(&format!("/api/v1/applications/{id}/approve"), &t.bank_key, &approval_body())
+                    .await
+                    .expect(200);
+                let line = approved.body["credit_line"]["id"].as_str().expect("a credit line").to_owned();
+                Call::post(format!("/api/v1/credit-lines/{line}/close"), json!({}))
+            }
             "create_webhook_endpoint" => {
                 Call::post("/api/v1/webhook-endpoints", endpoint_body(&self.receiver.url))
             }
@@ -633,6 +654,23 @@ impl World {
             _ => return None,
         };
         Some(call)
+    }
+
+    /// A new loan on the tenant's line, classified loss by its bank.
+    async fn fresh_loss(&self, t: &Tenant) -> String {
+        let draw = json!({
+            "amount": 100, "reference": format!("matrix-loss-{}", self.next()),
+            "disbursed_on": chrono::Utc::now().date_naive().to_string(),
+        });
+        let loan = self
+            .app
+            .post(&format!("/api/v1/credit-lines/{}/disbursements", t.line), &t.bank_key, &draw)
+            .await
+            .expect(201)
+            .id();
+        let loss = json!({"classification": "loss", "reason": "破产清算"});
+        self.app.post(&format!("/api/v1/loans/{loan}/classify"), &t.bank_key, &loss).await.expect(200);
+        loan
     }
 
     /// A new webhook endpoint of the tenant's bank.
