@@ -89,6 +89,7 @@ impl Application {
         tracing::info!(port = self.port, cache = self.state.services.scores().kind(), "serving");
         tokio::spawn(purge_idempotency_keys(self.state.db().clone()));
         tokio::spawn(purge_events(self.state.db().clone(), self.state.config.event_retention_days));
+        tokio::spawn(service::daily::run_forever(self.state.services.clone()));
         if self.state.config.webhook_delivery {
             tokio::spawn(delivery::run_worker(self.state.services.clone(), self.state.metrics.clone()));
         }

@@ -5,6 +5,7 @@ pub mod application;
 pub mod audit_log;
 pub mod bank;
 pub mod credit_line;
+pub mod daily_run;
 pub mod disbursement;
 pub mod enterprise;
 pub mod event;

@@ -9,6 +9,7 @@ mod m20261128_000004_credit;
 mod m20261129_000005_period_order;
 mod m20261129_000006_events;
 mod m20261129_000007_loans;
+mod m20261129_000008_daily_runs;
 
 pub struct Migrator;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000005_period_order::Migration),
             Box::new(m20261129_000006_events::Migration),
             Box::new(m20261129_000007_loans::Migration),
+            Box::new(m20261129_000008_daily_runs::Migration),
         ]
     }
 }

@@ -48,7 +48,8 @@ event_types! {
     CreditLineClosed => "credit_line.closed", "A bank closed a credit line: nothing more can be drawn; `data` is the line.";
     LoanCreated => "loan.created", "A disbursement made a loan (借据); `data` is the loan, with its schedule.";
     RepaymentRecorded => "repayment.recorded", "A bank recorded a repayment; `data` is the repayment and its allocation.";
-    LoanClassified => "loan.classified", "A bank classified a loan worse than its floor; `data` is the loan.";
+    LoanOverdue => "loan.overdue", "A loan fell past due (the daily job); `data` is the loan.";
+    LoanClassified => "loan.classified", "A loan's classification changed: by its bank, or by days past due (the daily job); `data` is the loan.";
     LoanWrittenOff => "loan.written_off", "A bank wrote a loss loan off (核销); `data` is the loan.";
     WebhookEndpointDisabled => "webhook_endpoint.disabled", "An endpoint failed for its whole retry schedule and was disabled; `data` is the endpoint.";
 }

@@ -10,6 +10,7 @@
 
 pub mod applications;
 pub mod credit;
+pub mod daily;
 pub mod directory;
 pub mod loans;
 pub mod products;

@@ -4,6 +4,7 @@ pub mod api_keys;
 pub mod audit;
 pub mod banks;
 pub mod credit;
+pub mod daily;
 pub mod enterprises;
 pub mod events;
 pub mod idempotency;

@@ -18,6 +18,8 @@ pub struct TestApp {
     pub admin_key: String,
     pub db: DatabaseConnection,
     pub config: Config,
+    /// The server's use cases, for tests that run what the server runs on its own (the daily job).
+    pub services: innoloan::service::Services,
 }
 
 /// A response's status, headers and JSON body.
@@ -141,8 +143,9 @@ pub async fn spawn_app_with(config: Config) -> TestApp {
         .expect("admin key");
     let app = Application::build_with_db(config.clone(), db.clone()).await.expect("the server builds");
     let address = format!("http://127.0.0.1:{}", app.port());
+    let services = app.state().services.clone();
     tokio::spawn(app.run_until_stopped());
-    TestApp { address, client: reqwest::Client::new(), admin_key: admin.secret, db, config }
+    TestApp { address, client: reqwest::Client::new(), admin_key: admin.secret, db, config, services }
 }
 
 impl TestApp {

@@ -195,8 +195,9 @@ async fn disbursements_made_before_loans_existed_become_bullet_loans() {
             .expect(201)
             .id();
     let before = l.app.get(&format!("/api/v1/loans/{id}"), &l.bank_key).await.expect(200).body;
-    // Back to the schema before loans, and forward again: the step makes the loan anew.
-    migration::Migrator::down(&l.app.db, Some(1)).await.unwrap();
+    // Back to the schema before loans (two steps: loans, then the daily job's runs), and forward
+    // again: the step makes the loan anew.
+    migration::Migrator::down(&l.app.db, Some(2)).await.unwrap();
     migration::Migrator::up(&l.app.db, None).await.unwrap();
     let after = l.app.get(&format!("/api/v1/loans/{id}"), &l.bank_key).await.expect(200).body;
     assert_eq!(after, before);
@@ -302,4 +303,32 @@ async fn a_closed_line_draws_no_more_and_its_loans_are_serviced() {
     l.app.post(&format!("/api/v1/loans/{id}/repayments"), &l.bank_key, &pay).await.expect(201);
     let feed = l.app.get("/api/v1/events?types=credit_line.closed", &l.firm_key).await.expect(200);
     assert_eq!(feed.body["items"][0]["data"]["status"], "closed");
+}
+
+#[tokio::test]
+async fn the_daily_job_tells_of_loans_falling_overdue_and_reclassified_once_a_day() {
+    use innoloan::service::daily::{DayRun, run_day};
+    let l = lending(1_000_000, 100_000_000, 1_000_000_000).await;
+    let line = line(&l).await;
+    let on = today();
+    let maturity = on + Duration::days(30);
+    let body = json!({"amount": 1_000_000, "reference": "J-1", "disbursed_on": on.to_string(),
+                      "maturity_date": maturity.to_string()});
+    let id = draw(&l, &line, body).await.expect(201).id();
+    let services = &l.app.services;
+    // The day after maturity it falls past due, and special mention.
+    let day = maturity + Duration::days(1);
+    assert_eq!(run_day(services, day).await.unwrap(), Some(DayRun { overdue: 1, reclassified: 1 }));
+    assert_eq!(run_day(services, day).await.unwrap(), None, "a day runs once");
+    // Day 91: substandard; day 92: nothing new.
+    assert_eq!(
+        run_day(services, maturity + Duration::days(91)).await.unwrap(),
+        Some(DayRun { overdue: 0, reclassified: 1 })
+    );
+    assert_eq!(run_day(services, maturity + Duration::days(92)).await.unwrap(), Some(DayRun::default()));
+    let feed = l.app.get("/api/v1/events?types=loan.overdue,loan.classified", &l.firm_key).await.expect(200);
+    let types: Vec<&str> =
+        feed.body["items"].as_array().unwrap().iter().map(|e| e["type"].as_str().unwrap()).collect();
+    assert_eq!(types, ["loan.overdue", "loan.classified", "loan.classified"]);
+    assert!(feed.body["items"].as_array().unwrap().iter().all(|e| e["data"]["id"] == id.as_str()));
 }
