@@ -45,6 +45,7 @@ pub struct InstallmentView {
 
 /// A loan (借据): a disbursement, its schedule, and where it stands on `as_of`.
 #[derive(Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct LoanView {
     /// The disbursement's id.
     pub id: String,

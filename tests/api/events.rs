@@ -471,3 +471,27 @@ async fn an_idempotent_replay_of_a_registration_does_not_show_the_secret_again()
     assert_eq!(again.body["id"], first.body["id"]);
     assert!(again.body.get("secret").is_none());
 }
+
+#[tokio::test]
+async fn old_events_are_forgotten_unless_an_endpoint_still_waits_for_them() {
+    let app = spawn_app().await;
+    let m = market(&app, "a", 1).await;
+    let receiver = Receiver::start().await;
+    receiver.otherwise(Answer::Hang);
+    let (endpoint, _) = endpoint(&app, &m.bank_key, &receiver.url, &["application.submitted"]).await;
+    apply(&app, &m).await;
+    receiver.wait_until(Duration::from_secs(10), |h| !h.is_empty()).await;
+    let before = app.get("/api/v1/events?limit=500", &app.admin_key).await.expect(200);
+    let total = before.body["items"].as_array().unwrap().len();
+    assert!(total > 1, "{total}");
+    // Everything is older than a horizon in the future: all goes but the event the endpoint
+    // still waits for.
+    let horizon = chrono::Utc::now() + chrono::Duration::days(1);
+    let purged = innoloan::store::events::purge(&app.db, horizon).await.unwrap();
+    assert_eq!(purged as usize, total - 1);
+    let after = app.get("/api/v1/events?limit=500", &app.admin_key).await.expect(200);
+    let left: Vec<&str> =
+        after.body["items"].as_array().unwrap().iter().map(|e| e["type"].as_str().unwrap()).collect();
+    assert_eq!(left, ["application.submitted"]);
+    app.get(&format!("/api/v1/webhook-endpoints/{endpoint}"), &m.bank_key).await.expect(200);
+}
