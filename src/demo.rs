@@ -16,6 +16,7 @@ use crate::service::{
     applications::Apply,
     credit::{self, Draw},
     directory::{self, NewKey},
+    loans::{self, Repay},
     products, scores,
 };
 use crate::store::{self, StoreError, audit::Actor, enterprises::NewEnterprise, products::Draft};
@@ -590,6 +591,7 @@ pub async fn seed(db: &DatabaseConnection) -> Result<DemoKeys, Error> {
     nanchang(w, &banks, today).await?;
     let (chengdu_park_id, meiqia_id, jinxiongmao_id) = chengdu(w, &banks, today).await?;
     kunshan(w, &banks).await?;
+    repaid_at_maturity(w, today).await?;
     let bocd =
         banks.iter().find(|(code, _)| code == "bocd").map(|(_, id)| *id).ok_or(StoreError::NotFound)?;
     let admin = key(w, "demo-admin", Role::Admin, None).await?;
@@ -600,6 +602,38 @@ pub async fn seed(db: &DatabaseConnection) -> Result<DemoKeys, Error> {
     write.close().await?;
     txn.commit().await?;
     Ok(DemoKeys { admin, park_office, bank, enterprise, chengdu_park_id, meiqia_id, jinxiongmao_id })
+}
+
+/// Synthetic, not from the reports: every loan that has matured was repaid in full on its
+/// maturity date, principal and interest, so that the 2022 loans read as serviced rather than as
+/// three years past due.
+async fn repaid_at_maturity(w: &mut Write<'_>, today: NaiveDate) -> Result<(), Error> {
+    let mut after = None;
+    loop {
+        let page =
+            store::loans::list(w.txn(), crate::domain::Scope::All, Default::default(), after, 500).await?;
+        for loan in page.items.iter().filter(|l| l.maturity_date <= today) {
+            let standing = loan.standing(loan.maturity_date);
+            let settle = standing
+                .principal_outstanding
+                .checked_add(standing.interest_outstanding)
+                .map_err(|e| Error::invalid("amount", e.to_string()))?;
+            if settle == Money::ZERO {
+                continue;
+            }
+            let repay = Repay {
+                loan_id: loan.id,
+                amount: settle,
+                paid_on: loan.maturity_date,
+                reference: format!("DEMO-R{:06}", loan.id),
+            };
+            loans::repay(w, ADMIN, repay, today).await?;
+        }
+        match page.next_after {
+            Some(next) => after = Some(next),
+            None => return Ok(()),
+        }
+    }
 }
 
 /// Makes a demo key and returns its secret.

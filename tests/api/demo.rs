@@ -166,4 +166,15 @@ async fn the_demo_reproduces_the_reported_figures() {
         .await
         .expect(200);
     app.get("/api/v1/stats", &keys.admin).await.expect(200);
+
+    // Synthetic: the matured loans were repaid at maturity, so none is past due.
+    let loans = app.get("/api/v1/loans?limit=500", &keys.bank).await.expect(200).body;
+    let loans = loans["items"].as_array().unwrap();
+    assert!(!loans.is_empty());
+    assert!(
+        loans.iter().all(|l| l["days_past_due"] == 0 && l["classification"] == "normal"),
+        "{:?}",
+        loans[0]
+    );
+    assert!(loans.iter().any(|l| l["principal_repaid"].as_i64() > Some(0)));
 }
