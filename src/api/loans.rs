@@ -16,7 +16,7 @@ use super::{
     error::{ApiError, ApiResult, not_found_as},
     idempotency::{self, Created, Idempotency, IdempotencyKey},
     json::JsonBody,
-    pagination::{List, after_id, default_limit, parse_id},
+    pagination::{List, after_id, default_limit, filter_id, parse_id},
     text,
 };
 use crate::domain::{
@@ -196,11 +196,6 @@ pub struct NewClassification {
     pub reason: String,
 }
 
-/// An id from the query: one that is not a number names nothing, so it matches nothing.
-fn query_id(raw: Option<&str>) -> Option<i64> {
-    raw.map(|raw| raw.parse::<i64>().unwrap_or(-1))
-}
-
 fn as_of(date: Option<Date>) -> NaiveDate {
     date.map_or_else(|| Utc::now().date_naive(), |d| d.0)
 }
@@ -235,8 +230,8 @@ impl LoansApi {
         let day = self::as_of(as_of.0);
         let filter = LoanFilter {
             credit_line_id: None,
-            enterprise_id: query_id(enterprise_id.0.as_deref()),
-            bank_id: query_id(bank_id.0.as_deref()),
+            enterprise_id: filter_id(enterprise_id.0.as_deref()),
+            bank_id: filter_id(bank_id.0.as_deref()),
         };
         let mut page = store::loans::list(
             state.db(),

@@ -58,6 +58,12 @@ pub fn after_id(cursor: Option<&str>) -> Result<Option<i64>, ApiError> {
         .transpose()
 }
 
+/// An id given as a filter (`?bank_id=`): one that is not a number names no record, so it
+/// matches nothing.
+pub fn filter_id(raw: Option<&str>) -> Option<i64> {
+    raw.map(|id| id.parse::<i64>().unwrap_or(0))
+}
+
 /// Parses a record id from a path. Ids are decimal strings; anything else names no record.
 pub fn parse_id(id: &str, what: &str) -> Result<i64, ApiError> {
     id.parse::<i64>().ok().filter(|&n| n > 0).ok_or_else(|| ApiError::not_found(what))

@@ -15,7 +15,7 @@ use super::{
     error::{ApiError, ApiResult},
     idempotency::{Created, Idempotency, IdempotencyKey, body_hash},
     json::JsonBody,
-    pagination::{List, after_id, default_limit, encode_score_cursor, parse_id, score_cursor},
+    pagination::{List, after_id, default_limit, encode_score_cursor, filter_id, parse_id, score_cursor},
     parks::not_found_as,
     text,
 };
@@ -574,9 +574,11 @@ impl ProductsApi {
         cursor: Query<Option<String>>,
     ) -> ApiResult<Json<List<ProductView>>> {
         // An id that is not a number matches nothing, like any unknown id.
-        let id_filter = |raw: Option<String>| raw.map(|id| id.parse::<i64>().unwrap_or(0));
-        let filter =
-            ProductFilter { status: status.0, bank_id: id_filter(bank_id.0), park_id: id_filter(park_id.0) };
+        let filter = ProductFilter {
+            status: status.0,
+            bank_id: filter_id(bank_id.0.as_deref()),
+            park_id: filter_id(park_id.0.as_deref()),
+        };
         let after = after_id(cursor.0.as_deref())?;
         let page =
             store::products::list_visible(state.db(), caller.principal().scope, filter, after, limit.0)

@@ -36,6 +36,18 @@ impl Scope {
         }
     }
 
+    /// The scope of one park, bank or enterprise id, or none for the admins: the inverse of
+    /// [`Scope::ids`]. `None` when more than one is given.
+    pub fn from_ids(park_id: Option<i64>, bank_id: Option<i64>, enterprise_id: Option<i64>) -> Option<Scope> {
+        match (park_id, bank_id, enterprise_id) {
+            (None, None, None) => Some(Scope::All),
+            (Some(id), None, None) => Some(Scope::Park(id)),
+            (None, Some(id), None) => Some(Scope::Bank(id)),
+            (None, None, Some(id)) => Some(Scope::Enterprise(id)),
+            _ => None,
+        }
+    }
+
     /// Builds a scope from a stored key's role and its one scope id, refusing mismatches.
     pub fn from_parts(
         role: Role,

@@ -101,7 +101,11 @@ pub async fn append(
                 Some(candidates) => candidates
                     .iter()
                     .filter(|e| e.event_types.contains(&format!(",{},", row.event_type)))
-                    .filter(|e| audience.includes(owner_of(e)))
+                    // A row with several owners (which the store never writes) is sent nothing.
+                    .filter(|e| {
+                        Scope::from_ids(e.park_id, e.bank_id, e.enterprise_id)
+                            .is_some_and(|o| audience.includes(o))
+                    })
                     .map(|e| e.id)
                     .collect(),
                 None => {
@@ -140,18 +144,6 @@ pub async fn append(
 
 /// Up to this many events, each finds its endpoints with a query of its own.
 const FEW: usize = 8;
-
-/// An endpoint row's owner; a row with several owners (which the store never writes) is the
-/// admins', so that it is sent nothing it should not.
-fn owner_of(e: &webhook_endpoint::Model) -> Scope {
-    match (e.park_id, e.bank_id, e.enterprise_id) {
-        (Some(id), None, None) => Scope::Park(id),
-        (None, Some(id), None) => Scope::Bank(id),
-        (None, None, Some(id)) => Scope::Enterprise(id),
-        (None, None, None) => Scope::All,
-        _ => Scope::Enterprise(-1),
-    }
-}
 
 /// The endpoint owners who may see an event with `audience`: the admins always, everyone for a
 /// public event, otherwise its park, bank and enterprise.

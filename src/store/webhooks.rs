@@ -445,20 +445,9 @@ fn to_domain(m: webhook_endpoint::Model) -> Result<Endpoint, StoreError> {
     for name in m.event_types.split(',').filter(|n| !n.is_empty()) {
         event_types.push(super::decode(EventType::parse, "webhook_endpoints", m.id, "event_types", name)?);
     }
-    let owner = match (m.park_id, m.bank_id, m.enterprise_id) {
-        (None, None, None) => Scope::All,
-        (Some(id), None, None) => Scope::Park(id),
-        (None, Some(id), None) => Scope::Bank(id),
-        (None, None, Some(id)) => Scope::Enterprise(id),
-        _ => {
-            return Err(super::corrupt(
-                "webhook_endpoints",
-                m.id,
-                "park_id/bank_id/enterprise_id",
-                "several owners",
-            ));
-        }
-    };
+    let owner = Scope::from_ids(m.park_id, m.bank_id, m.enterprise_id).ok_or_else(|| {
+        super::corrupt("webhook_endpoints", m.id, "park_id/bank_id/enterprise_id", "several owners")
+    })?;
     Ok(Endpoint {
         id: m.id,
         url: m.url,
