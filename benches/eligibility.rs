@@ -80,6 +80,7 @@ fn products(count: usize) -> Vec<Product> {
                     total_quota: money(1_000_000_000_000),
                     eligibility,
                     amount_tiers,
+                    revolving: false,
                 },
                 granted_total: money(i64_i * 1_000_000),
                 created_at: chrono::Utc::now(),

@@ -164,6 +164,7 @@ async fn main() {
                         ..Default::default()
                     },
                     amount_tiers: Vec::new(),
+                    revolving: false,
                 },
             };
             let product = write(&db, async |w| {
@@ -230,10 +231,10 @@ async fn main() {
             }
             drawn += share;
         }
-        writeln!(lines, "{line},{line},{enterprise},{bank},{product},{park_id},{amount},{drawn},450,12,{granted},2027-12-31,active,{days},{working},{}", working > 5).unwrap();
+        writeln!(lines, "{line},{line},{enterprise},{bank},{product},{park_id},{amount},{drawn},{drawn},450,12,{granted},2027-12-31,active,{days},{working},{}", working > 5).unwrap();
     }
     copy(&db, "COPY applications (id, enterprise_id, product_id, bank_id, park_id, amount, term_months, purpose, status, terms, score_period, score_centi, offer_max_amount, submitted_at, reviewed_at, decided_at, decision_reason) FROM STDIN WITH (FORMAT csv)", &applications).await;
-    copy(&db, "COPY credit_lines (id, application_id, enterprise_id, bank_id, product_id, park_id, amount, disbursed_total, rate_bps, term_months, granted_at, expires_on, status, approval_days, approval_working_days, sla_breached) FROM STDIN WITH (FORMAT csv)", &lines).await;
+    copy(&db, "COPY credit_lines (id, application_id, enterprise_id, bank_id, product_id, park_id, amount, disbursed_total, principal_outstanding, rate_bps, term_months, granted_at, expires_on, status, approval_days, approval_working_days, sla_breached) FROM STDIN WITH (FORMAT csv)", &lines).await;
     copy(&db, "COPY disbursements (id, credit_line_id, bank_id, park_id, enterprise_id, product_id, amount, reference, disbursed_on, created_at) FROM STDIN WITH (FORMAT csv)", &disbursements).await;
     copy(&db, "COPY loans (id, credit_line_id, enterprise_id, bank_id, product_id, park_id, amount, rate_bps, disbursed_on, maturity_date, repayment_method, classification, principal_repaid, interest_repaid, created_at) FROM STDIN WITH (FORMAT csv)", &loans).await;
     copy(&db, "COPY loan_installments (loan_id, n, due_date, principal, interest, paid_principal, paid_interest) FROM STDIN WITH (FORMAT csv)", &installments).await;

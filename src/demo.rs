@@ -238,6 +238,7 @@ async fn publish(
                 ..Default::default()
             },
             amount_tiers: Vec::new(),
+            revolving: false,
         },
     };
     let product = products::create(w, ADMIN, Some(bank_id), draft).await?;

@@ -13,7 +13,7 @@ pub struct Model {
     pub park_id: i64,
     /// Granted, in fen.
     pub amount: i64,
-    /// Drawn so far, in fen; never above `amount`.
+    /// Drawn so far, in fen; never above `amount` unless the line is revolving.
     pub disbursed_total: i64,
     pub rate_bps: i32,
     pub term_months: i32,
@@ -27,6 +27,10 @@ pub struct Model {
     pub approval_working_days: i32,
     /// The approval took longer than the product's `approval_sla_days`.
     pub sla_breached: bool,
+    /// Repaid principal may be drawn again (循环授信).
+    pub revolving: bool,
+    /// Drawn less principal repaid, in fen; never above `amount`.
+    pub principal_outstanding: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -30,6 +30,8 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub published_at: Option<DateTimeUtc>,
+    /// Its lines are revolving: repaid principal may be drawn again.
+    pub revolving: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

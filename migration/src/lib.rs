@@ -10,6 +10,7 @@ mod m20261129_000005_period_order;
 mod m20261129_000006_events;
 mod m20261129_000007_loans;
 mod m20261129_000008_daily_runs;
+mod m20261129_000009_revolving;
 
 pub struct Migrator;
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000006_events::Migration),
             Box::new(m20261129_000007_loans::Migration),
             Box::new(m20261129_000008_daily_runs::Migration),
+            Box::new(m20261129_000009_revolving::Migration),
         ]
     }
 }

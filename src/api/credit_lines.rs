@@ -39,8 +39,14 @@ pub struct CreditLineView {
     pub amount: i64,
     /// Drawn so far, in fen.
     pub disbursed_total: i64,
-    /// Still drawable, in fen.
+    /// Drawn less principal repaid, in fen.
+    pub principal_outstanding: i64,
+    /// Still drawable, in fen: `amount` less `disbursed_total`, or on a revolving line less
+    /// `principal_outstanding`.
     pub available: i64,
+    /// Principal repaid may be drawn again (循环授信), as the product said when the line was
+    /// granted.
+    pub revolving: bool,
     pub rate_bps: i32,
     pub term_months: i32,
     pub granted_at: DateTime<Utc>,
@@ -69,6 +75,8 @@ impl CreditLineView {
             park_id: l.park_id.to_string(),
             amount: l.amount.fen(),
             disbursed_total: l.disbursed_total.fen(),
+            principal_outstanding: l.principal_outstanding.fen(),
+            revolving: l.revolving,
             rate_bps: l.rate.bps(),
             term_months: l.term_months,
             granted_at: l.granted_at,

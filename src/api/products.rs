@@ -109,6 +109,11 @@ pub struct NewProduct {
     /// Caps on the offer by score, ascending by `min_score`.
     #[oai(default, validator(max_items = 20))]
     pub amount_tiers: Vec<AmountTierView>,
+    /// Its credit lines are revolving (循环授信): principal repaid may be drawn again, as long
+    /// as the principal outstanding stays within the line. By default, `false`: what was drawn
+    /// stays drawn.
+    #[oai(default)]
+    pub revolving: bool,
     /// The bank that offers it: an admin must say which; a bank key may omit it.
     #[oai(validator(max_length = 20))]
     pub bank_id: Option<String>,
@@ -145,6 +150,7 @@ pub struct ProductPatch {
     /// Replaces the tiers whole.
     #[oai(validator(max_items = 20))]
     pub amount_tiers: Option<Vec<AmountTierView>>,
+    pub revolving: Option<bool>,
 }
 
 #[derive(Object)]
@@ -171,6 +177,8 @@ pub struct ProductView {
     pub remaining_quota: i64,
     pub eligibility: EligibilityRules,
     pub amount_tiers: Vec<AmountTierView>,
+    /// Its credit lines are revolving: principal repaid may be drawn again.
+    pub revolving: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub published_at: Option<DateTime<Utc>>,
@@ -235,6 +243,7 @@ impl From<&Product> for ProductView {
                     max_amount: tier.max_amount.fen(),
                 })
                 .collect(),
+            revolving: t.revolving,
             created_at: p.created_at,
             updated_at: p.updated_at,
             published_at: p.published_at,
@@ -352,6 +361,7 @@ fn draft_from(
             total_quota,
             eligibility,
             amount_tiers,
+            revolving: false,
         },
     })
 }
@@ -449,6 +459,7 @@ impl ProductsApi {
             &body.eligibility,
             &body.amount_tiers,
         )?;
+        let draft = Draft { terms: Terms { revolving: body.revolving, ..draft.terms }, ..draft };
         let outcome = idempotency
             .run(201, async |w| Ok(ProductView::from(&products::create(w, principal, bank_id, draft).await?)))
             .await?;
@@ -499,6 +510,8 @@ impl ProductsApi {
             &rules,
             &tiers,
         )?;
+        let revolving = patch.revolving.unwrap_or(t.revolving);
+        let draft = Draft { terms: Terms { revolving, ..draft.terms }, ..draft };
         let principal = caller.principal();
         let product = state
             .write(&caller, async |w| {

@@ -102,6 +102,10 @@ pub struct CreditLine {
     pub approval_days: i32,
     pub approval_working_days: i32,
     pub sla_breached: bool,
+    /// Repaid principal may be drawn again (循环授信).
+    pub revolving: bool,
+    /// Drawn less principal repaid.
+    pub principal_outstanding: Money,
 }
 
 impl ApplicationAction {
@@ -129,9 +133,11 @@ impl CreditLine {
         Audience::loan(self.park_id, self.bank_id, self.enterprise_id)
     }
 
-    /// What is still drawable.
+    /// What is still drawable: the amount less what was drawn, or, on a revolving line, less
+    /// what is still outstanding.
     pub fn available(&self) -> Money {
-        self.amount.saturating_sub(self.disbursed_total)
+        let used = if self.revolving { self.principal_outstanding } else { self.disbursed_total };
+        self.amount.saturating_sub(used)
     }
 
     pub fn status_on(&self, today: NaiveDate) -> CreditLineStatus {
@@ -160,6 +166,9 @@ pub struct JudgedTerms {
     pub term_months_min: i32,
     pub term_months_max: i32,
     pub approval_sla_days: i32,
+    /// The line it grants is revolving. Absent from applications made before revolving lines.
+    #[serde(default)]
+    pub revolving: bool,
 }
 
 impl From<&Terms> for JudgedTerms {
@@ -172,6 +181,7 @@ impl From<&Terms> for JudgedTerms {
             term_months_min: t.term_months_min,
             term_months_max: t.term_months_max,
             approval_sla_days: t.approval_sla_days,
+            revolving: t.revolving,
         }
     }
 }
@@ -324,6 +334,7 @@ mod tests {
             term_months_min: 6,
             term_months_max: 36,
             approval_sla_days: 5,
+            revolving: false,
         };
         let today = date(2022, 5, 17);
         let good = Approval {

@@ -105,6 +105,8 @@ pub struct Terms {
     pub total_quota: Money,
     pub eligibility: Eligibility,
     pub amount_tiers: Vec<AmountTier>,
+    /// Its lines are revolving (循环授信): repaid principal may be drawn again.
+    pub revolving: bool,
 }
 
 /// The largest quota one product may have: ¥10 trillion. It keeps every sum of amounts (per
@@ -268,6 +270,7 @@ mod tests {
             total_quota: money(1_000_000_000_000),
             eligibility: Eligibility::default(),
             amount_tiers: Vec::new(),
+            revolving: false,
         }
     }
 

@@ -226,6 +226,7 @@ pub async fn approve(
             approval_days,
             approval_working_days,
             sla_breached: approval_working_days > app.terms.approval_sla_days,
+            revolving: app.terms.revolving,
         },
     )
     .await?;

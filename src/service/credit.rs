@@ -3,9 +3,15 @@
 //! **A disbursement may not overdraw its line.** It is recorded when, at the moment it is
 //! written: the line is the caller's bank's (or an admin's), active and not past its expiry; the
 //! day it went out is neither in the future nor before the grant; and the amount fits what is
-//! still available. The last is one conditional update of the line's `disbursed_total`
-//! ([`store::credit::draw`]) in the same transaction as the row, so no number of concurrent
-//! requests or server processes can overdraw a line. The bank's `reference` is unique.
+//! still available. The last is one conditional update of the line ([`store::credit::draw`]) in
+//! the same transaction as the row, so no number of concurrent requests or server processes can
+//! overdraw a line. The bank's `reference` is unique.
+//!
+//! **Revolving lines (循环授信).** A line granted under a `revolving` product limits its
+//! principal outstanding (drawn less principal repaid) rather than the sum drawn: principal
+//! repaid (`service::loans::repay`, which lowers the line's balance in its own transaction) may
+//! be drawn again. A written-off loan's principal stays outstanding on its line until it is
+//! recovered: writing a loan off frees nothing to draw.
 
 use chrono::{Months, NaiveDate};
 

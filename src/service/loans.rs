@@ -125,6 +125,7 @@ pub async fn repay(
         lines: allocation.lines,
     };
     let repayment = store::loans::record_repayment(w.txn(), &loan, new, store::now()).await?;
+    store::credit::repaid(w.txn(), loan.credit_line_id, repayment.principal_paid).await?;
     w.audit("repayment.create", "repayment", repayment.id).await?;
     w.event(EventType::RepaymentRecorded, loan.audience(), &repayment);
     Ok(repayment)

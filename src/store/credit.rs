@@ -88,6 +88,8 @@ pub fn credit_line(row: credit_line::Model) -> Result<CreditLine, StoreError> {
         approval_days: row.approval_days,
         approval_working_days: row.approval_working_days,
         sla_breached: row.sla_breached,
+        revolving: row.revolving,
+        principal_outstanding: money("principal_outstanding", row.principal_outstanding)?,
     })
 }
 
@@ -210,6 +212,8 @@ pub struct NewCreditLine {
     pub approval_days: i32,
     pub approval_working_days: i32,
     pub sla_breached: bool,
+    /// As its product.
+    pub revolving: bool,
 }
 
 pub async fn insert_line(db: &impl ConnectionTrait, new: NewCreditLine) -> Result<CreditLine, StoreError> {
@@ -229,6 +233,8 @@ pub async fn insert_line(db: &impl ConnectionTrait, new: NewCreditLine) -> Resul
         approval_days: Set(new.approval_days),
         approval_working_days: Set(new.approval_working_days),
         sla_breached: Set(new.sla_breached),
+        revolving: Set(new.revolving),
+        principal_outstanding: Set(0),
         ..Default::default()
     }
     .insert(db)
@@ -240,10 +246,12 @@ pub async fn get_line(db: &impl ConnectionTrait, id: i64) -> Result<CreditLine, 
     credit_line(credit_line::Entity::find_by_id(id).one(db).await?.ok_or(StoreError::NotFound)?)
 }
 
-/// Raises a line's `disbursed_total` by `amount` with one conditional update, only while the line
-/// is active, not past `today`'s expiry, and the total stays within the line's amount. Returns
-/// whether it was drawn. The check and the write are one statement, so no number of concurrent
-/// requests or server processes can overdraw the line; a CHECK constraint backs it up.
+/// Raises a line's `disbursed_total` and `principal_outstanding` by `amount` with one conditional
+/// update, only while the line is active, not past `today`'s expiry, and what it limits stays
+/// within the line's amount: the sum drawn, or on a revolving line the principal outstanding.
+/// Returns whether it was drawn. The check and the write are one statement, so no number of
+/// concurrent draws and repayments, in any number of server processes, can overdraw the line;
+/// CHECK constraints back it up.
 pub async fn draw(
     db: &impl ConnectionTrait,
     line_id: i64,
@@ -256,16 +264,45 @@ pub async fn draw(
             credit_line::Column::DisbursedTotal,
             Expr::col(credit_line::Column::DisbursedTotal).add(fen),
         )
+        .col_expr(
+            credit_line::Column::PrincipalOutstanding,
+            Expr::col(credit_line::Column::PrincipalOutstanding).add(fen),
+        )
         .filter(credit_line::Column::Id.eq(line_id))
         .filter(credit_line::Column::Status.eq(CreditLineStatus::Active.as_str()))
         .filter(credit_line::Column::ExpiresOn.gte(today))
         .filter(
-            Expr::col(credit_line::Column::DisbursedTotal)
-                .lte(Expr::col(credit_line::Column::Amount).sub(fen)),
+            Condition::any()
+                .add(
+                    Condition::all().add(credit_line::Column::Revolving.eq(false)).add(
+                        Expr::col(credit_line::Column::DisbursedTotal)
+                            .lte(Expr::col(credit_line::Column::Amount).sub(fen)),
+                    ),
+                )
+                .add(
+                    Condition::all().add(credit_line::Column::Revolving.eq(true)).add(
+                        Expr::col(credit_line::Column::PrincipalOutstanding)
+                            .lte(Expr::col(credit_line::Column::Amount).sub(fen)),
+                    ),
+                ),
         )
         .exec(db)
         .await?;
     Ok(drawn.rows_affected == 1)
+}
+
+/// Lowers a line's `principal_outstanding` by principal repaid on one of its loans (one
+/// statement, so it composes with concurrent draws).
+pub async fn repaid(db: &impl ConnectionTrait, line_id: i64, principal: Money) -> Result<(), StoreError> {
+    let updated = credit_line::Entity::update_many()
+        .col_expr(
+            credit_line::Column::PrincipalOutstanding,
+            Expr::col(credit_line::Column::PrincipalOutstanding).sub(principal.fen()),
+        )
+        .filter(credit_line::Column::Id.eq(line_id))
+        .exec(db)
+        .await?;
+    if updated.rows_affected == 1 { Ok(()) } else { Err(StoreError::NotFound) }
 }
 
 /// Closes an active line; answers whether it did (a line closed already is left alone).

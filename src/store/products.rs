@@ -56,6 +56,7 @@ pub(crate) fn to_domain(m: product::Model) -> Result<Product, StoreError> {
             total_quota: money(m.total_quota, "total_quota")?,
             eligibility,
             amount_tiers,
+            revolving: m.revolving,
         },
         granted_total: money(m.granted_total, "granted_total")?,
         code: m.code,
@@ -123,6 +124,7 @@ fn active_model(draft: Draft, model: &mut product::ActiveModel) {
     model.total_quota = Set(t.total_quota.fen());
     model.eligibility = Set(serde_json::json!(t.eligibility));
     model.amount_tiers = Set(serde_json::json!(t.amount_tiers));
+    model.revolving = Set(t.revolving);
     model.updated_at = Set(super::now());
 }
 

@@ -14,7 +14,7 @@ pub(crate) struct Lending {
     pub product: String,
 }
 
-fn product_body(code: &str, min_amount: i64, max_amount: i64, quota: i64) -> Value {
+pub(crate) fn product_body(code: &str, min_amount: i64, max_amount: i64, quota: i64) -> Value {
     json!({
         "code": code, "name": "专精特新贷", "credit_type": "pure_credit",
         "min_amount": min_amount, "max_amount": max_amount, "rate_bps_min": 350, "rate_bps_max": 450,

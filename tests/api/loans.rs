@@ -186,6 +186,7 @@ async fn days_past_due_set_the_classification_floor_as_of_a_day() {
 #[tokio::test]
 async fn disbursements_made_before_loans_existed_become_bullet_loans() {
     use migration::MigratorTrait;
+    use sea_orm::EntityTrait;
     let l = lending(1_000_000, 100_000_000, 1_000_000_000).await;
     let line = line(&l).await;
     let on = today();
@@ -195,12 +196,15 @@ async fn disbursements_made_before_loans_existed_become_bullet_loans() {
             .expect(201)
             .id();
     let before = l.app.get(&format!("/api/v1/loans/{id}"), &l.bank_key).await.expect(200).body;
-    // Back to the schema before loans (two steps: loans, then the daily job's runs), and forward
-    // again: the step makes the loan anew.
-    migration::Migrator::down(&l.app.db, Some(2)).await.unwrap();
+    // Back to the schema before loans (three steps: loans, the daily job's runs, revolving
+    // lines), and forward again: the step makes the loan anew, and the line's balance with it.
+    migration::Migrator::down(&l.app.db, Some(3)).await.unwrap();
+    assert!(entity::loan::Entity::find().all(&l.app.db).await.is_err(), "loans are gone");
     migration::Migrator::up(&l.app.db, None).await.unwrap();
     let after = l.app.get(&format!("/api/v1/loans/{id}"), &l.bank_key).await.expect(200).body;
     assert_eq!(after, before);
+    let line_now = l.app.get(&format!("/api/v1/credit-lines/{line}"), &l.bank_key).await.expect(200).body;
+    assert_eq!(line_now["principal_outstanding"], 5_000_000);
 }
 
 #[tokio::test]
@@ -331,4 +335,77 @@ async fn the_daily_job_tells_of_loans_falling_overdue_and_reclassified_once_a_da
         feed.body["items"].as_array().unwrap().iter().map(|e| e["type"].as_str().unwrap()).collect();
     assert_eq!(types, ["loan.overdue", "loan.classified", "loan.classified"]);
     assert!(feed.body["items"].as_array().unwrap().iter().all(|e| e["data"]["id"] == id.as_str()));
+}
+
+/// A line of `amount` fen granted under a revolving product of the same bank.
+pub(crate) async fn revolving_line(l: &Lending, amount: i64) -> String {
+    let mut body = crate::credit::product_body("revolving", 1_000, 100_000_000, 1_000_000_000);
+    body["revolving"] = json!(true);
+    let product = l.app.post("/api/v1/products", &l.bank_key, &body).await.expect(201);
+    assert_eq!(product.body["revolving"], true);
+    let product = product.id();
+    l.app.post(&format!("/api/v1/products/{product}/publish"), &l.bank_key, &json!({})).await.expect(200);
+    let application = json!({"product_id": product, "amount": amount, "term_months": 12, "purpose": "周转"});
+    let application = l.app.post("/api/v1/applications", &l.firm_key, &application).await.expect(201).id();
+    let approved = l
+        .app
+        .post(&format!("/api/v1/applications/{application}/approve"), &l.bank_key, &approval(amount))
+        .await
+        .expect(200);
+    assert_eq!(approved.body["credit_line"]["revolving"], true);
+    approved.body["credit_line"]["id"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn repaid_principal_may_be_drawn_again_on_a_revolving_line_only() {
+    let l = lending(1_000, 100_000_000, 1_000_000_000).await;
+    let on = today().to_string();
+    let l = &l;
+    let pay = |loan: &str, amount: i64, reference: &str| {
+        let path = format!("/api/v1/loans/{loan}/repayments");
+        let body = json!({"amount": amount, "paid_on": on, "reference": reference});
+        async move { l.app.post(&path, &l.bank_key, &body).await }
+    };
+
+    // A line that does not revolve: what was drawn stays drawn.
+    let fixed = line(l).await;
+    let loan = draw(l, &fixed, json!({"amount": 100_000_000, "reference": "F-1", "disbursed_on": on}))
+        .await
+        .expect(201)
+        .id();
+    pay(&loan, 40_000_000, "F-R1").await.expect(201);
+    let after = l.app.get(&format!("/api/v1/credit-lines/{fixed}"), &l.bank_key).await.expect(200).body;
+    assert_eq!(
+        (after["revolving"].clone(), after["principal_outstanding"].clone()),
+        (json!(false), json!(60_000_000))
+    );
+    assert_eq!(after["available"], 0);
+    draw(l, &fixed, json!({"amount": 1, "reference": "F-2", "disbursed_on": on}))
+        .await
+        .expect_error(422, "exceeds_available");
+
+    // A revolving line: repaid principal is available again, never more.
+    let line = revolving_line(l, 1_000_000).await;
+    let first = draw(l, &line, json!({"amount": 1_000_000, "reference": "R-1", "disbursed_on": on}))
+        .await
+        .expect(201)
+        .id();
+    draw(l, &line, json!({"amount": 1, "reference": "R-2", "disbursed_on": on}))
+        .await
+        .expect_error(422, "exceeds_available");
+    // Repaid on the day it was drawn, no interest has accrued: all of it is principal.
+    let repaid = pay(&first, 300_000, "R-R1").await.expect(201);
+    assert_eq!(repaid.body["principal_paid"], 300_000);
+    let now = l.app.get(&format!("/api/v1/credit-lines/{line}"), &l.bank_key).await.expect(200).body;
+    assert_eq!(now["available"], 300_000);
+    assert_eq!(now["principal_outstanding"], 700_000);
+    draw(l, &line, json!({"amount": 300_001, "reference": "R-3", "disbursed_on": on}))
+        .await
+        .expect_error(422, "exceeds_available");
+    draw(l, &line, json!({"amount": 300_000, "reference": "R-4", "disbursed_on": on})).await.expect(201);
+    let now = l.app.get(&format!("/api/v1/credit-lines/{line}"), &l.bank_key).await.expect(200).body;
+    assert_eq!(
+        (now["disbursed_total"].clone(), now["principal_outstanding"].clone(), now["available"].clone()),
+        (json!(1_300_000), json!(1_000_000), json!(0))
+    );
 }

@@ -277,3 +277,87 @@ async fn two_servers_deliver_a_thousand_events_each_once_at_a_time() {
     assert_eq!(ids.len(), log_now.len());
     drop((first, second));
 }
+
+/// Draws and repayments race on one revolving line through two server processes: the principal
+/// outstanding never exceeds the line (a CHECK would refuse the row), and the line's balances
+/// equal the sums of its rows.
+#[tokio::test]
+async fn draws_and_repayments_racing_across_two_processes_keep_a_revolving_line_within_its_amount() {
+    if !postgres_or_skip(
+        "draws_and_repayments_racing_across_two_processes_keep_a_revolving_line_within_its_amount",
+    ) {
+        return;
+    }
+    let l = crate::credit::lending(1_000, 100_000_000, 1_000_000_000).await;
+    let line = crate::loans::revolving_line(&l, 50_000).await;
+    let today = chrono::Utc::now().date_naive().to_string();
+    // Five loans fill the line.
+    let mut loans = Vec::new();
+    for n in 0..5 {
+        let body = json!({"amount": 10_000, "reference": format!("FILL-{n}"), "disbursed_on": today});
+        let path = format!("/api/v1/credit-lines/{line}/disbursements");
+        loans.push(l.app.post(&path, &l.bank_key, &body).await.expect(201).id());
+    }
+    let config = &l.app.config;
+    let redis = config.redis_url.as_deref();
+    let first_server = Server::start(&config.database_url, redis, &config.redis_key_prefix).await;
+    let second_server = Server::start(&config.database_url, redis, &config.redis_key_prefix).await;
+    let (first, second) = (&first_server.address, &second_server.address);
+    let client = reqwest::Client::new();
+    // 50 repayments of 1,000 fen (ten on each loan, repaying all of it) and 50 draws of 1,000.
+    let requests = (0..100).map(|n| {
+        let address = if n % 2 == 0 { first } else { second };
+        let request = if n % 2 == 0 {
+            let loan = &loans[(n / 2) % 5];
+            client
+                .post(format!("{address}/api/v1/loans/{loan}/repayments"))
+                .json(&json!({"amount": 1_000, "reference": format!("PAY-{n:03}"), "paid_on": today}))
+        } else {
+            client
+                .post(format!("{address}/api/v1/credit-lines/{line}/disbursements"))
+                .json(&json!({"amount": 1_000, "reference": format!("DRAW-{n:03}"), "disbursed_on": today}))
+        };
+        let request = request.bearer_auth(&l.bank_key);
+        async move {
+            let response = request.send().await.unwrap();
+            let status = response.status().as_u16();
+            (n, status, response.json::<Value>().await.unwrap())
+        }
+    });
+    let replies = join_all(requests).await;
+    let repaid = replies.iter().filter(|(n, s, _)| n % 2 == 0 && *s == 201).count() as i64;
+    let drawn = replies.iter().filter(|(n, s, _)| n % 2 == 1 && *s == 201).count() as i64;
+    assert_eq!(repaid, 50, "every repayment fits its loan: {replies:?}");
+    assert!(
+        replies.iter().all(|(_, s, b)| *s == 201 || (*s == 422 && b["error"]["code"] == "exceeds_available")),
+        "{replies:?}"
+    );
+    assert!(drawn <= repaid, "{drawn} draws of 1,000 fen beside {repaid} repayments");
+
+    let line_now = l.app.get(&format!("/api/v1/credit-lines/{line}"), &l.bank_key).await.expect(200).body;
+    let outstanding = line_now["principal_outstanding"].as_i64().unwrap();
+    assert!(outstanding <= 50_000, "{line_now}");
+    assert_eq!(outstanding, 50_000 + 1_000 * drawn - 1_000 * repaid);
+    let disbursements = l
+        .app
+        .get(&format!("/api/v1/credit-lines/{line}/disbursements?limit=500"), &l.bank_key)
+        .await
+        .expect(200)
+        .body;
+    let disbursed: i64 =
+        disbursements["items"].as_array().unwrap().iter().map(|d| d["amount"].as_i64().unwrap()).sum();
+    assert_eq!(line_now["disbursed_total"].as_i64().unwrap(), disbursed);
+    let loans_now = l
+        .app
+        .get(&format!("/api/v1/credit-lines/{line}/loans?limit=500"), &l.bank_key)
+        .await
+        .expect(200)
+        .body;
+    let loan_outstanding: i64 = loans_now["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["principal_outstanding"].as_i64().unwrap())
+        .sum();
+    assert_eq!(outstanding, loan_outstanding, "the line's balance is the sum over its loans");
+}

@@ -204,6 +204,7 @@ async fn both_answers(firms: &[Firm], rules: &Rules) -> (BTreeSet<i64>, BTreeSet
             total_quota: money(100_000_000),
             eligibility,
             amount_tiers: Vec::new(),
+            revolving: false,
         },
     };
     let product = products::create(w, ADMIN, Some(bank.id), draft).await.unwrap();
