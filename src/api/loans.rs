@@ -61,7 +61,9 @@ pub struct LoanView {
     pub disbursed_on: NaiveDate,
     pub maturity_date: NaiveDate,
     pub repayment_method: RepaymentMethod,
-    /// The day the balances below are for.
+    /// The day the balances below are for, at its end: the schedule, the sums repaid and the
+    /// write-off are as they stood then (repayments paid later are left out), with the bank's
+    /// own classification as it is now.
     pub as_of: NaiveDate,
     /// Fen not yet repaid.
     pub principal_outstanding: i64,
@@ -241,6 +243,7 @@ impl LoansApi {
             limit.0,
         )
         .await?;
+        page.items = store::loans::as_of(state.db(), page.items, day).await?;
         if let Some(wanted) = classification.0 {
             page.items.retain(|loan| loan.classification(day) == wanted);
         }
@@ -263,7 +266,10 @@ impl LoansApi {
         let loan = store::loans::get(state.db(), caller.principal().scope, id)
             .await
             .map_err(|e| not_found_as(e, "the loan"))?;
-        Ok(Json(LoanView::new(&loan, self::as_of(as_of.0))))
+        let day = self::as_of(as_of.0);
+        let loan =
+            store::loans::as_of(state.db(), vec![loan], day).await?.pop().ok_or_else(ApiError::internal)?;
+        Ok(Json(LoanView::new(&loan, day)))
     }
 
     /// List a credit line's loans
@@ -288,9 +294,10 @@ impl LoansApi {
             .await
             .map_err(|e| not_found_as(e, "the credit line"))?;
         let filter = LoanFilter { credit_line_id: Some(line.id), ..LoanFilter::default() };
-        let page =
+        let mut page =
             store::loans::list(state.db(), scope, filter, after_id(cursor.0.as_deref())?, limit.0).await?;
         let day = self::as_of(as_of.0);
+        page.items = store::loans::as_of(state.db(), page.items, day).await?;
         Ok(Json(List::from_page(page, |loan| LoanView::new(&loan, day))))
     }
 

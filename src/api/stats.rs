@@ -1,5 +1,5 @@
-//! Statistics for park offices and the platform: credit granted and disbursed, per bank, per
-//! product and per month. Amounts are exact integers in fen.
+//! Statistics for park offices and the platform: credit granted, disbursed and serviced, per
+//! bank, per product and per month. Amounts are exact integers in fen.
 
 use chrono::NaiveDate;
 use poem::{Request, web::Data};
@@ -20,8 +20,48 @@ use super::{
 use crate::domain::credit::ApplicationStatus;
 use crate::store::{
     self,
-    stats::{Share, Totals, Window},
+    stats::{Share, Totals, Window, servicing::Servicing},
 };
+
+/// The loans as of `as_of`: what is outstanding, overdue and non-performing; and what was repaid,
+/// recovered and written off from `from` (when given) to `to` or `as_of`, whichever is earlier.
+/// Each figure is the sum over the loans of what `GET /loans/{id}?as_of=` shows.
+#[derive(Object)]
+pub struct ServicingFigures {
+    /// Principal not yet repaid of the loans running on `as_of` (disbursed by then and not
+    /// written off), in fen.
+    pub principal_outstanding: i64,
+    /// What is unpaid of those loans' installments past their due date, in fen.
+    pub overdue_principal: i64,
+    /// The principal outstanding of non-performing loans (不良: substandard, doubtful or loss),
+    /// in fen.
+    pub npl_balance: i64,
+    /// `npl_balance / principal_outstanding`, to four decimals; 0 when nothing is outstanding.
+    pub npl_ratio: f64,
+    /// Principal repaid, in fen; recoveries apart.
+    pub principal_repaid: i64,
+    /// Interest repaid, in fen; recoveries apart.
+    pub interest_repaid: i64,
+    /// Repaid on loans after they were written off, principal and interest, in fen.
+    pub recovered: i64,
+    /// Principal unpaid when loans were written off (核销), in fen.
+    pub written_off: i64,
+}
+
+impl From<&Servicing> for ServicingFigures {
+    fn from(s: &Servicing) -> Self {
+        Self {
+            principal_outstanding: s.principal_outstanding.fen(),
+            overdue_principal: s.overdue_principal.fen(),
+            npl_balance: s.npl_balance.fen(),
+            npl_ratio: (s.npl_ratio() * 10_000.0).round() / 10_000.0,
+            principal_repaid: s.principal_repaid.fen(),
+            interest_repaid: s.interest_repaid.fen(),
+            recovered: s.recovered.fen(),
+            written_off: s.written_off.fen(),
+        }
+    }
+}
 
 #[derive(Object)]
 pub struct ApplicationCounts {
@@ -58,6 +98,8 @@ pub struct StatsTotals {
     pub avg_approval_working_days: Option<f64>,
     /// Approvals that took more working days than their product's `approval_sla_days`.
     pub sla_breaches: i64,
+    #[oai(flatten)]
+    pub servicing: ServicingFigures,
 }
 
 fn two_decimals(x: f64) -> f64 {
@@ -86,6 +128,7 @@ impl From<&Totals> for StatsTotals {
             avg_approval_days: averages.map(|(days, _)| two_decimals(days)),
             avg_approval_working_days: averages.map(|(_, working)| two_decimals(working)),
             sla_breaches: t.sla_breaches,
+            servicing: (&t.servicing).into(),
         }
     }
 }
@@ -100,6 +143,8 @@ pub struct BankShare {
     pub credit_granted: i64,
     pub disbursement_count: i64,
     pub disbursed: i64,
+    #[oai(flatten)]
+    pub servicing: ServicingFigures,
 }
 
 #[derive(Object)]
@@ -113,6 +158,8 @@ pub struct ProductShare {
     pub credit_granted: i64,
     pub disbursement_count: i64,
     pub disbursed: i64,
+    #[oai(flatten)]
+    pub servicing: ServicingFigures,
 }
 
 fn bank_share(s: &Share) -> BankShare {
@@ -124,6 +171,7 @@ fn bank_share(s: &Share) -> BankShare {
         credit_granted: s.credit_granted.fen(),
         disbursement_count: s.disbursement_count,
         disbursed: s.disbursed.fen(),
+        servicing: (&s.servicing).into(),
     }
 }
 
@@ -138,6 +186,7 @@ fn product_share(s: &Share) -> ProductShare {
         credit_granted: s.credit_granted.fen(),
         disbursement_count: s.disbursement_count,
         disbursed: s.disbursed.fen(),
+        servicing: (&s.servicing).into(),
     }
 }
 
@@ -150,6 +199,8 @@ pub struct ParkStats {
     pub from: Option<NaiveDate>,
     /// The window's last day, when one was given.
     pub to: Option<NaiveDate>,
+    /// The day the loans' balances are for: `as_of`, or else `to`, or else today.
+    pub as_of: NaiveDate,
     #[oai(flatten)]
     pub totals: StatsTotals,
     /// Every bank with activity in the park: a product offered there, or credit granted or disbursed.
@@ -172,6 +223,20 @@ pub enum ParkStatsResponse {
     Ok(ParkStatsContent),
 }
 
+#[derive(ResponseContent)]
+pub enum NationalStatsContent {
+    Json(Json<Box<NationalStats>>),
+    /// One row per bank and a total row, UTF-8 with a byte-order mark for spreadsheets.
+    Csv(Csv),
+}
+
+#[derive(ApiResponse)]
+pub enum NationalStatsResponse {
+    /// The national statistics: JSON, or CSV with `Accept: text/csv`.
+    #[oai(status = 200)]
+    Ok(NationalStatsContent),
+}
+
 #[derive(Object)]
 pub struct MonthRow {
     /// `YYYY-MM`.
@@ -180,6 +245,12 @@ pub struct MonthRow {
     pub credit_granted: i64,
     pub disbursement_count: i64,
     pub disbursed: i64,
+    /// Repayments paid in the month, recoveries apart.
+    pub repayment_count: i64,
+    pub principal_repaid: i64,
+    pub interest_repaid: i64,
+    /// Repaid in the month on loans written off before.
+    pub recovered: i64,
 }
 
 #[derive(Object)]
@@ -203,6 +274,8 @@ pub struct ParkRow {
 pub struct NationalStats {
     pub from: Option<NaiveDate>,
     pub to: Option<NaiveDate>,
+    /// The day the loans' balances are for: `as_of`, or else `to`, or else today.
+    pub as_of: NaiveDate,
     /// The sum of every park.
     #[oai(flatten)]
     pub totals: StatsTotals,
@@ -210,6 +283,11 @@ pub struct NationalStats {
     pub products: Vec<ProductShare>,
     /// One row per park.
     pub parks: Vec<ParkRow>,
+}
+
+/// The day balances are for: the one asked, or the window's last day, or today.
+fn balances_on(as_of: Option<Date>, window: Window) -> NaiveDate {
+    as_of.map(|d| d.0).or(window.to).unwrap_or_else(|| chrono::Utc::now().date_naive())
 }
 
 fn window(from: Option<NaiveDate>, to: Option<NaiveDate>) -> Result<Window, ApiError> {
@@ -227,7 +305,21 @@ fn wants_csv(req: &Request) -> bool {
     accept.split(',').any(|part| part.trim().starts_with("text/csv"))
 }
 
-fn csv_of(stats: &ParkStats) -> Result<String, ApiError> {
+fn servicing_cells(s: &ServicingFigures) -> [String; 8] {
+    [
+        s.principal_outstanding.to_string(),
+        s.overdue_principal.to_string(),
+        s.npl_balance.to_string(),
+        s.npl_ratio.to_string(),
+        s.principal_repaid.to_string(),
+        s.interest_repaid.to_string(),
+        s.recovered.to_string(),
+        s.written_off.to_string(),
+    ]
+}
+
+/// One row per bank and a total row.
+fn csv_of(banks: &[BankShare], t: &StatsTotals) -> Result<String, ApiError> {
     let mut writer = csv::Writer::from_writer(Vec::new());
     let fail = |_| ApiError::internal();
     writer
@@ -239,32 +331,47 @@ fn csv_of(stats: &ParkStats) -> Result<String, ApiError> {
             "credit_granted_fen",
             "disbursement_count",
             "disbursed_fen",
+            "principal_outstanding_fen",
+            "overdue_principal_fen",
+            "npl_balance_fen",
+            "npl_ratio",
+            "principal_repaid_fen",
+            "interest_repaid_fen",
+            "recovered_fen",
+            "written_off_fen",
         ])
         .map_err(fail)?;
-    for bank in &stats.banks {
+    for bank in banks {
         writer
-            .write_record([
-                bank.bank_id.clone(),
-                text_cell(&bank.bank_name),
-                bank.enterprises.to_string(),
-                bank.credit_lines.to_string(),
-                bank.credit_granted.to_string(),
-                bank.disbursement_count.to_string(),
-                bank.disbursed.to_string(),
-            ])
+            .write_record(
+                [
+                    bank.bank_id.clone(),
+                    text_cell(&bank.bank_name),
+                    bank.enterprises.to_string(),
+                    bank.credit_lines.to_string(),
+                    bank.credit_granted.to_string(),
+                    bank.disbursement_count.to_string(),
+                    bank.disbursed.to_string(),
+                ]
+                .into_iter()
+                .chain(servicing_cells(&bank.servicing)),
+            )
             .map_err(fail)?;
     }
-    let t = &stats.totals;
     writer
-        .write_record([
-            String::new(),
-            "合计 total".to_owned(),
-            t.enterprises_with_credit.to_string(),
-            t.credit_lines.to_string(),
-            t.credit_granted.to_string(),
-            t.disbursement_count.to_string(),
-            t.disbursed.to_string(),
-        ])
+        .write_record(
+            [
+                String::new(),
+                "合计 total".to_owned(),
+                t.enterprises_with_credit.to_string(),
+                t.credit_lines.to_string(),
+                t.credit_granted.to_string(),
+                t.disbursement_count.to_string(),
+                t.disbursed.to_string(),
+            ]
+            .into_iter()
+            .chain(servicing_cells(&t.servicing)),
+        )
         .map_err(fail)?;
     let bytes = writer.into_inner().map_err(|_| ApiError::internal())?;
     String::from_utf8(bytes).map_err(|_| ApiError::internal())
@@ -283,8 +390,9 @@ impl StatsApi {
     /// Get a park's statistics
     ///
     /// The park's office or an admin. `from` and `to` (inclusive) filter credit lines by grant
-    /// date, disbursements by disbursement date, and applications by submission. Send
-    /// `Accept: text/csv` for a spreadsheet: one row per bank and a total row.
+    /// date, disbursements by disbursement date, applications by submission, and repayments and
+    /// write-offs by their day. The loans' balances (outstanding, overdue, NPL) are as of
+    /// `as_of`. Send `Accept: text/csv` for a spreadsheet: one row per bank and a total row.
     #[oai(path = "/parks/:id/stats", method = "get", operation_id = "get_park_stats")]
     async fn get_park_stats(
         &self,
@@ -296,31 +404,38 @@ impl StatsApi {
         from: Query<Option<Date>>,
         /// The last day, inclusive.
         to: Query<Option<Date>>,
+        /// The day the loans' balances are for; by default `to`, or else today.
+        as_of: Query<Option<Date>>,
     ) -> ApiResult<ParkStatsResponse> {
         let park_id = parse_id(&id.0, "the park")?;
         require_park_office(&caller, park_id)?;
         let park = state.park(park_id).await?;
         let window = window(from.0.map(|d| d.0), to.0.map(|d| d.0))?;
-        let report = store::stats::report(state.db(), Some(park_id), window).await?;
+        let as_of = balances_on(as_of.0, window);
+        let report = store::stats::report(state.db(), Some(park_id), window, as_of).await?;
         let stats = ParkStats {
             park_id: park.id.to_string(),
             park_name: park.name.clone(),
             from: window.from,
             to: window.to,
+            as_of,
             totals: (&report.totals).into(),
             banks: report.banks.iter().map(bank_share).collect(),
             products: report.products.iter().map(product_share).collect(),
         };
         if wants_csv(req) {
-            return Ok(ParkStatsResponse::Ok(ParkStatsContent::Csv(Csv(csv_of(&stats)?))));
+            return Ok(ParkStatsResponse::Ok(ParkStatsContent::Csv(Csv(csv_of(
+                &stats.banks,
+                &stats.totals,
+            )?))));
         }
         Ok(ParkStatsResponse::Ok(ParkStatsContent::Json(Json(Box::new(stats)))))
     }
 
     /// Get a park's monthly series
     ///
-    /// The park's office or an admin. Per calendar month (UTC): credit lines granted and
-    /// disbursements made, counts and amounts.
+    /// The park's office or an admin. Per calendar month (UTC): credit lines granted,
+    /// disbursements made and repayments paid, counts and amounts.
     #[oai(path = "/parks/:id/stats/monthly", method = "get", operation_id = "get_park_monthly_stats")]
     async fn get_park_monthly_stats(
         &self,
@@ -348,6 +463,10 @@ impl StatsApi {
                     credit_granted: m.credit_granted.fen(),
                     disbursement_count: m.disbursement_count,
                     disbursed: m.disbursed.fen(),
+                    repayment_count: m.repayment_count,
+                    principal_repaid: m.principal_repaid.fen(),
+                    interest_repaid: m.interest_repaid.fen(),
+                    recovered: m.recovered.fen(),
                 })
                 .collect(),
         }))
@@ -356,22 +475,28 @@ impl StatsApi {
     /// Get national statistics
     ///
     /// Admin only. The totals of every park, the same figures per bank and product, and one row
-    /// per park.
+    /// per park; the same filters as a park's. Send `Accept: text/csv` for a spreadsheet: one row
+    /// per bank and a total row.
     #[oai(path = "/stats", method = "get", operation_id = "get_national_stats")]
     async fn get_national_stats(
         &self,
         _caller: Caller,
         state: Data<&AppState>,
+        req: &Request,
         /// The first day, inclusive.
         from: Query<Option<Date>>,
         /// The last day, inclusive.
         to: Query<Option<Date>>,
-    ) -> ApiResult<Json<NationalStats>> {
+        /// The day the loans' balances are for; by default `to`, or else today.
+        as_of: Query<Option<Date>>,
+    ) -> ApiResult<NationalStatsResponse> {
         let window = window(from.0.map(|d| d.0), to.0.map(|d| d.0))?;
-        let report = store::stats::report(state.db(), None, window).await?;
-        Ok(Json(NationalStats {
+        let as_of = balances_on(as_of.0, window);
+        let report = store::stats::report(state.db(), None, window, as_of).await?;
+        let stats = NationalStats {
             from: window.from,
             to: window.to,
+            as_of,
             totals: (&report.totals).into(),
             banks: report.banks.iter().map(bank_share).collect(),
             products: report.products.iter().map(product_share).collect(),
@@ -385,6 +510,11 @@ impl StatsApi {
                     totals: totals.into(),
                 })
                 .collect(),
-        }))
+        };
+        if wants_csv(req) {
+            let csv = csv_of(&stats.banks, &stats.totals)?;
+            return Ok(NationalStatsResponse::Ok(NationalStatsContent::Csv(Csv(csv))));
+        }
+        Ok(NationalStatsResponse::Ok(NationalStatsContent::Json(Json(Box::new(stats)))))
     }
 }

@@ -466,6 +466,55 @@ impl Loan {
     pub fn audience(&self) -> Audience {
         Audience::loan(self.park_id, self.bank_id, self.enterprise_id)
     }
+
+    /// Whether the loan as stored is the loan as it stood at the end of `day`: no repayment was
+    /// recorded after it. Otherwise [`Loan::as_of`] replays its repayments.
+    pub fn is_current_on(&self, day: NaiveDate) -> bool {
+        self.last_paid_on.is_none_or(|last| last <= day)
+    }
+
+    /// The loan as it stood at the end of `day`: a write-off after it is not yet made, and, when
+    /// repayments were recorded after it, the schedule as made is allocated again with the
+    /// repayments paid by then, in the order they were recorded. Allocation is a function of the
+    /// lines and the repayment alone, so replaying every repayment gives the stored lines again
+    /// (a property test says so). The bank's classification is its classification now: no
+    /// history of it is kept. `repayments` may hold other loans' and later ones; they are left
+    /// out.
+    pub fn as_of(&self, day: NaiveDate, repayments: &[Repayment]) -> Result<Loan, ReplayError> {
+        let mut loan = self.clone();
+        loan.written_off_on = self.written_off_on.filter(|on| *on <= day);
+        if self.is_current_on(day) {
+            return Ok(loan);
+        }
+        let made = schedule(self.amount, self.rate, self.disbursed_on, self.maturity_date, self.method)
+            .map_err(|e| ReplayError { loan_id: self.id, why: e.to_string() })?;
+        let mut paid: Vec<&Repayment> =
+            repayments.iter().filter(|r| r.loan_id == self.id && r.paid_on <= day).collect();
+        paid.sort_by_key(|r| r.id);
+        loan.lines = made.into_iter().map(ScheduleLine::new).collect();
+        let (mut principal, mut interest) = (Money::ZERO, Money::ZERO);
+        loan.last_paid_on = None;
+        for r in paid {
+            let allocation = allocate(&loan.lines, self.disbursed_on, r.paid_on, r.amount)
+                .map_err(|e| ReplayError { loan_id: self.id, why: format!("repayment {}: {e}", r.id) })?;
+            loan.lines = allocation.lines;
+            let overflow = |_| ReplayError { loan_id: self.id, why: "the repayments overflow".into() };
+            principal = principal.checked_add(r.principal_paid).map_err(overflow)?;
+            interest = interest.checked_add(r.interest_paid).map_err(overflow)?;
+            loan.last_paid_on = Some(r.paid_on);
+        }
+        loan.principal_repaid = principal;
+        loan.interest_repaid = interest;
+        Ok(loan)
+    }
+}
+
+/// A loan whose repayments cannot be allocated again: its rows disagree with each other.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("loan {loan_id} cannot be replayed: {why}")]
+pub struct ReplayError {
+    pub loan_id: i64,
+    pub why: String,
 }
 
 /// A repayment recorded on a loan, and how it was allocated.
@@ -709,18 +758,22 @@ mod tests {
         assert_eq!(allocate(&l, START, day(2022, 2, 1), Money::ZERO), Err(AllocationError::NoAmount));
     }
 
+    fn any_method() -> impl Strategy<Value = RepaymentMethod> {
+        prop_oneof![
+            Just(RepaymentMethod::Bullet),
+            Just(RepaymentMethod::MonthlyInterest),
+            Just(RepaymentMethod::EqualInstallment),
+            Just(RepaymentMethod::EqualPrincipal),
+        ]
+    }
+
     proptest! {
         #[test]
         fn principal_always_sums_to_the_amount(
             amount in 1i64..10_000_000_000,
             bps in 0i64..=2_400,
             months in 1u32..=120,
-            method in prop_oneof![
-                Just(RepaymentMethod::Bullet),
-                Just(RepaymentMethod::MonthlyInterest),
-                Just(RepaymentMethod::EqualInstallment),
-                Just(RepaymentMethod::EqualPrincipal),
-            ],
+            method in any_method(),
         ) {
             let start = day(2022, 1, 31);
             let maturity = plus_months(start, months).unwrap();
@@ -734,12 +787,7 @@ mod tests {
         fn a_repayment_is_allocated_to_the_fen(
             amount in 1i64..2_000_000,
             days in 0i64..400,
-            method in prop_oneof![
-                Just(RepaymentMethod::Bullet),
-                Just(RepaymentMethod::MonthlyInterest),
-                Just(RepaymentMethod::EqualInstallment),
-                Just(RepaymentMethod::EqualPrincipal),
-            ],
+            method in any_method(),
         ) {
             let l = lines(method);
             let paid_on = START + chrono::Duration::days(days);
@@ -758,6 +806,46 @@ mod tests {
                     prop_assert!(amount > outstanding.fen());
                 }
                 Err(other) => prop_assert!(false, "{other}"),
+            }
+        }
+
+        #[test]
+        fn replaying_repayments_gives_the_loan_as_it_stood_on_any_day(
+            payments in proptest::collection::vec((0i64..40, 1i64..400_000), 1..12),
+            method in any_method(),
+        ) {
+            let made = lines(method);
+            let maturity = made.last().unwrap().installment.due_date;
+            let mut loan = Loan {
+                id: 1, credit_line_id: 1, enterprise_id: 1, bank_id: 1, product_id: 1, park_id: 1,
+                amount: fen(made.iter().map(|l| l.installment.principal.fen()).sum()),
+                rate: rate(600), disbursed_on: START, maturity_date: maturity, method,
+                bank_classification: Classification::Normal, principal_repaid: Money::ZERO,
+                interest_repaid: Money::ZERO, last_paid_on: None, written_off_on: None,
+                lines: made, created_at: chrono::DateTime::UNIX_EPOCH,
+            };
+            // Record the repayments one after another, as the use case does, keeping each day's loan.
+            let mut recorded = Vec::new();
+            let mut on = START;
+            let mut snapshots = vec![(START - chrono::Duration::days(1), loan.clone())];
+            for (n, (gap, amount)) in payments.into_iter().enumerate() {
+                on += chrono::Duration::days(gap);
+                let Ok(paid) = allocate(&loan.lines, START, on, fen(amount)) else { continue };
+                recorded.push(Repayment {
+                    id: n as i64, loan_id: 1, amount: fen(amount), paid_on: on, reference: String::new(),
+                    interest_paid: paid.interest_paid, principal_paid: paid.principal_paid, recovery: false,
+                    created_at: chrono::DateTime::UNIX_EPOCH,
+                });
+                loan.lines = paid.lines;
+                loan.principal_repaid = loan.principal_repaid.checked_add(paid.principal_paid).unwrap();
+                loan.interest_repaid = loan.interest_repaid.checked_add(paid.interest_paid).unwrap();
+                loan.last_paid_on = Some(on);
+                snapshots.retain(|(day, _)| *day != on);
+                snapshots.push((on, loan.clone()));
+            }
+            for (day, then) in &snapshots {
+                let replayed = loan.as_of(*day, &recorded).unwrap();
+                prop_assert_eq!(&replayed, then, "as of {}", day);
             }
         }
 

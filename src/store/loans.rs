@@ -116,6 +116,57 @@ pub async fn list(
     Ok(Page { items, next_after: page.next_after })
 }
 
+/// The loans as they stood at the end of `day` ([`Loan::as_of`]): those with repayments recorded
+/// after it are replayed from their repayments paid by then.
+pub async fn as_of(
+    db: &impl ConnectionTrait,
+    loans: Vec<Loan>,
+    day: NaiveDate,
+) -> Result<Vec<Loan>, StoreError> {
+    let stale: Vec<i64> = loans.iter().filter(|l| !l.is_current_on(day)).map(|l| l.id).collect();
+    let mut paid: HashMap<i64, Vec<Repayment>> = HashMap::new();
+    for chunk in stale.chunks(500) {
+        let rows = repayment::Entity::find()
+            .filter(repayment::Column::LoanId.is_in(chunk.iter().copied()))
+            .filter(repayment::Column::PaidOn.lte(day))
+            .order_by_asc(repayment::Column::Id)
+            .all(db)
+            .await?;
+        for row in rows {
+            paid.entry(row.loan_id).or_default().push(repayment_of(row)?);
+        }
+    }
+    loans
+        .into_iter()
+        .map(|loan| {
+            let repayments = paid.remove(&loan.id).unwrap_or_default();
+            loan.as_of(day, &repayments).map_err(|e| StoreError::Corrupt(e.to_string()))
+        })
+        .collect()
+}
+
+/// The loans of one park (or every park) that were running at the end of `day` (disbursed, not
+/// written off) and had a repayment recorded after it, as they stood then.
+pub async fn repaid_after(
+    db: &impl ConnectionTrait,
+    park_id: Option<i64>,
+    day: NaiveDate,
+) -> Result<Vec<Loan>, StoreError> {
+    let rows = loan::Entity::find()
+        .apply_if(park_id, |q, id| q.filter(loan::Column::ParkId.eq(id)))
+        .filter(loan::Column::LastPaidOn.gt(day))
+        .filter(loan::Column::DisbursedOn.lte(day))
+        .filter(
+            Condition::any()
+                .add(loan::Column::WrittenOffOn.is_null())
+                .add(loan::Column::WrittenOffOn.gt(day)),
+        )
+        .all(db)
+        .await?;
+    let loans = with_schedules(db, rows).await?;
+    as_of(db, loans, day).await
+}
+
 /// The loans of `rows`, each with its schedule, in the order given.
 async fn with_schedules(db: &impl ConnectionTrait, rows: Vec<loan::Model>) -> Result<Vec<Loan>, StoreError> {
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();

@@ -1,17 +1,24 @@
 //! Park and national statistics: SQL aggregates over the covering indexes, never a scan of rows
-//! into memory.
+//! into memory (but for loans replayed as of a past day, see [`servicing`]).
+
+pub mod servicing;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
-use entity::{application, bank, credit_line, disbursement, enterprise, park, product, product_park, score};
+use entity::{
+    application, bank, credit_line, disbursement, enterprise, loan, park, product, product_park, repayment,
+    score,
+};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QuerySelect,
+    ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, JoinType, QueryFilter, QuerySelect,
+    RelationTrait,
     sea_query::{Expr, Func, SimpleExpr},
 };
 
 use super::{StoreError, sum_as_bigint};
 use crate::domain::{Money, credit::ApplicationStatus, directory::Park};
+use servicing::Servicing;
 
 /// The dates a statistic covers; either end may be open.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -67,6 +74,7 @@ pub struct Totals {
     pub approval_days_sum: i64,
     pub approval_working_days_sum: i64,
     pub sla_breaches: i64,
+    pub servicing: Servicing,
 }
 
 impl Totals {
@@ -84,7 +92,7 @@ impl Totals {
         self.approval_days_sum += other.approval_days_sum;
         self.approval_working_days_sum += other.approval_working_days_sum;
         self.sla_breaches += other.sla_breaches;
-        Ok(())
+        self.servicing.add(&other.servicing)
     }
 
     /// Mean calendar and working days from application to approval, over the lines granted.
@@ -109,6 +117,7 @@ pub struct Share {
     pub credit_granted: Money,
     pub disbursement_count: i64,
     pub disbursed: Money,
+    pub servicing: Servicing,
 }
 
 pub struct Report {
@@ -148,11 +157,13 @@ fn in_park<C: ColumnTrait>(column: C, park_id: Option<i64>) -> Condition {
     }
 }
 
-/// The statistics of one park (`Some`) or of every park (`None`), for the window.
+/// The statistics of one park (`Some`) or of every park (`None`), for the window, with the
+/// servicing figures as of `as_of`.
 pub async fn report(
     db: &impl ConnectionTrait,
     park_id: Option<i64>,
     window: Window,
+    as_of: NaiveDate,
 ) -> Result<Report, StoreError> {
     let parks: Vec<Park> = park::Entity::find()
         .filter(in_park(park::Column::Id, park_id))
@@ -302,6 +313,13 @@ pub async fn report(
         }
         product_banks.insert(product_id, bank_id);
     }
+    for ((park, bank_id, product_id), figures) in servicing::figures(db, park_id, window, as_of).await? {
+        per_park.entry(park).or_default().servicing.add(&figures)?;
+        for (id, shares) in [(bank_id, &mut banks), (product_id, &mut products)] {
+            shares.entry(id).or_insert_with(|| Share { id, ..Default::default() }).servicing.add(&figures)?;
+        }
+        product_banks.insert(product_id, bank_id);
+    }
     for (bank_id, n) in bank_enterprises {
         banks.entry(bank_id).or_insert_with(|| Share { id: bank_id, ..Default::default() }).enterprises = n;
     }
@@ -400,6 +418,11 @@ pub struct Month {
     pub credit_granted: Money,
     pub disbursement_count: i64,
     pub disbursed: Money,
+    /// Repayments paid in the month, recoveries apart.
+    pub repayment_count: i64,
+    pub principal_repaid: Money,
+    pub interest_repaid: Money,
+    pub recovered: Money,
 }
 
 /// `YYYY-MM` of a timestamp or date column, in the database's own dialect.
@@ -414,7 +437,7 @@ fn month_of(backend: DbBackend, column: &str, is_timestamp: bool) -> SimpleExpr 
     }
 }
 
-/// A park's credit granted and disbursed, month by month, oldest first.
+/// A park's credit granted, disbursed and repaid, month by month, oldest first.
 pub async fn monthly(
     db: &impl ConnectionTrait,
     park_id: i64,
@@ -443,6 +466,23 @@ pub async fn monthly(
         .into_tuple()
         .all(db)
         .await?;
+    // Month, recovery (1) or not (0), count, principal, interest.
+    type RepaidRow = (String, i32, i64, Option<i64>, Option<i64>);
+    let repaid: Vec<RepaidRow> = repayment::Entity::find()
+        .select_only()
+        .column_as(month_of(backend, "repayments.paid_on", false), "month")
+        .column_as(Expr::cust("CASE WHEN repayments.recovery THEN 1 ELSE 0 END"), "recovery")
+        .column_as(count_all(), "n")
+        .column_as(sum_as_bigint(repayment::Column::PrincipalPaid), "principal")
+        .column_as(sum_as_bigint(repayment::Column::InterestPaid), "interest")
+        .join(JoinType::InnerJoin, repayment::Relation::Loan.def())
+        .filter(loan::Column::ParkId.eq(park_id))
+        .filter(window.dates(repayment::Column::PaidOn))
+        .group_by(Expr::cust("1"))
+        .group_by(Expr::cust("2"))
+        .into_tuple()
+        .all(db)
+        .await?;
     let mut months: BTreeMap<String, Month> = BTreeMap::new();
     for (month, count, amount) in granted {
         let entry = months.entry(month.clone()).or_insert_with(|| Month { month, ..Default::default() });
@@ -453,6 +493,19 @@ pub async fn monthly(
         let entry = months.entry(month.clone()).or_insert_with(|| Month { month, ..Default::default() });
         entry.disbursement_count += count;
         add(&mut entry.disbursed, summed(amount, "disbursements")?)?;
+    }
+    for (month, recovery, count, principal, interest) in repaid {
+        let entry = months.entry(month.clone()).or_insert_with(|| Month { month, ..Default::default() });
+        let (principal, interest) =
+            (summed(principal, "principal repaid")?, summed(interest, "interest repaid")?);
+        if recovery == 1 {
+            add(&mut entry.recovered, principal)?;
+            add(&mut entry.recovered, interest)?;
+        } else {
+            entry.repayment_count += count;
+            add(&mut entry.principal_repaid, principal)?;
+            add(&mut entry.interest_repaid, interest)?;
+        }
     }
     Ok(months.into_values().collect())
 }

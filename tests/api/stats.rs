@@ -335,3 +335,222 @@ async fn stats_are_scoped_to_the_park_office() {
     k.app.get(&format!("/api/v1/parks/{}/stats", k.park_a), &bank_key).await.expect_error(403, "forbidden");
     k.app.get("/api/v1/parks/999/stats", &k.app.admin_key).await.expect_error(404, "not_found");
 }
+
+/// Draws a loan through the use case, on a day of our choosing; returns its id.
+async fn draw(
+    app: &TestApp,
+    line: i64,
+    amount: i64,
+    on: NaiveDate,
+    maturity: Option<NaiveDate>,
+    method: &str,
+) -> String {
+    let draw = Draw {
+        line_id: line,
+        amount: Money::from_fen(amount).unwrap(),
+        reference: format!("L-{line}-{on}-{amount}"),
+        disbursed_on: on,
+        maturity_date: maturity,
+        repayment_method: Some(innoloan::domain::servicing::RepaymentMethod::parse(method).unwrap()),
+    };
+    let today = Utc::now().date_naive();
+    let made = write(app, async |w| credit::disburse(w, ADMIN, draw, today).await).await;
+    made.id.to_string()
+}
+
+fn fen(v: &Value) -> i64 {
+    v.as_i64().unwrap_or_else(|| panic!("{v} is not a number of fen"))
+}
+
+/// The servicing figures, summed over the loans as `GET /loans?as_of=` shows them.
+async fn summed_over_loans(app: &TestApp, key: &str, day: NaiveDate) -> Value {
+    let loans = app.get(&format!("/api/v1/loans?as_of={day}&limit=500"), key).await.expect(200).body;
+    let (mut outstanding, mut overdue, mut npl, mut written_off) = (0, 0, 0, 0);
+    let (mut principal_repaid, mut interest_repaid, mut recovered) = (0, 0, 0);
+    for loan in loans["items"].as_array().unwrap() {
+        if loan["disbursed_on"].as_str().unwrap() > day.to_string().as_str() {
+            continue;
+        }
+        let id = loan["id"].as_str().unwrap();
+        let repayments =
+            app.get(&format!("/api/v1/loans/{id}/repayments?limit=500"), key).await.expect(200).body;
+        let mut principal_before_write_off = 0;
+        for r in repayments["items"].as_array().unwrap() {
+            if r["recovery"] == true {
+                if r["paid_on"].as_str().unwrap() <= day.to_string().as_str() {
+                    recovered += fen(&r["amount"]);
+                }
+                continue;
+            }
+            principal_before_write_off += fen(&r["principal_paid"]);
+            if r["paid_on"].as_str().unwrap() <= day.to_string().as_str() {
+                principal_repaid += fen(&r["principal_paid"]);
+                interest_repaid += fen(&r["interest_paid"]);
+            }
+        }
+        if loan["written_off"] == true {
+            written_off += fen(&loan["amount"]) - principal_before_write_off;
+            continue;
+        }
+        outstanding += fen(&loan["principal_outstanding"]);
+        overdue += fen(&loan["overdue_principal"]);
+        if ["substandard", "doubtful", "loss"].contains(&loan["classification"].as_str().unwrap()) {
+            npl += fen(&loan["principal_outstanding"]);
+        }
+    }
+    let ratio =
+        if outstanding == 0 { 0.0 } else { (npl as f64 / outstanding as f64 * 10_000.0).round() / 10_000.0 };
+    json!({
+        "principal_outstanding": outstanding, "overdue_principal": overdue, "npl_balance": npl,
+        "npl_ratio": ratio, "principal_repaid": principal_repaid, "interest_repaid": interest_repaid,
+        "recovered": recovered, "written_off": written_off,
+    })
+}
+
+fn servicing_of(figures: &Value) -> Value {
+    let names = [
+        "principal_outstanding",
+        "overdue_principal",
+        "npl_balance",
+        "npl_ratio",
+        "principal_repaid",
+        "interest_repaid",
+        "recovered",
+        "written_off",
+    ];
+    names.iter().map(|n| (n.to_string(), figures[n].clone())).collect::<serde_json::Map<_, _>>().into()
+}
+
+#[tokio::test]
+async fn servicing_figures_are_the_sums_over_loans_as_of_any_day() {
+    use chrono::Duration;
+    let app = spawn_app().await;
+    let park = app.create_park("a", "成都高新区").await;
+    let bank = app.create_bank("bocd", "成都银行").await;
+    let bank_key = app.create_key("bank", Some(("bank_id", &bank))).await;
+    let office = app.create_key("park_office", Some(("park_id", &park))).await;
+    let p = app
+        .post("/api/v1/products", &bank_key, &product("p1", "金熊猫积分贷", &[&park]))
+        .await
+        .expect(201)
+        .id();
+    app.post(&format!("/api/v1/products/{p}/publish"), &bank_key, &json!({})).await.expect(200);
+    let e1 = app.create_enterprise(&park, &uscc(1), "一号企业").await;
+    let e2 = app.create_enterprise(&park, &uscc(2), "二号企业").await;
+    let today = Utc::now().date_naive();
+    let ago = |days: i64| today - Duration::days(days);
+    let line1 = grant(&app, &e1, &p, 10_000_000, ago(421), ago(420)).await;
+    let line2 = grant(&app, &e2, &p, 10_000_000, ago(421), ago(420)).await;
+    let pay = async |loan: &str, amount: i64, on: NaiveDate| {
+        let body =
+            json!({"amount": amount, "paid_on": on.to_string(), "reference": format!("R-{loan}-{on}")});
+        app.post(&format!("/api/v1/loans/{loan}/repayments"), &bank_key, &body).await.expect(201).body
+    };
+
+    // Past due about 35 days: special mention.
+    draw(&app, line1, 3_000_000, ago(400), None, "bullet").await;
+    // Twelve installments, the first repaid: past due since the second, about 340 days: doubtful.
+    let installments = draw(
+        &app,
+        line1,
+        6_000_000,
+        ago(400),
+        Some(ago(400).checked_add_months(chrono::Months::new(12)).unwrap()),
+        "equal_installment",
+    )
+    .await;
+    pay(&installments, 600_000, ago(360)).await;
+    // Running, repaid in part twice: normal.
+    let running = draw(&app, line2, 5_000_000, ago(100), None, "bullet").await;
+    pay(&running, 1_000_000, ago(50)).await;
+    pay(&running, 500_000, ago(10)).await;
+    // Matured about 217 days ago: substandard; the bank calls it a loss, writes it off, and
+    // recovers some.
+    let bad = draw(
+        &app,
+        line2,
+        4_000_000,
+        ago(400),
+        Some(ago(400).checked_add_months(chrono::Months::new(6)).unwrap()),
+        "bullet",
+    )
+    .await;
+    pay(&bad, 250_000, ago(200)).await;
+    let classify = json!({"classification": "loss", "reason": "经营困难，无力偿还"});
+    app.post(&format!("/api/v1/loans/{bad}/classify"), &bank_key, &classify).await.expect(200);
+    app.post(&format!("/api/v1/loans/{bad}/write-off"), &bank_key, &json!({})).await.expect(200);
+    let recovered = pay(&bad, 100_000, today).await;
+    assert_eq!(recovered["recovery"], true);
+
+    for day in [today, ago(55), ago(201), ago(365), today + Duration::days(200)] {
+        let stats =
+            app.get(&format!("/api/v1/parks/{park}/stats?as_of={day}"), &office).await.expect(200).body;
+        assert_eq!(stats["as_of"], day.to_string());
+        let expected = summed_over_loans(&app, &office, day).await;
+        assert_eq!(servicing_of(&stats), expected, "park totals as of {day}");
+        assert_eq!(servicing_of(&stats["banks"][0]), expected, "the bank's row as of {day}");
+        assert_eq!(servicing_of(&stats["products"][0]), expected, "the product's row as of {day}");
+        let national = app.get(&format!("/api/v1/stats?as_of={day}"), &app.admin_key).await.expect(200).body;
+        assert_eq!(servicing_of(&national), expected, "national totals as of {day}");
+        assert_eq!(servicing_of(&national["parks"][0]), expected, "the park's national row as of {day}");
+        if day == today {
+            for figure in [
+                "principal_outstanding",
+                "overdue_principal",
+                "npl_balance",
+                "principal_repaid",
+                "interest_repaid",
+                "recovered",
+                "written_off",
+            ] {
+                assert!(fen(&expected[figure]) > 0, "{figure} is exercised: {expected}");
+            }
+        }
+    }
+    // A loan read as of a day before its repayments stands as it did then.
+    let before =
+        app.get(&format!("/api/v1/loans/{running}?as_of={}", ago(55)), &office).await.expect(200).body;
+    assert_eq!((fen(&before["principal_outstanding"]), fen(&before["principal_repaid"])), (5_000_000, 0));
+    assert_eq!(before["schedule"][0]["paid_principal"], 0);
+    let between =
+        app.get(&format!("/api/v1/loans/{running}?as_of={}", ago(20)), &office).await.expect(200).body;
+    assert_eq!(fen(&between["principal_repaid"]) + fen(&between["principal_outstanding"]), 5_000_000);
+    assert!(fen(&between["principal_repaid"]) > 0 && fen(&between["principal_repaid"]) <= 1_000_000);
+    // As of 55 days ago the bad loan was not yet written off: it was outstanding and
+    // non-performing then.
+    let then =
+        app.get(&format!("/api/v1/parks/{park}/stats?as_of={}", ago(55)), &office).await.expect(200).body;
+    assert_eq!(then["written_off"], 0);
+    assert_eq!(then["recovered"], 0);
+
+    // The monthly series holds every repayment.
+    let monthly = app.get(&format!("/api/v1/parks/{park}/stats/monthly"), &office).await.expect(200).body;
+    let months = monthly["months"].as_array().unwrap();
+    let now = app.get(&format!("/api/v1/parks/{park}/stats"), &office).await.expect(200).body;
+    for (figure, total) in [
+        ("principal_repaid", "principal_repaid"),
+        ("interest_repaid", "interest_repaid"),
+        ("recovered", "recovered"),
+    ] {
+        assert_eq!(months.iter().map(|m| fen(&m[figure])).sum::<i64>(), fen(&now[total]), "{figure}");
+    }
+    assert_eq!(
+        months.iter().map(|m| fen(&m["repayment_count"])).sum::<i64>(),
+        4,
+        "four repayments, and one recovery apart"
+    );
+
+    // And as CSV, for the nation too.
+    let csv = app
+        .client
+        .get(format!("{}/api/v1/stats", app.address))
+        .bearer_auth(&app.admin_key)
+        .header("Accept", "text/csv")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(csv.status(), 200);
+    let text = csv.text().await.unwrap();
+    assert!(text.lines().next().unwrap().contains("npl_balance_fen"), "{text}");
+    assert!(text.contains(&now["npl_balance"].to_string()), "{text}");
+}
