@@ -51,6 +51,7 @@ ADMIN_KEY=$(sed -n 's/^ADMIN_KEY=//p' "$WORK/dataset.txt")
 ENTERPRISES=$(sed -n 's/^ENTERPRISES=1..=//p' "$WORK/dataset.txt")
 PARKS=$(sed -n 's/^PARKS=1..=//p' "$WORK/dataset.txt")
 LINES=$(sed -n 's/^LINES=1..=//p' "$WORK/dataset.txt")
+LOANS=$(sed -n 's/^LOANS=1..=//p' "$WORK/dataset.txt")
 
 start_server() { # port, extra env...
   local port=$1; shift
@@ -99,6 +100,21 @@ request = function()
 end
 LUA
 
+cat >"$WORK/repay.lua" <<LUA
+wrk.headers["Authorization"] = "Bearer $ADMIN_KEY"
+wrk.headers["Content-Type"] = "application/json"
+local counter = 0
+local thread_tag = "0"
+setup = function(thread) thread:set("seed", math.random(1, 1000000000)) end
+init = function() math.randomseed(seed or os.time()) thread_tag = tostring(seed or 0) end
+request = function()
+  counter = counter + 1
+  local loan = math.random(1, $LOANS)
+  local body = '{"amount": 1, "reference": "LOAD-' .. thread_tag .. '-' .. counter .. '", "paid_on": "$TODAY"}'
+  return wrk.format("POST", "/api/v1/loans/" .. loan .. "/repayments", nil, body)
+end
+LUA
+
 # Parses wrk's output into "requests/s p50_ms p99_ms".
 parse() {
   awk '
@@ -131,6 +147,7 @@ run rankings $PORT rankings.lua /
 run stats $PORT stats.lua /
 run stats_alone $PORT stats.lua / 1
 run disbursements $PORT disburse.lua /
+run repayments $PORT repay.lua /
 NOCACHE_PID=$(start_server $PORT_NOCACHE SCORE_CACHE=off)
 wait_ready $PORT_NOCACHE
 wrk -t2 -c16 -d2s -s "$WORK/score.lua" "http://127.0.0.1:$PORT_NOCACHE" >/dev/null 2>&1
@@ -140,6 +157,13 @@ rss_kb=$(awk '/VmHWM/ {print $2}' "/proc/$SERVER_PID/status")
 
 overdrawn=$(psql "$PG_URL/$DB" -tAc "SELECT COUNT(*) FROM credit_lines l WHERE l.disbursed_total > l.amount OR l.disbursed_total <> COALESCE((SELECT SUM(d.amount) FROM disbursements d WHERE d.credit_line_id = l.id), 0)")
 created=$(psql "$PG_URL/$DB" -tAc "SELECT COUNT(*) FROM disbursements WHERE reference LIKE 'LOAD-%'")
+repaid=$(psql "$PG_URL/$DB" -tAc "SELECT COUNT(*) FROM repayments WHERE reference LIKE 'LOAD-%'")
+# Every loan's totals are the sums of its repayments, and every line's balance is what was drawn
+# less the principal repaid on its loans.
+unbalanced=$(psql "$PG_URL/$DB" -tAc "
+  SELECT (SELECT COUNT(*) FROM loans l LEFT JOIN (SELECT loan_id, SUM(principal_paid) AS p, SUM(interest_paid) AS i FROM repayments GROUP BY loan_id) r ON r.loan_id = l.id
+          WHERE l.principal_repaid <> COALESCE(r.p, 0) OR l.interest_repaid <> COALESCE(r.i, 0))
+       + (SELECT COUNT(*) FROM credit_lines c WHERE c.principal_outstanding <> c.disbursed_total - COALESCE((SELECT SUM(principal_repaid) FROM loans WHERE credit_line_id = c.id), 0))")
 
 base_rps=$(cut -d' ' -f1 "$WORK/healthz.result")
 row() { # label, name
@@ -161,11 +185,14 @@ row 'GET /parks/{id}/rankings?limit=100' rankings
 row 'GET /parks/{id}/stats' stats
 row 'GET /parks/{id}/stats, one connection' stats_alone
 row 'POST /credit-lines/{id}/disbursements' disbursements
+row 'POST /loans/{id}/repayments' repayments
 echo
 echo "Server peak RSS: $((rss_kb / 1024)) MB (the cache-off server: $((rss_nocache_kb / 1024)) MB)."
 echo "Disbursements created under load: $created; lines overdrawn or out of balance: $overdrawn."
+echo "Repayments recorded under load: $repaid; loans or lines whose totals differ from their rows: $unbalanced."
 score_ratio=$(awk -v a="$(cut -d' ' -f1 "$WORK/score.result")" -v b="$base_rps" 'BEGIN { printf "%.2f", a / b }')
 matches_ratio=$(awk -v a="$(cut -d' ' -f1 "$WORK/matches.result")" -v b="$base_rps" 'BEGIN { printf "%.2f", a / b }')
 stats_p50=$(cut -d' ' -f2 "$WORK/stats.result")
 [ "$overdrawn" = 0 ] || { echo "FAIL: $overdrawn credit lines are overdrawn or out of balance"; exit 1; }
+[ "$unbalanced" = 0 ] || { echo "FAIL: $unbalanced loans or lines differ from their rows"; exit 1; }
 echo "summary: score_ratio=$score_ratio matches_ratio=$matches_ratio stats_p50_ms=$stats_p50 rss_mb=$((rss_kb / 1024))"

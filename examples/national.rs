@@ -264,5 +264,6 @@ async fn main() {
     println!("ENTERPRISES={}..={}", enterprise_ids[0][0], enterprise_ids[PARKS - 1][PER_PARK - 1]);
     println!("PARKS={}..={}", park_ids[0], park_ids[PARKS - 1]);
     println!("LINES=1..={LINES}");
+    println!("LOANS=1..={disbursement_id}");
     println!("# loaded in {:.1} s", started.elapsed().as_secs_f64());
 }

@@ -2,14 +2,15 @@
 //! for them in 2022 (see DOMAIN.md). Every record goes through the same domain and store code as
 //! the API; every USCC is valid. The data set is deterministic.
 
-use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc, Weekday};
+use chrono::{DateTime, Datelike, Days, NaiveDate, TimeZone, Utc, Weekday};
 use sea_orm::{DatabaseConnection, TransactionTrait};
 
 use crate::domain::{
-    EnterpriseSize, Money, Period, Principal, Qualification, RateBps, Role, Score, Stage, Uscc,
+    EnterpriseSize, Money, Period, Principal, Qualification, RateBps, Role, Scope, Score, Stage, Uscc,
     credit::Approval,
     product::{CreditType, Eligibility, Product, Terms, Transition},
     score_import::{Batch, ScoreRow},
+    servicing::{Loan, RepaymentMethod, ScheduleLine},
 };
 use crate::service::{
     Error, Write, applications,
@@ -369,7 +370,7 @@ const YI: i64 = 10_000_000_000; // ¥100 m (一亿元) in fen
 
 /// Optics Valley's first batch of 创新积分贷: 2,610 enterprises, ¥66.485 bn granted and
 /// ¥17.825 bn disbursed; 汉口银行 lent 武汉波睿达 ¥30 m.
-async fn optics_valley(w: &mut Write<'_>, banks: &[(String, i64)], today: NaiveDate) -> Result<(), Error> {
+async fn optics_valley(w: &mut Write<'_>, banks: &[(String, i64)], today: NaiveDate) -> Result<i64, Error> {
     let roster = seed_park(w, &OPTICS).await?;
     let mut products = Vec::new();
     for plan in [
@@ -416,7 +417,8 @@ async fn optics_valley(w: &mut Write<'_>, banks: &[(String, i64)], today: NaiveD
         let line = grant(w, &roster, i, product, amount, 420, granted_on, 1 + (i % 5) as u32).await?;
         lines.push((line, amount, granted_on));
     }
-    draw(w, &lines, 1_782_500_000_000, "GG", today).await
+    draw(w, &lines, 1_782_500_000_000, "GG", today).await?;
+    Ok(roster.park_id)
 }
 
 /// Nanchang: the 2021 top-100 list, 10 banks with 20 products in the financial supermarket, 243
@@ -588,11 +590,12 @@ pub async fn seed(db: &DatabaseConnection) -> Result<DemoKeys, Error> {
                 .await?;
         banks.push((code.to_owned(), bank.id));
     }
-    optics_valley(w, &banks, today).await?;
+    let optics_valley_id = optics_valley(w, &banks, today).await?;
     nanchang(w, &banks, today).await?;
     let (chengdu_park_id, meiqia_id, jinxiongmao_id) = chengdu(w, &banks, today).await?;
     kunshan(w, &banks).await?;
-    repaid_at_maturity(w, today).await?;
+    chengdu_running(w, chengdu_park_id, today).await?;
+    repayment_histories(w, optics_valley_id, chengdu_park_id, today).await?;
     let bocd =
         banks.iter().find(|(code, _)| code == "bocd").map(|(_, id)| *id).ok_or(StoreError::NotFound)?;
     let admin = key(w, "demo-admin", Role::Admin, None).await?;
@@ -605,36 +608,142 @@ pub async fn seed(db: &DatabaseConnection) -> Result<DemoKeys, Error> {
     Ok(DemoKeys { admin, park_office, bank, enterprise, chengdu_park_id, meiqia_id, jinxiongmao_id })
 }
 
-/// Synthetic, not from the reports: every loan that has matured was repaid in full on its
-/// maturity date, principal and interest, so that the 2022 loans read as serviced rather than as
-/// three years past due.
-async fn repaid_at_maturity(w: &mut Write<'_>, today: NaiveDate) -> Result<(), Error> {
+/// Synthetic, not from the reports: 成都高新区's lines drawn again in the last year, as running
+/// loans (成都美洽's line, drawn in full in 2022, excepted). Each line draws between half and nine
+/// tenths of its amount, on a day within the last 360, for 12 months: two in three pay interest
+/// monthly and the principal at maturity (按月付息、到期还本), one in three in equal installments
+/// (等额本息). No reported figure counts these: the reports give Chengdu's grants, not its
+/// disbursements.
+async fn chengdu_running(w: &mut Write<'_>, park_id: i64, today: NaiveDate) -> Result<(), Error> {
     let mut after = None;
+    let mut n: u64 = 0;
     loop {
-        let page =
-            store::loans::list(w.txn(), crate::domain::Scope::All, Default::default(), after, 500).await?;
-        for loan in page.items.iter().filter(|l| l.maturity_date <= today) {
-            let standing = loan.standing(loan.maturity_date);
-            let settle = standing
-                .principal_outstanding
-                .checked_add(standing.interest_outstanding)
-                .map_err(|e| Error::invalid("amount", e.to_string()))?;
-            if settle == Money::ZERO {
-                continue;
-            }
-            let repay = Repay {
-                loan_id: loan.id,
-                amount: settle,
-                paid_on: loan.maturity_date,
-                reference: format!("DEMO-R{:06}", loan.id),
+        let page = store::credit::list_lines(w.txn(), Scope::Park(park_id), after, 500).await?;
+        for line in page.items.iter().filter(|l| l.disbursed_total == Money::ZERO) {
+            n += 1;
+            let share = 50 + (n % 41) as i64;
+            let amount = line.amount.fen() * share / 100 / 10_000 * 10_000;
+            let method = if n.is_multiple_of(3) {
+                RepaymentMethod::EqualInstallment
+            } else {
+                RepaymentMethod::MonthlyInterest
             };
-            loans::repay(w, ADMIN, repay, today).await?;
+            let draw = Draw {
+                line_id: line.id,
+                amount: money(amount.max(10_000)),
+                reference: format!("JXM-R{n:05}"),
+                disbursed_on: today - Days::new(3 + (n * 37) % 357),
+                maturity_date: None,
+                repayment_method: Some(method),
+            };
+            credit::disburse(w, ADMIN, draw, today).await?;
         }
         match page.next_after {
             Some(next) => after = Some(next),
             None => return Ok(()),
         }
     }
+}
+
+/// How a demo loan was repaid (synthetic, not from the reports).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Conduct {
+    /// Every installment on its due date.
+    OnTime,
+    /// On time until about four months ago, then nothing: more than 90 days past due when the
+    /// loan is old enough, so non-performing.
+    Stopped,
+    /// On time but for the latest installment: a month past due at most, special mention.
+    Late,
+    /// Nothing at all; written off (核销) once a year past due, with a recovery four months on.
+    WrittenOff,
+}
+
+/// The conduct of the demo's loans: a few of 成都高新区's running loans fall behind (about one in
+/// 70 stops paying, one in 50 is late), so that its NPL ratio is near 1%; two of 光谷's 2022 loans
+/// defaulted and were written off; every other loan paid on time.
+fn conduct(loan: &Loan, optics_valley: i64, chengdu: i64, optics_seen: &mut u64) -> Conduct {
+    if loan.park_id == optics_valley {
+        *optics_seen += 1;
+        return if *optics_seen % 300 == 150 { Conduct::WrittenOff } else { Conduct::OnTime };
+    }
+    if loan.park_id != chengdu || loan.disbursed_on.year() < 2023 {
+        return Conduct::OnTime;
+    }
+    match (loan.id % 70, loan.id % 50) {
+        (17, _) => Conduct::Stopped,
+        (_, 33) => Conduct::Late,
+        _ => Conduct::OnTime,
+    }
+}
+
+/// Records the demo's repayment histories (synthetic, not from the reports; see [`Conduct`]).
+/// Repayments are recorded through the use case, on the days they were paid.
+async fn repayment_histories(
+    w: &mut Write<'_>,
+    optics_valley: i64,
+    chengdu: i64,
+    today: NaiveDate,
+) -> Result<(), Error> {
+    let mut after = None;
+    let mut optics_seen = 0;
+    loop {
+        let page = store::loans::list(w.txn(), Scope::All, Default::default(), after, 500).await?;
+        for loan in &page.items {
+            let conduct = conduct(loan, optics_valley, chengdu, &mut optics_seen);
+            if conduct == Conduct::WrittenOff {
+                written_off(w, loan, today).await?;
+                continue;
+            }
+            let due: Vec<&ScheduleLine> =
+                loan.lines.iter().filter(|l| l.installment.due_date < today).collect();
+            let paid = match conduct {
+                Conduct::Stopped => {
+                    let stopped = today - Days::new(120);
+                    due.iter().filter(|l| l.installment.due_date < stopped).count()
+                }
+                Conduct::Late => due.len().saturating_sub(1),
+                _ => due.len(),
+            };
+            for line in &due[..paid] {
+                let i = &line.installment;
+                let amount = (i.principal.fen() - line.paid_principal.fen())
+                    + (i.interest.fen() - line.paid_interest.fen());
+                let repay = Repay {
+                    loan_id: loan.id,
+                    amount: money(amount),
+                    paid_on: i.due_date,
+                    reference: format!("DEMO-R{:06}-{:02}", loan.id, i.n),
+                };
+                loans::repay(w, ADMIN, repay, today).await?;
+            }
+        }
+        match page.next_after {
+            Some(next) => after = Some(next),
+            None => return Ok(()),
+        }
+    }
+}
+
+/// A defaulted loan: written off a year and a day after it matured unpaid (the floor is loss by
+/// then), and a tenth of its principal recovered four months later, when those days have come.
+async fn written_off(w: &mut Write<'_>, loan: &Loan, today: NaiveDate) -> Result<(), Error> {
+    let on = loan.maturity_date + Days::new(366);
+    if on > today {
+        return Ok(());
+    }
+    loans::write_off(w, ADMIN, loan.id, on).await?;
+    let recovered_on = on + Days::new(120);
+    if recovered_on <= today {
+        let repay = Repay {
+            loan_id: loan.id,
+            amount: money(loan.amount.fen() / 10),
+            paid_on: recovered_on,
+            reference: format!("DEMO-RECOVERY-{:06}", loan.id),
+        };
+        loans::repay(w, ADMIN, repay, today).await?;
+    }
+    Ok(())
 }
 
 /// Makes a demo key and returns its secret.
