@@ -53,6 +53,7 @@ pub const OPERATIONS: &[Access] = &[
     op("POST", "/api/v1/api-keys", ADMIN, "create API keys"),
     op("GET", "/api/v1/api-keys", ADMIN, "list API keys"),
     op("DELETE", "/api/v1/api-keys/{id}", ADMIN, "revoke API keys"),
+    op("GET", "/api/v1/me", EVERYONE, "read their own key"),
     op("POST", "/api/v1/parks/{id}/scores", PARK_OFFICE, "import scores"),
     op("GET", "/api/v1/enterprises/{id}/score", EVERYONE, "read scores"),
     op("GET", "/api/v1/parks/{id}/rankings", EVERYONE, "read rankings"),

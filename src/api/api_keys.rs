@@ -18,8 +18,8 @@ use super::{
     pagination::{List, after_id, default_limit, parse_id},
     text,
 };
-use crate::domain::Role;
 use crate::domain::directory as records;
+use crate::domain::{Role, Scope};
 use crate::service::directory::{self, NewKey};
 use crate::store::{self};
 
@@ -79,6 +79,16 @@ pub struct CreatedApiKey {
     /// Send it as `Authorization: Bearer <secret>`. Store it now: it cannot be shown again, and
     /// an idempotent replay of this request answers without it.
     pub secret: Option<String>,
+}
+
+/// The key that made the request: what it may do, and on whose behalf.
+#[derive(Object)]
+#[oai(skip_serializing_if_is_none)]
+pub struct CurrentApiKey {
+    #[oai(flatten)]
+    pub key: ApiKey,
+    /// The name of the park, bank or enterprise the key acts for; absent for an admin key.
+    pub scope_name: Option<String>,
 }
 
 #[derive(ApiResponse)]
@@ -141,6 +151,27 @@ impl ApiKeysApi {
             })
             .await?;
         Ok(Created::new(outcome))
+    }
+
+    /// Read the calling key
+    ///
+    /// Every key: its own role and scope, and the name of the park, bank or enterprise it acts
+    /// for, so that a client can say who is signed in. The secret is never shown.
+    #[oai(path = "/me", method = "get", operation_id = "get_current_api_key")]
+    async fn get_current_api_key(
+        &self,
+        caller: Caller,
+        state: Data<&AppState>,
+    ) -> ApiResult<Json<CurrentApiKey>> {
+        let principal = caller.principal();
+        let key = store::api_keys::get(state.db(), principal.key_id).await?;
+        let scope_name = match principal.scope {
+            Scope::All => None,
+            Scope::Park(id) => Some(state.park(id).await?.name.clone()),
+            Scope::Bank(id) => Some(store::banks::get(state.db(), id).await?.name),
+            Scope::Enterprise(id) => state.enterprise(id).await?.map(|e| e.name.clone()),
+        };
+        Ok(Json(CurrentApiKey { key: key.into(), scope_name }))
     }
 
     /// List API keys

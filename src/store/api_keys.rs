@@ -85,6 +85,10 @@ pub async fn find_by_prefix(
     Ok(api_key::Entity::find().filter(api_key::Column::Prefix.eq(prefix)).one(db).await?)
 }
 
+pub async fn get(db: &impl ConnectionTrait, id: i64) -> Result<ApiKey, StoreError> {
+    key_of(api_key::Entity::find_by_id(id).one(db).await?.ok_or(StoreError::NotFound)?)
+}
+
 pub async fn list(
     db: &impl ConnectionTrait,
     after: Option<i64>,

@@ -128,3 +128,20 @@ async fn api_key_creation_checks_the_scope() {
     assert!(!listed.text.contains("secret"), "secrets are never listed: {}", listed.text);
     assert!(!listed.text.contains("hash"));
 }
+
+#[tokio::test]
+async fn a_key_reads_its_own_role_and_scope() {
+    let app = spawn_app().await;
+    let park = app.create_park("chengdu", "成都高新区").await;
+    let office = app.create_key("park_office", Some(("park_id", &park))).await;
+    let me = app.get("/api/v1/me", &office).await.expect(200).body;
+    assert_eq!(
+        (me["role"].as_str(), me["park_id"].as_str(), me["scope_name"].as_str()),
+        (Some("park_office"), Some(park.as_str()), Some("成都高新区"))
+    );
+    assert!(me.get("secret").is_none());
+    let admin = app.get("/api/v1/me", &app.admin_key).await.expect(200).body;
+    assert_eq!(admin["role"], "admin");
+    assert!(admin.get("scope_name").is_none());
+    app.get("/api/v1/me", "ilk_wrong").await.expect_error(401, "unauthorized");
+}

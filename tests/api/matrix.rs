@@ -94,6 +94,7 @@ const MATRIX: &[Row] = &[
     scoped("create_api_key",           [S(201), S(403), S(403), S(403)], [S(201), S(403), S(403), S(403)]),
     scoped("list_api_keys",            [LISTED, S(403), S(403), S(403)], [LISTED, S(403), S(403), S(403)]),
     scoped("revoke_api_key",           [S(204), S(403), S(403), S(403)], [S(204), S(403), S(403), S(403)]),
+    unscoped("get_current_api_key",    [S(200), S(200), S(200), S(200)]),
     scoped("import_scores",            [S(201), S(201), S(403), S(403)], [S(201), S(404), S(403), S(403)]),
     scoped("get_enterprise_score",     [S(200), S(200), S(200), S(200)], [S(200), S(404), S(200), S(404)]),
     scoped("get_park_ranking",         [S(200), S(200), S(200), S(200)], [S(200), S(200), S(200), S(200)]),
@@ -528,6 +529,7 @@ impl World {
                 json!({"name": format!("matrix {n}"), "role": "park_office", "park_id": t.park}),
             ),
             "list_api_keys" => Call::list("/api/v1/api-keys", &t.office_key_id),
+            "get_current_api_key" => Call::get("/api/v1/me"),
             "revoke_api_key" => {
                 let (id, _) = key(&self.app, "park_office", "park_id", &t.park).await;
                 Call::new(Method::DELETE, format!("/api/v1/api-keys/{id}"), None)
