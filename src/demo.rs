@@ -7,7 +7,7 @@ use sea_orm::{DatabaseConnection, TransactionTrait};
 
 use crate::domain::{
     EnterpriseSize, Money, Period, Principal, Qualification, RateBps, Role, Scope, Score, Stage, Uscc,
-    credit::Approval,
+    credit::{ApplicationAction, Approval},
     product::{CreditType, Eligibility, Product, Terms, Transition},
     score_import::{Batch, ScoreRow},
     servicing::{Loan, RepaymentMethod, ScheduleLine},
@@ -526,7 +526,35 @@ async fn chengdu(
         let granted_on = nth_working_day(date(2022, 5, 18), n, 115);
         grant(w, &roster, i, product, amount, rate, granted_on, 1 + (n % 5) as u32).await?;
     }
+    pending(w, &roster, &bocd, today).await?;
     Ok((roster.park_id, roster.ids[MEIQIA], bocd.id))
+}
+
+/// Synthetic, not from the reports: four applications still in 成都银行's queue, made by
+/// enterprises without a line in the last working days, every other one under review, so that
+/// the bank's queue (and the SLA it keeps) has something to show.
+async fn pending(
+    w: &mut Write<'_>,
+    roster: &Roster,
+    product: &Product,
+    today: NaiveDate,
+) -> Result<(), Error> {
+    for (k, i) in (700..704).enumerate() {
+        let apply = Apply {
+            enterprise_id: Some(roster.ids[i]),
+            product_id: product.id,
+            amount: money(200_000_000 + k as i64 * 50_000_000),
+            term_months: 12,
+            purpose: "研发投入与流动资金".into(),
+        };
+        let submitted = working_days_before(today, k as u32 + 1);
+        let application = applications::submit(w, ADMIN, apply, at(submitted, 10)).await?;
+        if k % 2 == 1 {
+            applications::act(w, ADMIN, application.id, ApplicationAction::Review, None, at(submitted, 15))
+                .await?;
+        }
+    }
+    Ok(())
 }
 
 /// Kunshan: ICBC's 火炬贷 with ¥10 bn for 1,000 park enterprises; partners ICBC, 兴业银行,
@@ -618,7 +646,7 @@ async fn chengdu_running(w: &mut Write<'_>, park_id: i64, today: NaiveDate) -> R
     let mut after = None;
     let mut n: u64 = 0;
     loop {
-        let page = store::credit::list_lines(w.txn(), Scope::Park(park_id), after, 500).await?;
+        let page = store::credit::list_lines(w.txn(), Scope::Park(park_id), None, after, 500).await?;
         for line in page.items.iter().filter(|l| l.disbursed_total == Money::ZERO) {
             n += 1;
             let share = 50 + (n % 41) as i64;

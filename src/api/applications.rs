@@ -2,7 +2,7 @@
 //! approves (granting a credit line, 授信) or rejects; the enterprise may withdraw before a
 //! decision.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use poem::{Request, web::Data};
 use poem_openapi::{
     ApiResponse, Object, OpenApi,
@@ -78,6 +78,9 @@ pub struct ApplicationView {
     /// The most the enterprise could borrow when it applied, in fen.
     pub offer_max_amount: i64,
     pub submitted_at: DateTime<Utc>,
+    /// The last day a decision keeps within the product's `approval_sla_days`, counted in
+    /// working days (Monday to Friday) after the day of submission.
+    pub sla_due_on: NaiveDate,
     pub reviewed_at: Option<DateTime<Utc>>,
     pub decided_at: Option<DateTime<Utc>>,
     pub decision_reason: Option<String>,
@@ -118,6 +121,10 @@ impl From<Application> for ApplicationView {
             score_period,
             score,
             offer_max_amount: a.offer_max_amount.fen(),
+            sla_due_on: crate::domain::credit::sla_due_on(
+                a.submitted_at.date_naive(),
+                terms.approval_sla_days,
+            ),
             submitted_at: a.submitted_at,
             reviewed_at: a.reviewed_at,
             decided_at: a.decided_at,
@@ -260,6 +267,9 @@ impl ApplicationsApi {
         state: Data<&AppState>,
         /// Only applications in this status.
         status: Query<Option<ApplicationStatus>>,
+        /// Only this enterprise's applications.
+        #[oai(validator(max_length = 20))]
+        enterprise_id: Query<Option<String>>,
         /// How many applications to return.
         #[oai(default = "default_limit", validator(minimum(value = "1"), maximum(value = "500")))]
         limit: Query<u64>,
@@ -268,9 +278,15 @@ impl ApplicationsApi {
         cursor: Query<Option<String>>,
     ) -> ApiResult<Json<List<ApplicationView>>> {
         let after = after_id(cursor.0.as_deref())?;
-        let page =
-            store::credit::list_applications(state.db(), caller.principal().scope, status.0, after, limit.0)
-                .await?;
+        let page = store::credit::list_applications(
+            state.db(),
+            caller.principal().scope,
+            status.0,
+            super::pagination::filter_id(enterprise_id.0.as_deref()),
+            after,
+            limit.0,
+        )
+        .await?;
         let items = page.items.into_iter().map(ApplicationView::from).collect();
         let next_cursor = page.next_after.map(|after| super::pagination::encode_cursor(&after.to_string()));
         Ok(Json(List { items, next_cursor: next_cursor.into() }))

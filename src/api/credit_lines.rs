@@ -157,6 +157,9 @@ impl CreditLinesApi {
         &self,
         caller: Caller,
         state: Data<&AppState>,
+        /// Only this enterprise's lines.
+        #[oai(validator(max_length = 20))]
+        enterprise_id: Query<Option<String>>,
         /// How many lines to return.
         #[oai(default = "default_limit", validator(minimum(value = "1"), maximum(value = "500")))]
         limit: Query<u64>,
@@ -167,6 +170,7 @@ impl CreditLinesApi {
         let page = store::credit::list_lines(
             state.db(),
             caller.principal().scope,
+            super::pagination::filter_id(enterprise_id.0.as_deref()),
             after_id(cursor.0.as_deref())?,
             limit.0,
         )

@@ -282,9 +282,42 @@ pub fn approval_time(submitted: NaiveDate, decided: NaiveDate) -> (i32, i32) {
     (i32::try_from(calendar).unwrap_or(i32::MAX), i32::try_from(working).unwrap_or(i32::MAX))
 }
 
+/// The last day a decision keeps within an SLA of `sla_days` working days (Monday to Friday)
+/// counted as [`approval_time`] counts them: the `sla_days`-th working day after submission.
+pub fn sla_due_on(submitted: NaiveDate, sla_days: i32) -> NaiveDate {
+    let mut day = submitted;
+    let mut left = sla_days.max(0);
+    while left > 0 {
+        let Some(next) = day.succ_opt() else { break };
+        day = next;
+        if !matches!(day.weekday(), Weekday::Sat | Weekday::Sun) {
+            left -= 1;
+        }
+    }
+    day
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_sla_falls_due_on_its_last_working_day() {
+        // Submitted on Tuesday 10 May 2022: five working days run to Tuesday 17 May.
+        assert_eq!(sla_due_on(date(2022, 5, 10), 5), date(2022, 5, 17));
+        // Submitted on a Friday: one working day is the Monday after.
+        assert_eq!(sla_due_on(date(2022, 5, 13), 1), date(2022, 5, 16));
+        for submitted in (1..=14).map(|d| date(2022, 5, d)) {
+            for sla in 1..=12 {
+                let due = sla_due_on(submitted, sla);
+                assert_eq!(approval_time(submitted, due).1, sla, "{submitted} + {sla}");
+                assert!(
+                    approval_time(submitted, due + chrono::Days::new(1)).1 > sla
+                        || due.weekday() == Weekday::Fri
+                );
+            }
+        }
+    }
 
     fn date(y: i32, m: u32, d: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, d).unwrap()

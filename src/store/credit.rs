@@ -387,12 +387,14 @@ pub async fn list_applications(
     db: &impl ConnectionTrait,
     caller: Scope,
     status: Option<ApplicationStatus>,
+    enterprise_id: Option<i64>,
     after: Option<i64>,
     limit: u64,
 ) -> Result<Page<Application>, StoreError> {
     let query = application::Entity::find()
         .filter(application_scope(caller))
-        .apply_if(status, |q, s| q.filter(application::Column::Status.eq(s.as_str())));
+        .apply_if(status, |q, s| q.filter(application::Column::Status.eq(s.as_str())))
+        .apply_if(enterprise_id, |q, id| q.filter(application::Column::EnterpriseId.eq(id)));
     super::page_by_id(db, query, application::Column::Id, after, limit, |a| a.id).await?.try_map(application)
 }
 
@@ -408,10 +410,13 @@ pub async fn get_line_visible(
 pub async fn list_lines(
     db: &impl ConnectionTrait,
     caller: Scope,
+    enterprise_id: Option<i64>,
     after: Option<i64>,
     limit: u64,
 ) -> Result<Page<CreditLine>, StoreError> {
-    let query = credit_line::Entity::find().filter(line_scope(caller));
+    let query = credit_line::Entity::find()
+        .filter(line_scope(caller))
+        .apply_if(enterprise_id, |q, id| q.filter(credit_line::Column::EnterpriseId.eq(id)));
     super::page_by_id(db, query, credit_line::Column::Id, after, limit, |l| l.id).await?.try_map(credit_line)
 }
 

@@ -511,3 +511,45 @@ async fn every_creating_post_replays_with_its_key() {
     assert_eq!(replayed.header("idempotent-replayed"), Some("true"));
     assert_eq!(replayed.body["credit_line"]["id"], approved.body["credit_line"]["id"]);
 }
+
+#[tokio::test]
+async fn applications_and_lines_filter_by_enterprise_and_tell_their_sla_day() {
+    let l = lending(1_000, 100_000_000, 1_000_000_000).await;
+    let other = l.app.create_enterprise(&l.park, &uscc(2), "二号企业").await;
+    let scores = json!({"period": "2021", "scores": [{"uscc": uscc(1), "score": 88, "stage": "growth"}, {"uscc": uscc(2), "score": 85, "stage": "growth"}]});
+    l.app.post(&format!("/api/v1/parks/{}/scores", l.park), &l.app.admin_key, &scores).await.expect(201);
+    let mine = apply(&l, 1_000_000).await;
+    let mut body = application(&l.product, 2_000_000);
+    body["enterprise_id"] = json!(other);
+    let theirs = l.app.post("/api/v1/applications", &l.app.admin_key, &body).await.expect(201).body;
+    // Submitted today: the SLA of 5 working days falls due on the fifth working day after it.
+    let submitted = chrono::Utc::now().date_naive();
+    let due = innoloan::domain::credit::sla_due_on(submitted, 5);
+    assert_eq!(theirs["sla_due_on"], due.to_string());
+    assert_eq!(innoloan::domain::credit::approval_time(submitted, due).1, 5);
+    let listed = |query: String| {
+        let app = &l.app;
+        let key = l.bank_key.clone();
+        async move {
+            let page = app.get(&format!("/api/v1/{query}"), &key).await.expect(200).body;
+            page["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|i| i["id"].as_str().unwrap().to_owned())
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(listed(format!("applications?enterprise_id={}", l.firm)).await, vec![mine.clone()]);
+    assert_eq!(
+        listed(format!("applications?enterprise_id={other}")).await,
+        vec![theirs["id"].as_str().unwrap().to_owned()]
+    );
+    assert!(listed("applications?enterprise_id=999999".into()).await.is_empty());
+    l.app
+        .post(&format!("/api/v1/applications/{mine}/approve"), &l.bank_key, &approval(1_000_000))
+        .await
+        .expect(200);
+    assert_eq!(listed(format!("credit-lines?enterprise_id={}", l.firm)).await.len(), 1);
+    assert!(listed(format!("credit-lines?enterprise_id={other}")).await.is_empty());
+}
