@@ -45,7 +45,7 @@ pub async fn demo(mut config: Config) -> anyhow::Result<()> {
     let chengdu = keys.chengdu_park_id;
     println!(
         "\ninnoloan demo: 4 parks, 15,427 enterprises, 3,496 credit lines, seeded in {:.1} s\n\
-         serving on {base} (Swagger UI: {base}/docs)\n\n\
+         serving on {base} (Swagger UI: {base}/docs; the console: {base}/console/)\n\n\
          API keys, one per role:\n  \
          admin                          {admin}\n  \
          park office, 成都高新区         {office}\n  \

@@ -6,6 +6,7 @@ pub mod api_keys;
 pub mod applications;
 pub mod auth;
 pub mod banks;
+pub mod console;
 pub mod credit_lines;
 pub mod csv;
 pub mod date;
@@ -208,6 +209,7 @@ pub fn app(state: AppState) -> impl Endpoint<Output = Response> {
         .at("/openapi.json", get(openapi_json))
         .at("/openapi.yaml", get(openapi_yaml))
         .at("/docs", get(poem::endpoint::make_sync(move |_| poem::web::Html(swagger_ui.clone()))))
+        .nest("/console", console::endpoint())
         .at("/healthz", get(healthz))
         .at("/readyz", get(readyz))
         .at("/metrics", get(metrics_text))

@@ -79,3 +79,27 @@ async fn every_migration_goes_down_and_up_again() {
     migration::Migrator::up(&db, None).await.unwrap();
     assert!(entity::park::Entity::find().all(&db).await.unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn the_console_is_served_from_the_binary_and_loads_nothing_from_elsewhere() {
+    let app = crate::helpers::spawn_app().await;
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let moved = client.get(format!("{}/console", app.address)).send().await.unwrap();
+    assert_eq!((moved.status().as_u16(), moved.headers()["location"].to_str().unwrap()), (302, "/console/"));
+    let page = client.get(format!("{}/console/", app.address)).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let policy = page.headers()["content-security-policy"].to_str().unwrap().to_owned();
+    assert!(policy.contains("default-src 'self'") && policy.contains("script-src 'self';"), "{policy}");
+    let html = page.text().await.unwrap();
+    assert!(html.contains("创新积分贷"));
+    // Every script and stylesheet the page names is the binary's own, and is there.
+    let assets: Vec<&str> = html.split('"').filter(|s| s.starts_with("/console/assets/")).collect();
+    assert!(assets.len() >= 2, "{html}");
+    for asset in assets {
+        let got = client.get(format!("{}{asset}", app.address)).send().await.unwrap();
+        assert_eq!(got.status(), 200, "{asset}");
+    }
+    assert!(!html.contains("http://") && !html.contains("https://"), "the page names another origin: {html}");
+    let missing = client.get(format!("{}/console/nothing-here.js", app.address)).send().await.unwrap();
+    assert_eq!(missing.status(), 404);
+}

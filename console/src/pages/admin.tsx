@@ -1,0 +1,205 @@
+// The admin's pages: national statistics, parks, banks, and API keys (create and revoke).
+import { useState } from "preact/hooks";
+import { api, idempotencyKey, unwrap, type Schemas } from "../api/client";
+import { day } from "../format";
+import { roleName, t } from "../i18n";
+import { Action, Field, Form, Paged, Show, Table, text, useLoad } from "../ui";
+import { StatsFigures } from "./park";
+
+export function AdminPages({ route }: { route: string[] }) {
+  switch (route[0]) {
+    case "parks":
+      return <Parks />;
+    case "banks":
+      return <Banks />;
+    case "keys":
+      return <Keys />;
+    default:
+      return <National />;
+  }
+}
+
+function National() {
+  const stats = useLoad(
+    () => unwrap(api.GET("/api/v1/stats", { headers: { Accept: "application/json" } })) as Promise<Schemas["NationalStats"]>,
+    [],
+  );
+  return (
+    <section>
+      <h1>{t("全国统计", "National statistics")}</h1>
+      <Show loaded={stats}>
+        {(s) => (
+          <>
+            <StatsFigures stats={s} />
+            <Table
+              caption={t("按园区", "By park")}
+              rows={s.parks}
+              columns={[
+                { label: t("园区", "Park"), cell: (p: Schemas["ParkRow"]) => p.park_name },
+                { label: t("参评企业", "Scored"), cell: (p) => p.enterprises_scored, numeric: true },
+                { label: t("授信笔数", "Lines"), cell: (p) => p.credit_lines, numeric: true },
+                { label: t("不良率", "NPL ratio"), cell: (p) => `${(p.npl_ratio * 100).toFixed(2)}%`, numeric: true },
+              ]}
+            />
+          </>
+        )}
+      </Show>
+    </section>
+  );
+}
+
+function Parks() {
+  const [version, setVersion] = useState(0);
+  return (
+    <section>
+      <h1>{t("园区", "Parks")}</h1>
+      <Paged
+        deps={[version]}
+        load={(cursor) => unwrap(api.GET("/api/v1/parks", { params: { query: { limit: 50, ...(cursor ? { cursor } : {}) } } }))}
+        columns={[
+          { label: t("编号", "Id"), cell: (p: Schemas["Park"]) => p.id },
+          { label: t("代码", "Code"), cell: (p) => <code>{p.code}</code> },
+          { label: t("名称", "Name"), cell: (p) => p.name },
+          { label: t("地区", "Region"), cell: (p) => p.region },
+        ]}
+      />
+      <h2>{t("新增园区", "Add a park")}</h2>
+      <Form
+        submit={t("新增", "Add")}
+        done={t("已新增。", "Added.")}
+        action={async (form) => {
+          await unwrap(
+            api.POST("/api/v1/parks", {
+              params: { header: { "Idempotency-Key": idempotencyKey() } },
+              body: { code: text(form, "code"), name: text(form, "name"), region: text(form, "region") },
+            }),
+          );
+          setVersion((v) => v + 1);
+        }}
+      >
+        <Field label={t("代码", "Code")}>
+          <input name="code" required />
+        </Field>
+        <Field label={t("名称", "Name")}>
+          <input name="name" required />
+        </Field>
+        <Field label={t("地区", "Region")}>
+          <input name="region" required />
+        </Field>
+      </Form>
+    </section>
+  );
+}
+
+function Banks() {
+  const [version, setVersion] = useState(0);
+  return (
+    <section>
+      <h1>{t("银行", "Banks")}</h1>
+      <Paged
+        deps={[version]}
+        load={(cursor) => unwrap(api.GET("/api/v1/banks", { params: { query: { limit: 50, ...(cursor ? { cursor } : {}) } } }))}
+        columns={[
+          { label: t("编号", "Id"), cell: (b: Schemas["Bank"]) => b.id },
+          { label: t("代码", "Code"), cell: (b) => <code>{b.code}</code> },
+          { label: t("名称", "Name"), cell: (b) => b.name },
+        ]}
+      />
+      <h2>{t("新增银行", "Add a bank")}</h2>
+      <Form
+        submit={t("新增", "Add")}
+        done={t("已新增。", "Added.")}
+        action={async (form) => {
+          await unwrap(
+            api.POST("/api/v1/banks", {
+              params: { header: { "Idempotency-Key": idempotencyKey() } },
+              body: { code: text(form, "code"), name: text(form, "name") },
+            }),
+          );
+          setVersion((v) => v + 1);
+        }}
+      >
+        <Field label={t("代码", "Code")}>
+          <input name="code" required />
+        </Field>
+        <Field label={t("名称", "Name")}>
+          <input name="name" required />
+        </Field>
+      </Form>
+    </section>
+  );
+}
+
+function Keys() {
+  const [version, setVersion] = useState(0);
+  const [secret, setSecret] = useState<string>();
+  return (
+    <section>
+      <h1>{t("API 密钥", "API keys")}</h1>
+      <Paged
+        deps={[version]}
+        load={(cursor) => unwrap(api.GET("/api/v1/api-keys", { params: { query: { limit: 50, ...(cursor ? { cursor } : {}) } } }))}
+        columns={[
+          { label: t("编号", "Id"), cell: (k: Schemas["ApiKey"]) => k.id },
+          { label: t("名称", "Name"), cell: (k) => k.name },
+          { label: t("角色", "Role"), cell: (k) => roleName(k.role) },
+          { label: t("范围", "Scope"), cell: (k) => k.park_id ?? k.bank_id ?? k.enterprise_id ?? "—" },
+          { label: t("创建于", "Created"), cell: (k) => day(k.created_at) },
+          {
+            label: t("状态", "State"),
+            cell: (k) =>
+              k.revoked_at ? (
+                t(`已吊销 ${day(k.revoked_at)}`, `revoked ${day(k.revoked_at)}`)
+              ) : (
+                <Action
+                  danger
+                  label={t("吊销", "Revoke")}
+                  run={async () => {
+                    await unwrap(api.DELETE("/api/v1/api-keys/{id}", { params: { path: { id: k.id } } }));
+                    setVersion((v) => v + 1);
+                  }}
+                />
+              ),
+          },
+        ]}
+      />
+      <h2>{t("新建密钥", "Create a key")}</h2>
+      <Form
+        submit={t("创建", "Create")}
+        action={async (form) => {
+          const role = text(form, "role") as Schemas["Role"];
+          const scope = text(form, "scope");
+          const field = { park_office: "park_id", bank: "bank_id", enterprise: "enterprise_id", admin: "" }[role];
+          const created = await unwrap(
+            api.POST("/api/v1/api-keys", {
+              params: { header: { "Idempotency-Key": idempotencyKey() } },
+              body: { name: text(form, "name"), role, ...(field && scope ? { [field]: scope } : {}) },
+            }),
+          );
+          setSecret(created.secret ?? undefined);
+          setVersion((v) => v + 1);
+        }}
+      >
+        <Field label={t("名称", "Name")}>
+          <input name="name" required />
+        </Field>
+        <Field label={t("角色", "Role")}>
+          <select name="role">
+            {(["park_office", "bank", "enterprise", "admin"] as const).map((r) => (
+              <option value={r}>{roleName(r)}</option>
+            ))}
+          </select>
+        </Field>
+        <Field label={t("园区、银行或企业的编号", "The park's, bank's or enterprise's id")}>
+          <input name="scope" />
+        </Field>
+      </Form>
+      {secret && (
+        <p class="ok" role="status">
+          {t("新密钥（仅显示这一次）：", "The new key (shown this once only): ")}
+          <code>{secret}</code>
+        </p>
+      )}
+    </section>
+  );
+}
