@@ -6,7 +6,7 @@ import { BarChart, LineChart } from "echarts/charts";
 import { GridComponent, LegendComponent, TooltipComponent } from "echarts/components";
 import * as echarts from "echarts/core";
 import { CanvasRenderer } from "echarts/renderers";
-import { ApiFailure } from "./api/client";
+import { ApiFailure, idempotencyKey } from "./api/client";
 import { exactYuan, money } from "./format";
 import { errorHeadline, t } from "./i18n";
 
@@ -170,14 +170,19 @@ export function Field({ label, children, hint }: { label: string; children: Comp
   );
 }
 
-/** A form whose submit runs `action`, showing its error in words, or `done` once it succeeded. */
+/**
+ * A form whose submit runs `action`, showing its error in words, or `done` once it succeeded.
+ * `action` gets an idempotency key that stays the same until the service gives a definite
+ * answer: a submit retried after a network failure or an outage is the same request, never a
+ * second disbursement.
+ */
 export function Form({
   action,
   children,
   submit,
   done,
 }: {
-  action: (form: FormData) => Promise<void>;
+  action: (form: FormData, idempotencyKey: string) => Promise<void>;
   children: ComponentChildren;
   submit: string;
   done?: string;
@@ -185,16 +190,23 @@ export function Form({
   const [error, setError] = useState<unknown>();
   const [busy, setBusy] = useState(false);
   const [ok, setOk] = useState(false);
+  const [attempt, setAttempt] = useState(idempotencyKey);
   const onSubmit = async (event: JSX.TargetedEvent<HTMLFormElement, Event>) => {
     event.preventDefault();
     setBusy(true);
     setError(undefined);
     setOk(false);
     try {
-      await action(new FormData(event.currentTarget));
+      await action(new FormData(event.currentTarget), attempt);
       setOk(true);
+      setAttempt(idempotencyKey());
     } catch (e) {
       setError(e);
+      // Refused (4xx) or never sent: the next submit is a new request. Otherwise the outcome is
+      // unknown, and the same key asks again.
+      const definite =
+        !(e instanceof ApiFailure) || (e.status >= 400 && e.status < 500 && e.info.code !== "idempotency_key_in_flight");
+      if (definite) setAttempt(idempotencyKey());
     } finally {
       setBusy(false);
     }

@@ -174,6 +174,20 @@ try {
     await bank.page.fill("input[name=reference]", `PW-${Date.now()}`);
     await bank.page.click("button:text('放款')");
     await bank.page.locator(".ok", { hasText: "已放款" }).waitFor();
+    // The loan it made, repaid in part the same day: no interest has accrued, so all of it is
+    // principal.
+    const loan = bank.page.locator("tbody tr").first();
+    await loan.locator("button", { hasText: "登记还款" }).click();
+    await bank.page.locator(".panel input[name=amount]").fill("1000");
+    await bank.page.locator(".panel input[name=reference]").fill(`PWR-${Date.now()}`);
+    await bank.page.locator(".panel button[type=submit]").click();
+    await bank.page.locator(".panel .ok", { hasText: "已登记还款" }).waitFor();
+    const outstanding = loan.locator(".money").nth(1);
+    await bank.page.waitForFunction(
+      (expected) => document.querySelectorAll("tbody tr")[0]?.querySelectorAll(".money")[1]?.getAttribute("data-fen") === expected,
+      String(amountFen - 100_000),
+    );
+    assert(Number(await outstanding.getAttribute("data-fen")) === amountFen - 100_000, "the loan's balance after the repayment");
     assert(bank.problems.length === 0, bank.problems.join("; "));
     await bank.context.close();
 
@@ -181,6 +195,21 @@ try {
     const after = await figure(office.page, "disbursed");
     assert(after - disbursedBefore === amountFen, `disbursed went from ${disbursedBefore} to ${after} fen, not up by ${amountFen}`);
     await office.context.close();
+  });
+
+  await check("a score import with bad rows is refused whole, each bad row's errors shown", async () => {
+    const { context, page, problems } = await signIn(browser, demo, demo.keys.office);
+    await page.click("nav a[href='#/import']");
+    await page.fill("input[name=period]", "2026");
+    const csv = "uscc,score,stage\n91510100MA61R0XX1X,95,growth\n91510100MA61R0XX2X,abc,growth\n";
+    await page.setInputFiles("input[name=file]", { name: "scores.csv", mimeType: "text/csv", buffer: Buffer.from(csv) });
+    await page.click("button[type=submit]");
+    const error = page.locator(".error[data-code=validation_failed]");
+    await error.waitFor();
+    const text = await error.innerText();
+    assert(text.includes("第 1 行") && text.includes("第 2 行"), `the rows' errors: ${text}`);
+    assert(problems.filter((p) => !p.includes("422")).length === 0, problems.join("; "));
+    await context.close();
   });
 
   await check("a wrong key gets a clear message", async () => {

@@ -1,6 +1,6 @@
 // The admin's pages: national statistics, parks, banks, and API keys (create and revoke).
 import { useState } from "preact/hooks";
-import { api, idempotencyKey, unwrap, type Schemas } from "../api/client";
+import { api, unwrap, type Schemas } from "../api/client";
 import { day } from "../format";
 import { roleName, t } from "../i18n";
 import { Action, Field, Form, Paged, Show, Table, text, useLoad } from "../ui";
@@ -67,10 +67,10 @@ function Parks() {
       <Form
         submit={t("新增", "Add")}
         done={t("已新增。", "Added.")}
-        action={async (form) => {
+        action={async (form, key) => {
           await unwrap(
             api.POST("/api/v1/parks", {
-              params: { header: { "Idempotency-Key": idempotencyKey() } },
+              params: { header: { "Idempotency-Key": key } },
               body: { code: text(form, "code"), name: text(form, "name"), region: text(form, "region") },
             }),
           );
@@ -109,10 +109,10 @@ function Banks() {
       <Form
         submit={t("新增", "Add")}
         done={t("已新增。", "Added.")}
-        action={async (form) => {
+        action={async (form, key) => {
           await unwrap(
             api.POST("/api/v1/banks", {
-              params: { header: { "Idempotency-Key": idempotencyKey() } },
+              params: { header: { "Idempotency-Key": key } },
               body: { code: text(form, "code"), name: text(form, "name") },
             }),
           );
@@ -166,13 +166,13 @@ function Keys() {
       <h2>{t("新建密钥", "Create a key")}</h2>
       <Form
         submit={t("创建", "Create")}
-        action={async (form) => {
+        action={async (form, key) => {
           const role = text(form, "role") as Schemas["Role"];
           const scope = text(form, "scope");
           const field = { park_office: "park_id", bank: "bank_id", enterprise: "enterprise_id", admin: "" }[role];
           const created = await unwrap(
             api.POST("/api/v1/api-keys", {
-              params: { header: { "Idempotency-Key": idempotencyKey() } },
+              params: { header: { "Idempotency-Key": key } },
               body: { name: text(form, "name"), role, ...(field && scope ? { [field]: scope } : {}) },
             }),
           );

@@ -1,7 +1,7 @@
 // A bank's pages: the application queue and its decisions, credit lines with disbursements and
 // repayments, and products with their rules, lifecycle and prospects.
 import { useState } from "preact/hooks";
-import { api, idempotencyKey, unwrap, type Schemas } from "../api/client";
+import { api, unwrap, type Schemas } from "../api/client";
 import { bps, day, toFen, workingDaysLeft } from "../format";
 import { t, word } from "../i18n";
 import type { Me } from "../main";
@@ -127,10 +127,10 @@ function ApplicationDetail({ id }: { id: string }) {
                 <h2>{t("批准并授信", "Approve and grant")}</h2>
                 <Form
                   submit={t("批准", "Approve")}
-                  action={async (form) => {
+                  action={async (form, key) => {
                     const result = await unwrap(
                       api.POST("/api/v1/applications/{id}/approve", {
-                        params: { path: { id }, header: { "Idempotency-Key": idempotencyKey() } },
+                        params: { path: { id }, header: { "Idempotency-Key": key } },
                         body: {
                           amount: fen(form, "amount"),
                           rate_bps: Math.round(Number(text(form, "rate")) * 100),
@@ -237,12 +237,12 @@ function LineDetail({ id }: { id: string }) {
                 <Form
                   submit={t("放款", "Disburse")}
                   done={t("已放款。", "Disbursed.")}
-                  action={async (form) => {
+                  action={async (form, key) => {
                     const method = text(form, "method") as Schemas["RepaymentMethod"];
                     const maturity = text(form, "maturity_date");
                     await unwrap(
                       api.POST("/api/v1/credit-lines/{id}/disbursements", {
-                        params: { path: { id }, header: { "Idempotency-Key": idempotencyKey() } },
+                        params: { path: { id }, header: { "Idempotency-Key": key } },
                         body: {
                           amount: fen(form, "amount"),
                           reference: text(form, "reference"),
@@ -338,10 +338,10 @@ export function LoansOf({ line, version = 0, repayable }: { line?: string; versi
           <Form
             submit={t("登记", "Record")}
             done={t("已登记还款。", "Repayment recorded.")}
-            action={async (form) => {
+            action={async (form, key) => {
               await unwrap(
                 api.POST("/api/v1/loans/{id}/repayments", {
-                  params: { path: { id: open }, header: { "Idempotency-Key": idempotencyKey() } },
+                  params: { path: { id: open }, header: { "Idempotency-Key": key } },
                   body: { amount: fen(form, "amount"), paid_on: text(form, "paid_on"), reference: text(form, "reference") },
                 }),
               );
@@ -480,9 +480,9 @@ function ProductForm({ bank }: { bank: string }) {
       <h1>{t("新建产品", "New product")}</h1>
       <Form
         submit={t("保存为草稿", "Save as draft")}
-        action={async (form) => {
+        action={async (form, key) => {
           const created = await unwrap(
-            api.POST("/api/v1/products", { params: { header: { "Idempotency-Key": idempotencyKey() } }, body: productFrom(form, bank) }),
+            api.POST("/api/v1/products", { params: { header: { "Idempotency-Key": key } }, body: productFrom(form, bank) }),
           );
           location.hash = `#/products/${created.id}`;
         }}

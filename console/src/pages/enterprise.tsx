@@ -1,6 +1,6 @@
 // An enterprise's pages: its score and rank, its matches with every failed rule in words, an
 // application form, and its applications, lines and loans.
-import { api, idempotencyKey, unwrap, type Schemas } from "../api/client";
+import { api, unwrap, type Schemas } from "../api/client";
 import { bps, toFen } from "../format";
 import { t, word } from "../i18n";
 import type { Me } from "../main";
@@ -109,12 +109,12 @@ function Apply({ enterprise, product }: { enterprise: string; product: string })
             <Form
               submit={t("提交申请", "Submit the application")}
               done={t("已提交，银行将在时限内答复。", "Submitted; the bank answers within its SLA.")}
-              action={async (form) => {
+              action={async (form, key) => {
                 const amount = toFen(text(form, "amount"));
                 if (amount === null) throw new Error(t("请输入金额（元）", "Enter an amount in yuan"));
                 await unwrap(
                   api.POST("/api/v1/applications", {
-                    params: { header: { "Idempotency-Key": idempotencyKey() } },
+                    params: { header: { "Idempotency-Key": key } },
                     body: {
                       product_id: product,
                       enterprise_id: enterprise,
