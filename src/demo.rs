@@ -2,11 +2,12 @@
 //! for them in 2022 (see DOMAIN.md). Every record goes through the same domain and store code as
 //! the API; every USCC is valid. The data set is deterministic.
 
-use chrono::{DateTime, Datelike, Days, NaiveDate, TimeZone, Utc, Weekday};
+use chrono::{DateTime, Datelike, Days, NaiveDate, TimeZone, Utc};
 use sea_orm::{DatabaseConnection, TransactionTrait};
 
 use crate::domain::{
     EnterpriseSize, Money, Period, Principal, Qualification, RateBps, Role, Scope, Score, Stage, Uscc,
+    calendar,
     credit::{ApplicationAction, Approval},
     product::{CreditType, Eligibility, Product, Terms, Transition},
     score_import::{Batch, ScoreRow},
@@ -50,8 +51,12 @@ const INDUSTRIES: [&str; 6] = [
 ];
 const SIZES: [EnterpriseSize; 4] =
     [EnterpriseSize::Small, EnterpriseSize::Micro, EnterpriseSize::Medium, EnterpriseSize::Small];
-/// The last day a demo line may be drawn on, so that the demo's lines can still be drawn.
-const EXPIRES: (i32, u32, u32) = (2027, 12, 31);
+/// The last day a demo line may be drawn on: two years from the day the demo runs, so that its
+/// lines can still be drawn whenever it runs.
+fn lines_expire_on() -> NaiveDate {
+    let today = Utc::now().date_naive();
+    today.checked_add_months(chrono::Months::new(24)).unwrap_or(today)
+}
 
 fn date(y: i32, m: u32, d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default()
@@ -65,32 +70,27 @@ fn money(fen: i64) -> Money {
     Money::from_fen(fen).unwrap_or(Money::ZERO)
 }
 
-/// `n` working days before `day`.
+/// `n` Chinese working days before `day`.
 fn working_days_before(mut day: NaiveDate, n: u32) -> NaiveDate {
     let mut left = n;
     while left > 0 {
         day = day.pred_opt().unwrap_or(day);
-        if !matches!(day.weekday(), Weekday::Sat | Weekday::Sun) {
+        if calendar::china().is_working_day(day) {
             left -= 1;
         }
     }
     day
 }
 
-/// The `i`-th working day from `start`, cycling within `span` working days.
+/// The `i`-th Chinese working day from `start` (the first working day on or after it is the
+/// 0th), cycling within `span` working days.
 fn nth_working_day(start: NaiveDate, i: usize, span: usize) -> NaiveDate {
+    let china = calendar::china();
     let mut day = start;
-    let mut left = i % span.max(1);
-    while matches!(day.weekday(), Weekday::Sat | Weekday::Sun) {
+    while !china.is_working_day(day) {
         day = day.succ_opt().unwrap_or(day);
     }
-    while left > 0 {
-        day = day.succ_opt().unwrap_or(day);
-        if !matches!(day.weekday(), Weekday::Sat | Weekday::Sun) {
-            left -= 1;
-        }
-    }
-    day
+    china.add_working_days(day, i32::try_from(i % span.max(1)).unwrap_or(0))
 }
 
 /// `n` amounts, each a multiple of `unit` but the last, that add up to `total` exactly, varied
@@ -272,7 +272,7 @@ async fn grant(
         amount: money(amount),
         rate: RateBps::new(rate).map_err(|e| Error::invalid("rate_bps", e.to_string()))?,
         term_months: 12,
-        expires_on: date(EXPIRES.0, EXPIRES.1, EXPIRES.2),
+        expires_on: lines_expire_on(),
     };
     let (_, line) = applications::approve(w, ADMIN, application.id, approval, at(granted_on, 16)).await?;
     Ok(line.id)

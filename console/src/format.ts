@@ -19,7 +19,9 @@ export function money(fen: number | bigint | null | undefined): string {
   let value = BigInt(fen);
   const sign = value < 0n ? "-" : "";
   if (value < 0n) value = -value;
-  if (value >= YI) return `${sign}¥${trimmed(value / YI, value % YI, YI)}亿`;
+  // 万 up to what rounds to 10,000万, which reads as 1亿.
+  const roundsToYi = value >= WAN && (value * 100n * 2n + WAN) / (WAN * 2n) >= 10_000n * 100n;
+  if (value >= YI || roundsToYi) return `${sign}¥${trimmed(value / YI, value % YI, YI)}亿`;
   if (value >= WAN) return `${sign}¥${trimmed(value / WAN, value % WAN, WAN)}万`;
   return `${sign}¥${trimmed(value / 100n, value % 100n, 100n)}`;
 }
@@ -27,9 +29,9 @@ export function money(fen: number | bigint | null | undefined): string {
 /** The exact amount in yuan, for a tooltip. */
 export function exactYuan(fen: number): string {
   const value = BigInt(fen);
-  const yuan = value / 100n;
-  const cents = (value < 0n ? -value : value) % 100n;
-  return `¥${yuan.toLocaleString("en-US")}.${cents.toString().padStart(2, "0")}`;
+  const magnitude = value < 0n ? -value : value;
+  const sign = value < 0n ? "-" : "";
+  return `${sign}¥${(magnitude / 100n).toLocaleString("en-US")}.${(magnitude % 100n).toString().padStart(2, "0")}`;
 }
 
 /** YYYY-MM-DD of a date or an RFC 3339 timestamp (UTC). */

@@ -2,7 +2,7 @@
 // the public API (/api/v1), as any client would read it.
 import { render } from "preact";
 import { useEffect, useState } from "preact/hooks";
-import { api, storeKey, storedKey, unwrap, type Schemas } from "./api/client";
+import { api, ApiFailure, storeKey, storedKey, unwrap, type Schemas } from "./api/client";
 import { lang, roleName, setLang, t } from "./i18n";
 import { ErrorBox } from "./ui";
 import { AdminPages } from "./pages/admin";
@@ -128,8 +128,9 @@ function App() {
   useEffect(() => {
     setLang(lang());
     if (!storedKey()) return;
+    // Only a refused key is forgotten; an outage keeps it for the next try.
     unwrap(api.GET("/api/v1/me"))
-      .then(setMe, () => storeKey(null))
+      .then(setMe, (e) => e instanceof ApiFailure && e.status === 401 && storeKey(null))
       .finally(() => setChecking(false));
   }, []);
   if (checking) return <p class="muted">{t("加载中…", "Loading…")}</p>;

@@ -2,7 +2,7 @@
 //! approves (granting a credit line, 授信) or rejects; the enterprise may withdraw before a
 //! decision.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use poem::{Request, web::Data};
 use poem_openapi::{
     ApiResponse, Object, OpenApi,
@@ -79,8 +79,12 @@ pub struct ApplicationView {
     pub offer_max_amount: i64,
     pub submitted_at: DateTime<Utc>,
     /// The last day a decision keeps within the product's `approval_sla_days`, counted in
-    /// working days (Monday to Friday) after the day of submission.
+    /// Chinese working days after the day of submission: statutory holidays are off and make-up
+    /// weekends (调休) are on, as the State Council's calendar of the year says.
     pub sla_due_on: NaiveDate,
+    /// Whether that calendar is published for the year `sla_due_on` falls in; when it is not
+    /// (it comes out each November or December), Monday to Friday were counted.
+    pub sla_calendar_published: bool,
     pub reviewed_at: Option<DateTime<Utc>>,
     pub decided_at: Option<DateTime<Utc>>,
     pub decision_reason: Option<String>,
@@ -95,6 +99,8 @@ impl crate::service::Render for Application {
 impl From<Application> for ApplicationView {
     fn from(a: Application) -> Self {
         let terms = a.terms;
+        let sla_due_on =
+            crate::domain::credit::sla_due_on(a.submitted_at.date_naive(), terms.approval_sla_days);
         let (score_period, score) = match a.score {
             Some((period, score)) => (Some(period), Some(score.as_f64())),
             None => (None, None),
@@ -121,10 +127,8 @@ impl From<Application> for ApplicationView {
             score_period,
             score,
             offer_max_amount: a.offer_max_amount.fen(),
-            sla_due_on: crate::domain::credit::sla_due_on(
-                a.submitted_at.date_naive(),
-                terms.approval_sla_days,
-            ),
+            sla_due_on,
+            sla_calendar_published: crate::domain::calendar::china().is_published(sla_due_on.year()),
             submitted_at: a.submitted_at,
             reviewed_at: a.reviewed_at,
             decided_at: a.decided_at,

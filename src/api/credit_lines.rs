@@ -55,7 +55,7 @@ pub struct CreditLineView {
     pub status: CreditLineStatus,
     /// Calendar days from application to approval.
     pub approval_days: i32,
-    /// Working days (Monday to Friday) from application to approval.
+    /// Chinese working days (the State Council's calendar) from application to approval.
     pub approval_working_days: i32,
     /// The approval took more working days than the product's `approval_sla_days`.
     pub sla_breached: bool,

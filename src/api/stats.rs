@@ -94,7 +94,7 @@ pub struct StatsTotals {
     pub disbursed: i64,
     /// Mean calendar days from application to approval; `null` without grants.
     pub avg_approval_days: Option<f64>,
-    /// Mean working days (Monday to Friday) from application to approval.
+    /// Mean Chinese working days (the State Council's calendar) from application to approval.
     pub avg_approval_working_days: Option<f64>,
     /// Approvals that took more working days than their product's `approval_sla_days`.
     pub sla_breaches: i64,
@@ -285,9 +285,12 @@ pub struct NationalStats {
     pub parks: Vec<ParkRow>,
 }
 
-/// The day balances are for: the one asked, or the window's last day, or today.
+/// The day balances are for: the one asked, or else the window's last day if it has passed,
+/// or else today. (Balances on a later day are a projection, of loans left unpaid; they are
+/// given only when asked for by `as_of`.)
 fn balances_on(as_of: Option<Date>, window: Window) -> NaiveDate {
-    as_of.map(|d| d.0).or(window.to).unwrap_or_else(|| chrono::Utc::now().date_naive())
+    let today = chrono::Utc::now().date_naive();
+    as_of.map(|d| d.0).unwrap_or_else(|| window.to.map_or(today, |to| to.min(today)))
 }
 
 fn window(from: Option<NaiveDate>, to: Option<NaiveDate>) -> Result<Window, ApiError> {
@@ -318,8 +321,8 @@ fn servicing_cells(s: &ServicingFigures) -> [String; 8] {
     ]
 }
 
-/// One row per bank and a total row.
-fn csv_of(banks: &[BankShare], t: &StatsTotals) -> Result<String, ApiError> {
+/// One row per bank and a total row; each row says the day its balances are for.
+fn csv_of(banks: &[BankShare], t: &StatsTotals, as_of: NaiveDate) -> Result<String, ApiError> {
     let mut writer = csv::Writer::from_writer(Vec::new());
     let fail = |_| ApiError::internal();
     writer
@@ -339,6 +342,7 @@ fn csv_of(banks: &[BankShare], t: &StatsTotals) -> Result<String, ApiError> {
             "interest_repaid_fen",
             "recovered_fen",
             "written_off_fen",
+            "as_of",
         ])
         .map_err(fail)?;
     for bank in banks {
@@ -354,7 +358,8 @@ fn csv_of(banks: &[BankShare], t: &StatsTotals) -> Result<String, ApiError> {
                     bank.disbursed.to_string(),
                 ]
                 .into_iter()
-                .chain(servicing_cells(&bank.servicing)),
+                .chain(servicing_cells(&bank.servicing))
+                .chain([as_of.to_string()]),
             )
             .map_err(fail)?;
     }
@@ -370,7 +375,8 @@ fn csv_of(banks: &[BankShare], t: &StatsTotals) -> Result<String, ApiError> {
                 t.disbursed.to_string(),
             ]
             .into_iter()
-            .chain(servicing_cells(&t.servicing)),
+            .chain(servicing_cells(&t.servicing))
+            .chain([as_of.to_string()]),
         )
         .map_err(fail)?;
     let bytes = writer.into_inner().map_err(|_| ApiError::internal())?;
@@ -412,7 +418,7 @@ impl StatsApi {
         let park = state.park(park_id).await?;
         let window = window(from.0.map(|d| d.0), to.0.map(|d| d.0))?;
         let as_of = balances_on(as_of.0, window);
-        let report = store::stats::report(state.db(), Some(park_id), window, as_of).await?;
+        let report = store::stats::snapshot(state.db(), Some(park_id), window, as_of).await?;
         let stats = ParkStats {
             park_id: park.id.to_string(),
             park_name: park.name.clone(),
@@ -424,10 +430,8 @@ impl StatsApi {
             products: report.products.iter().map(product_share).collect(),
         };
         if wants_csv(req) {
-            return Ok(ParkStatsResponse::Ok(ParkStatsContent::Csv(Csv(csv_of(
-                &stats.banks,
-                &stats.totals,
-            )?))));
+            let csv = csv_of(&stats.banks, &stats.totals, as_of)?;
+            return Ok(ParkStatsResponse::Ok(ParkStatsContent::Csv(Csv(csv))));
         }
         Ok(ParkStatsResponse::Ok(ParkStatsContent::Json(Json(Box::new(stats)))))
     }
@@ -492,7 +496,7 @@ impl StatsApi {
     ) -> ApiResult<NationalStatsResponse> {
         let window = window(from.0.map(|d| d.0), to.0.map(|d| d.0))?;
         let as_of = balances_on(as_of.0, window);
-        let report = store::stats::report(state.db(), None, window, as_of).await?;
+        let report = store::stats::snapshot(state.db(), None, window, as_of).await?;
         let stats = NationalStats {
             from: window.from,
             to: window.to,
@@ -512,7 +516,7 @@ impl StatsApi {
                 .collect(),
         };
         if wants_csv(req) {
-            let csv = csv_of(&stats.banks, &stats.totals)?;
+            let csv = csv_of(&stats.banks, &stats.totals, as_of)?;
             return Ok(NationalStatsResponse::Ok(NationalStatsContent::Csv(Csv(csv))));
         }
         Ok(NationalStatsResponse::Ok(NationalStatsContent::Json(Json(Box::new(stats)))))

@@ -1,6 +1,6 @@
 //! Applications, approvals and credit lines: their states and their rules.
 
-use chrono::{DateTime, Datelike, NaiveDate, Utc, Weekday};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::{
@@ -265,36 +265,18 @@ pub struct Approval {
     pub expires_on: NaiveDate,
 }
 
-/// How long an approval took: calendar days, and working days (Monday to Friday) after the day
-/// of submission up to and including the day of decision.
+/// How long an approval took: calendar days, and Chinese working days ([`super::calendar`]) after
+/// the day of submission up to and including the day of decision.
 pub fn approval_time(submitted: NaiveDate, decided: NaiveDate) -> (i32, i32) {
     let calendar = (decided - submitted).num_days().max(0);
-    let full_weeks = calendar / 7;
-    let mut working = full_weeks * 5;
-    let mut day = submitted + chrono::Days::new((full_weeks * 7) as u64);
-    while day < decided {
-        let Some(next) = day.succ_opt() else { break };
-        day = next;
-        if !matches!(day.weekday(), Weekday::Sat | Weekday::Sun) {
-            working += 1;
-        }
-    }
-    (i32::try_from(calendar).unwrap_or(i32::MAX), i32::try_from(working).unwrap_or(i32::MAX))
+    let working = super::calendar::china().working_days_between(submitted, decided);
+    (i32::try_from(calendar).unwrap_or(i32::MAX), working)
 }
 
-/// The last day a decision keeps within an SLA of `sla_days` working days (Monday to Friday)
-/// counted as [`approval_time`] counts them: the `sla_days`-th working day after submission.
+/// The last day a decision keeps within an SLA of `sla_days` working days, counted as
+/// [`approval_time`] counts them: the `sla_days`-th Chinese working day after submission.
 pub fn sla_due_on(submitted: NaiveDate, sla_days: i32) -> NaiveDate {
-    let mut day = submitted;
-    let mut left = sla_days.max(0);
-    while left > 0 {
-        let Some(next) = day.succ_opt() else { break };
-        day = next;
-        if !matches!(day.weekday(), Weekday::Sat | Weekday::Sun) {
-            left -= 1;
-        }
-    }
-    day
+    super::calendar::china().add_working_days(submitted, sla_days)
 }
 
 #[cfg(test)]
@@ -305,16 +287,18 @@ mod tests {
     fn the_sla_falls_due_on_its_last_working_day() {
         // Submitted on Tuesday 10 May 2022: five working days run to Tuesday 17 May.
         assert_eq!(sla_due_on(date(2022, 5, 10), 5), date(2022, 5, 17));
+        // Submitted on Friday 29 April 2022: 30 April to 4 May is the Labour Day holiday, and
+        // Saturday 7 May a make-up working day: 5, 6, 7, 9 and 10 May.
+        assert_eq!(sla_due_on(date(2022, 4, 29), 5), date(2022, 5, 10));
         // Submitted on a Friday: one working day is the Monday after.
         assert_eq!(sla_due_on(date(2022, 5, 13), 1), date(2022, 5, 16));
         for submitted in (1..=14).map(|d| date(2022, 5, d)) {
             for sla in 1..=12 {
                 let due = sla_due_on(submitted, sla);
                 assert_eq!(approval_time(submitted, due).1, sla, "{submitted} + {sla}");
-                assert!(
-                    approval_time(submitted, due + chrono::Days::new(1)).1 > sla
-                        || due.weekday() == Weekday::Fri
-                );
+                let next = due + chrono::Days::new(1);
+                let more = i32::from(crate::domain::calendar::china().is_working_day(next));
+                assert_eq!(approval_time(submitted, next).1, sla + more, "{submitted} + {sla}");
             }
         }
     }

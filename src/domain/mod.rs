@@ -1,6 +1,7 @@
 //! The rules of the business: no HTTP, no SQL.
 
 pub mod access;
+pub mod calendar;
 pub mod credit;
 pub mod day;
 pub mod directory;

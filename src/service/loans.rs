@@ -95,6 +95,15 @@ pub async fn repay(
             format!("{} is before the loan was disbursed on {}", repay.paid_on, loan.disbursed_on),
         ));
     }
+    if let Some(written_off) = loan.written_off_on.filter(|on| repay.paid_on < *on) {
+        return Err(Error::invalid(
+            "paid_on",
+            format!(
+                "{} is before the loan was written off on {written_off}; a repayment after a write-off is a recovery, paid on or after it",
+                repay.paid_on
+            ),
+        ));
+    }
     if let Some(last) = loan.last_paid_on.filter(|last| repay.paid_on < *last) {
         return Err(Error::invalid(
             "paid_on",

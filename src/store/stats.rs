@@ -11,8 +11,8 @@ use entity::{
     score,
 };
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, JoinType, QueryFilter, QuerySelect,
-    RelationTrait,
+    AccessMode, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait,
+    IsolationLevel, JoinType, QueryFilter, QuerySelect, RelationTrait, TransactionTrait,
     sea_query::{Expr, Func, SimpleExpr},
 };
 
@@ -155,6 +155,27 @@ fn in_park<C: ColumnTrait>(column: C, park_id: Option<i64>) -> Condition {
         Some(id) => Condition::all().add(column.eq(id)),
         None => Condition::all(),
     }
+}
+
+/// [`report`], read in one snapshot of the database: on PostgreSQL a read-only REPEATABLE READ
+/// transaction, so that a repayment committed while the report's several queries run is in all
+/// of them or in none (a loan is summed by SQL or replayed, never both). SQLite reads one
+/// snapshot in any transaction.
+pub async fn snapshot(
+    db: &DatabaseConnection,
+    park_id: Option<i64>,
+    window: Window,
+    as_of: NaiveDate,
+) -> Result<Report, StoreError> {
+    let txn = match db.get_database_backend() {
+        DbBackend::Postgres => {
+            db.begin_with_config(Some(IsolationLevel::RepeatableRead), Some(AccessMode::ReadOnly)).await?
+        }
+        _ => db.begin().await?,
+    };
+    let report = report(&txn, park_id, window, as_of).await?;
+    txn.commit().await?;
+    Ok(report)
 }
 
 /// The statistics of one park (`Some`) or of every park (`None`), for the window, with the

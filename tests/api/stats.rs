@@ -479,6 +479,10 @@ async fn servicing_figures_are_the_sums_over_loans_as_of_any_day() {
     let classify = json!({"classification": "loss", "reason": "经营困难，无力偿还"});
     app.post(&format!("/api/v1/loans/{bad}/classify"), &bank_key, &classify).await.expect(200);
     app.post(&format!("/api/v1/loans/{bad}/write-off"), &bank_key, &json!({})).await.expect(200);
+    // A recovery is paid on or after the write-off, never dated before it.
+    let early = json!({"amount": 100_000, "paid_on": ago(100).to_string(), "reference": "EARLY"});
+    let refused = app.post(&format!("/api/v1/loans/{bad}/repayments"), &bank_key, &early).await;
+    refused.expect_error(422, "validation_failed");
     let recovered = pay(&bad, 100_000, today).await;
     assert_eq!(recovered["recovery"], true);
 
@@ -522,6 +526,14 @@ async fn servicing_figures_are_the_sums_over_loans_as_of_any_day() {
         app.get(&format!("/api/v1/parks/{park}/stats?as_of={}", ago(55)), &office).await.expect(200).body;
     assert_eq!(then["written_off"], 0);
     assert_eq!(then["recovered"], 0);
+
+    // A window that ends in the future reads balances as of today, not as of its end.
+    let ahead = today + Duration::days(100);
+    let window = app.get(&format!("/api/v1/parks/{park}/stats?to={ahead}"), &office).await.expect(200).body;
+    assert_eq!(
+        (window["to"].as_str(), window["as_of"].as_str()),
+        (Some(ahead.to_string().as_str()), Some(today.to_string().as_str()))
+    );
 
     // The monthly series holds every repayment.
     let monthly = app.get(&format!("/api/v1/parks/{park}/stats/monthly"), &office).await.expect(200).body;

@@ -1172,9 +1172,15 @@ export interface components {
             /**
              * Format: date
              * @description The last day a decision keeps within the product's `approval_sla_days`, counted in
-             *     working days (Monday to Friday) after the day of submission.
+             *     Chinese working days after the day of submission: statutory holidays are off and make-up
+             *     weekends (调休) are on, as the State Council's calendar of the year says.
              */
             sla_due_on: string;
+            /**
+             * @description Whether that calendar is published for the year `sla_due_on` falls in; when it is not
+             *     (it comes out each November or December), Monday to Friday were counted.
+             */
+            sla_calendar_published: boolean;
             /** Format: date-time */
             reviewed_at?: string;
             /** Format: date-time */
@@ -1359,7 +1365,7 @@ export interface components {
             approval_days: number;
             /**
              * Format: int32
-             * @description Working days (Monday to Friday) from application to approval.
+             * @description Chinese working days (the State Council's calendar) from application to approval.
              */
             approval_working_days: number;
             /** @description The approval took more working days than the product's `approval_sla_days`. */
@@ -1900,7 +1906,7 @@ export interface components {
             avg_approval_days?: number;
             /**
              * Format: double
-             * @description Mean working days (Monday to Friday) from application to approval.
+             * @description Mean Chinese working days (the State Council's calendar) from application to approval.
              */
             avg_approval_working_days?: number;
             /**
@@ -2197,7 +2203,7 @@ export interface components {
             avg_approval_days?: number;
             /**
              * Format: double
-             * @description Mean working days (Monday to Friday) from application to approval.
+             * @description Mean Chinese working days (the State Council's calendar) from application to approval.
              */
             avg_approval_working_days?: number;
             /**
@@ -2310,7 +2316,7 @@ export interface components {
             avg_approval_days?: number;
             /**
              * Format: double
-             * @description Mean working days (Monday to Friday) from application to approval.
+             * @description Mean Chinese working days (the State Council's calendar) from application to approval.
              */
             avg_approval_working_days?: number;
             /**

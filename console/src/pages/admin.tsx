@@ -132,7 +132,7 @@ function Banks() {
 
 function Keys() {
   const [version, setVersion] = useState(0);
-  const [secret, setSecret] = useState<string>();
+  const [secret, setSecret] = useState<string | null>();
   return (
     <section>
       <h1>{t("API 密钥", "API keys")}</h1>
@@ -176,7 +176,9 @@ function Keys() {
               body: { name: text(form, "name"), role, ...(field && scope ? { [field]: scope } : {}) },
             }),
           );
-          setSecret(created.secret ?? undefined);
+          // A replayed creation (the same request sent again) answers without the secret, which
+          // is stored nowhere: that key must be revoked and another made.
+          setSecret(created.secret ?? null);
           setVersion((v) => v + 1);
         }}
       >
@@ -194,6 +196,14 @@ function Keys() {
           <input name="scope" />
         </Field>
       </Form>
+      {secret === null && (
+        <p class="error" role="alert">
+          {t(
+            "该密钥已创建过，密钥原文无法再次显示：请吊销它并重新创建。",
+            "This key was created before, and its secret cannot be shown again: revoke it and create another.",
+          )}
+        </p>
+      )}
       {secret && (
         <p class="ok" role="status">
           {t("新密钥（仅显示这一次）：", "The new key (shown this once only): ")}

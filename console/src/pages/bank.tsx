@@ -282,13 +282,23 @@ function LineDetail({ id }: { id: string }) {
         )}
       </Show>
       <h2>{t("借据", "Loans")}</h2>
-      <LoansOf line={id} version={version} repayable />
+      <LoansOf line={id} version={version} repayable onRepaid={line.reload} />
     </section>
   );
 }
 
 /** Loans of a line, or the caller's; with a repayment form on each for the bank. */
-export function LoansOf({ line, version = 0, repayable }: { line?: string; version?: number; repayable?: boolean }) {
+export function LoansOf({
+  line,
+  version = 0,
+  repayable,
+  onRepaid,
+}: {
+  line?: string;
+  version?: number;
+  repayable?: boolean;
+  onRepaid?: () => void;
+}) {
   const [open, setOpen] = useState<string>();
   const [changed, setChanged] = useState(0);
   return (
@@ -327,7 +337,7 @@ export function LoansOf({ line, version = 0, repayable }: { line?: string; versi
         ]}
       />
       {open && (
-        <div class="panel">
+        <div class="panel" key={open}>
           <h3>{t(`借据 #${open} 还款`, `Repayment of loan #${open}`)}</h3>
           <p class="muted">
             {t(
@@ -346,6 +356,7 @@ export function LoansOf({ line, version = 0, repayable }: { line?: string; versi
                 }),
               );
               setChanged((n) => n + 1);
+              onRepaid?.();
             }}
           >
             <Field label={t("金额（元）", "Amount (yuan)")}>
