@@ -70,7 +70,8 @@ function startDemo() {
   });
 }
 
-async function signIn(browser, demo, key, options = {}) {
+/** Signs in with `key`; unless `refused`, waits until the console shows who is signed in. */
+async function signIn(browser, demo, key, options = {}, refused = false) {
   const context = await browser.newContext({ locale: "zh-CN", ...options });
   const page = await context.newPage();
   const problems = [];
@@ -82,6 +83,7 @@ async function signIn(browser, demo, key, options = {}) {
   await page.goto(`${demo.base}/console/`);
   await page.fill("input[name=key]", key);
   await page.click("button[type=submit]");
+  if (!refused) await page.locator("header .who").waitFor();
   return { context, page, problems };
 }
 
@@ -213,7 +215,7 @@ try {
   });
 
   await check("a wrong key gets a clear message", async () => {
-    const { context, page } = await signIn(browser, demo, "ilk_not_a_key");
+    const { context, page } = await signIn(browser, demo, "ilk_not_a_key", {}, true);
     const error = page.locator(".error[data-code=unauthorized]");
     await error.waitFor();
     const text = await error.innerText();
