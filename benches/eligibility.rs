@@ -8,7 +8,7 @@ use std::hint::black_box;
 use chrono::NaiveDate;
 use criterion::{Criterion, criterion_group, criterion_main};
 use innoloan::domain::{
-    EnterpriseSize, Money, Qualification, RateBps, Score,
+    EnterpriseSize, Money, Qualification, RateBps, Score, Stage,
     eligibility::{Applicant, Standing, evaluate},
     product::{AmountTier, CreditType, Eligibility, Product, ProductStatus, Terms},
 };
@@ -25,6 +25,8 @@ fn products(count: usize) -> Vec<Product> {
                 min_score: (i % 3 != 0).then(|| Score::from_centi((i % 90) as i32 * 100).unwrap()),
                 max_park_rank: (i % 5 == 0).then_some(100),
                 min_percentile_centi: (i % 7 == 0).then_some(5_000),
+                stages: if i % 9 == 0 { vec![Stage::Startup, Stage::Growth] } else { Vec::new() },
+                min_stage_percentile_centi: (i % 11 == 0).then_some(7_000),
                 park_ids: if i % 2 == 0 { vec![1, 2, 3, (i % 10) as i64] } else { Vec::new() },
                 industries: if i % 4 == 0 {
                     vec!["software".into(), "biomedicine".into()]
@@ -104,6 +106,8 @@ fn one_enterprise_against_1000_products(c: &mut Criterion) {
             score: Score::from_centi(8_250).unwrap(),
             rank: 40,
             percentile_centi: 9_400,
+            stage: Stage::Growth,
+            stage_percentile_centi: 9_000,
         }),
     };
     let today = NaiveDate::from_ymd_opt(2022, 9, 29).unwrap();

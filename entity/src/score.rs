@@ -22,6 +22,11 @@ pub struct Model {
     pub park_size: i32,
     /// Hundredths of a percent: 100.00 is the best of the park.
     pub percentile_centi: i32,
+    /// Competition rank among the park's enterprises of the same stage, for the period.
+    pub stage_rank: i32,
+    pub stage_size: i32,
+    /// Hundredths of a percent, within the stage.
+    pub stage_percentile_centi: i32,
     pub imported_at: DateTimeUtc,
 }
 

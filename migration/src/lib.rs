@@ -11,6 +11,7 @@ mod m20261129_000006_events;
 mod m20261129_000007_loans;
 mod m20261129_000008_daily_runs;
 mod m20261129_000009_revolving;
+mod m20261129_000010_stage_ranks;
 
 pub struct Migrator;
 
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000007_loans::Migration),
             Box::new(m20261129_000008_daily_runs::Migration),
             Box::new(m20261129_000009_revolving::Migration),
+            Box::new(m20261129_000010_stage_ranks::Migration),
         ]
     }
 }

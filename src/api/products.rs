@@ -20,7 +20,7 @@ use super::{
     text,
 };
 use crate::domain::{
-    EnterpriseSize, FieldError, Money, Qualification, RateBps, Scope, Score,
+    EnterpriseSize, FieldError, Money, Qualification, RateBps, Scope, Score, Stage,
     product::{AmountTier, CreditType, Eligibility, Product, ProductStatus, Terms, Transition},
 };
 use crate::service::products;
@@ -58,6 +58,12 @@ pub struct EligibilityRules {
     /// It was founded at least this many years ago.
     #[oai(validator(maximum(value = "200")))]
     pub min_years_established: Option<u32>,
+    /// Its stage (初创 startup, 成长 growth, 稳定 mature), as of its latest score, is one of these.
+    #[oai(validator(max_items = 3))]
+    pub stages: Option<Vec<Stage>>,
+    /// Percentile among its park's enterprises of the same stage ≥ this (0 to 100).
+    #[oai(validator(minimum(value = "0"), maximum(value = "100")))]
+    pub min_stage_percentile: Option<f64>,
 }
 
 /// From `min_score` up, the offer is at most `max_amount`.
@@ -203,6 +209,8 @@ impl From<&Eligibility> for EligibilityRules {
             sizes: some_list(&e.sizes, |s| *s),
             required_qualifications: some_list(&e.required_qualifications, |q| *q),
             min_years_established: e.min_years_established,
+            stages: some_list(&e.stages, |s| *s),
+            min_stage_percentile: e.min_stage_percentile_centi.map(percent),
         }
     }
 }
@@ -274,14 +282,19 @@ fn parse_rules(
                 .push(FieldError::new("eligibility.park_ids", format!("there is no park with id {raw:?}"))),
         }
     }
-    let min_percentile_centi = rules.min_percentile.and_then(|p| {
-        let centi = (p * 100.0).round();
-        if (p * 100.0 - centi).abs() > 1e-6 {
-            problems.push(FieldError::new("eligibility.min_percentile", "at most two decimals"));
-            return None;
-        }
-        Some(centi as i32)
-    });
+    let mut percentile = |field: &str, value: Option<f64>| {
+        value.and_then(|p| {
+            let centi = (p * 100.0).round();
+            if (p * 100.0 - centi).abs() > 1e-6 {
+                problems.push(FieldError::new(field, "at most two decimals"));
+                return None;
+            }
+            Some(centi as i32)
+        })
+    };
+    let min_percentile_centi = percentile("eligibility.min_percentile", rules.min_percentile);
+    let min_stage_percentile_centi =
+        percentile("eligibility.min_stage_percentile", rules.min_stage_percentile);
     let mut amount_tiers = Vec::new();
     for (i, tier) in parsed_tiers.into_iter().enumerate() {
         let Some((min_score, fen)) = tier else { continue };
@@ -309,6 +322,13 @@ fn parse_rules(
         sizes: rules.sizes.clone().unwrap_or_default(),
         required_qualifications: rules.required_qualifications.clone().unwrap_or_default(),
         min_years_established: rules.min_years_established,
+        stages: {
+            let mut stages = rules.stages.clone().unwrap_or_default();
+            stages.sort();
+            stages.dedup();
+            stages
+        },
+        min_stage_percentile_centi,
     };
     (eligibility, amount_tiers)
 }

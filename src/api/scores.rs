@@ -105,6 +105,10 @@ pub struct ScoreView {
     pub park_size: i32,
     /// The share of the park ranked at or below this enterprise, in percent: 100 is the best.
     pub percentile: f64,
+    /// The same, among the park's enterprises of the same stage for the period.
+    pub stage_rank: i32,
+    pub stage_size: i32,
+    pub stage_percentile: f64,
     pub indicators: BTreeMap<String, f64>,
     pub imported_at: DateTime<Utc>,
 }
@@ -119,6 +123,9 @@ impl From<EnterpriseScore> for ScoreView {
             rank: s.rank,
             park_size: s.park_size,
             percentile: f64::from(s.percentile_centi) / 100.0,
+            stage_rank: s.stage_rank,
+            stage_size: s.stage_size,
+            stage_percentile: f64::from(s.stage_percentile_centi) / 100.0,
             indicators: s.indicators,
             imported_at: s.imported_at,
         }
@@ -154,6 +161,8 @@ pub struct Ranking {
     pub park_id: String,
     /// The period ranked; `null` when the park has no scores yet.
     pub period: Option<String>,
+    /// The stage ranked within, when one was asked for.
+    pub stage: Option<Stage>,
     pub items: Vec<RankingEntry>,
     /// `null` on the last page.
     pub next_cursor: Nullable<String>,
@@ -419,7 +428,9 @@ impl ScoresApi {
     /// Get a park's ranking
     ///
     /// Anyone authenticated. Best first, with competition ranks (ties share a rank). `limit=100`
-    /// gives the top-100 list (百强榜). Without `period`, the park's latest period.
+    /// gives the top-100 list (百强榜). Without `period`, the park's latest period. With `stage`,
+    /// the park's enterprises of that stage only, ranked among themselves: `rank` and
+    /// `percentile` are within the stage.
     #[oai(path = "/parks/:id/rankings", method = "get", operation_id = "get_park_ranking")]
     async fn get_park_ranking(
         &self,
@@ -429,6 +440,8 @@ impl ScoresApi {
         /// The period to rank; the latest when omitted.
         #[oai(validator(max_length = 16))]
         period: Query<Option<String>>,
+        /// Rank within this stage only.
+        stage: Query<Option<Stage>>,
         /// How many enterprises to return.
         #[oai(default = "default_ranking_limit", validator(minimum(value = "1"), maximum(value = "500")))]
         limit: Query<u64>,
@@ -452,11 +465,13 @@ impl ScoresApi {
             return Ok(Json(Ranking {
                 park_id: park_id.to_string(),
                 period: None,
+                stage: stage.0,
                 items: Vec::new(),
                 next_cursor: Nullable(None),
             }));
         };
-        let (ranked, next) = store::scores::ranking(state.db(), park_id, &period, after, limit.0).await?;
+        let (ranked, next) =
+            store::scores::ranking(state.db(), park_id, &period, stage.0, after, limit.0).await?;
         let items = ranked
             .into_iter()
             .map(|r| RankingEntry {
@@ -473,6 +488,7 @@ impl ScoresApi {
         Ok(Json(Ranking {
             park_id: park_id.to_string(),
             period: Some(period),
+            stage: stage.0,
             items,
             next_cursor: next_cursor.into(),
         }))

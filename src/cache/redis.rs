@@ -12,6 +12,10 @@ use redis::{AsyncCommands, Client, aio::ConnectionManager, aio::ConnectionManage
 
 use super::{FaultLog, Lookup};
 
+/// The shape of a cached score (`domain::score::EnterpriseScore` as JSON). Raise it whenever
+/// that shape changes: 2 added the ranks within a stage.
+const ENTRY_SHAPE: u32 = 2;
+
 #[derive(Clone)]
 pub struct RedisCache {
     connection: ConnectionManager,
@@ -49,8 +53,10 @@ impl RedisCache {
     }
 
     /// An entry holds `<generation>\n<json>`: it counts only under the park's current generation.
+    /// The key names the entry's shape ([`ENTRY_SHAPE`]), so that processes of another version
+    /// sharing the Redis never read each other's entries.
     fn entry_key(&self, park_id: i64, enterprise_id: i64) -> String {
-        format!("{}:score:{park_id}:{enterprise_id}", self.prefix)
+        format!("{}:score:v{ENTRY_SHAPE}:{park_id}:{enterprise_id}", self.prefix)
     }
 
     async fn with_timeout<T>(

@@ -4,7 +4,7 @@
 use chrono::{Datelike, NaiveDate};
 
 use super::{
-    EnterpriseSize, Money, Qualification, Score,
+    EnterpriseSize, Money, Qualification, Score, Stage,
     product::{AmountTier, Eligibility},
 };
 
@@ -44,12 +44,14 @@ impl Profile {
     }
 }
 
-/// An enterprise's latest score and place in its park.
+/// An enterprise's latest score and place in its park, and in its stage there.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Standing {
     pub score: Score,
     pub rank: i32,
     pub percentile_centi: i32,
+    pub stage: Stage,
+    pub stage_percentile_centi: i32,
 }
 
 /// What the engine needs of the product.
@@ -179,6 +181,51 @@ pub fn evaluate(product: &Offerable<'_>, applicant: &Applicant<'_>, today: Naive
             ),
         }
     }
+    if !rules.stages.is_empty() {
+        match standing {
+            Some(s) if rules.stages.contains(&s.stage) => {}
+            Some(s) => fail(
+                "stages",
+                list(&rules.stages),
+                s.stage.to_string(),
+                format!("a {} enterprise is not eligible; stages {} are", s.stage, list(&rules.stages)),
+            ),
+            None => fail(
+                "stages",
+                list(&rules.stages),
+                "none".into(),
+                format!(
+                    "the enterprise has no score, so no stage; stages {} are eligible",
+                    list(&rules.stages)
+                ),
+            ),
+        }
+    }
+    if let Some(min) = rules.min_stage_percentile_centi {
+        match standing {
+            Some(s) if s.stage_percentile_centi >= min => {}
+            Some(s) => fail(
+                "min_stage_percentile",
+                percent(min),
+                percent(s.stage_percentile_centi),
+                format!(
+                    "percentile {} among its park's {} enterprises is below the minimum {}",
+                    percent(s.stage_percentile_centi),
+                    s.stage,
+                    percent(min)
+                ),
+            ),
+            None => fail(
+                "min_stage_percentile",
+                percent(min),
+                "none".into(),
+                format!(
+                    "the enterprise has no score; the minimum percentile in its stage is {}",
+                    percent(min)
+                ),
+            ),
+        }
+    }
     if !rules.park_ids.is_empty() && !rules.park_ids.contains(&applicant.park_id) {
         fail(
             "park_ids",
@@ -291,7 +338,13 @@ mod tests {
     }
 
     fn standing(centi: i32, rank: i32, percentile_centi: i32) -> Option<Standing> {
-        Some(Standing { score: score(centi), rank, percentile_centi })
+        Some(Standing {
+            score: score(centi),
+            rank,
+            percentile_centi,
+            stage: Stage::Growth,
+            stage_percentile_centi: percentile_centi,
+        })
     }
 
     fn judge(rules: &Eligibility, tiers: &[AmountTier], who: &Applicant<'_>) -> Verdict {
@@ -336,6 +389,39 @@ mod tests {
         assert_eq!(
             failed_rules(&judge(&rules, &[], &applicant(standing(5_000, 101, 8_999)))),
             vec!["max_park_rank", "min_percentile"]
+        );
+    }
+
+    #[test]
+    fn stages_and_the_percentile_within_the_stage() {
+        let rules = Eligibility {
+            stages: vec![Stage::Startup, Stage::Growth],
+            min_stage_percentile_centi: Some(8_000),
+            ..Default::default()
+        };
+        let young = |stage, stage_percentile_centi| {
+            Some(Standing {
+                score: score(6_000),
+                rank: 40,
+                percentile_centi: 5_000,
+                stage,
+                stage_percentile_centi,
+            })
+        };
+        // Half way down the park, yet in the top fifth of its stage: eligible.
+        assert!(judge(&rules, &[], &applicant(young(Stage::Startup, 8_000))).offer().is_some());
+        let verdict = judge(&rules, &[], &applicant(young(Stage::Mature, 7_999)));
+        assert_eq!(failed_rules(&verdict), vec!["stages", "min_stage_percentile"]);
+        let Verdict::Ineligible { failed } = verdict else { panic!() };
+        assert_eq!(failed[0].message, "a mature enterprise is not eligible; stages startup, growth are");
+        assert_eq!(
+            failed[1].message,
+            "percentile 79.99 among its park's mature enterprises is below the minimum 80.00"
+        );
+        assert_eq!(
+            failed_rules(&judge(&rules, &[], &applicant(None))),
+            vec!["stages", "min_stage_percentile"],
+            "no score, no stage"
         );
     }
 

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{
-    EnterpriseSize, FieldError, Money, Qualification, RateBps, Scope, Score,
+    EnterpriseSize, FieldError, Money, Qualification, RateBps, Scope, Score, Stage,
     events::{Audience, EventType},
     text_enum,
 };
@@ -76,12 +76,22 @@ pub struct Eligibility {
     pub required_qualifications: Vec<Qualification>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_years_established: Option<u32>,
+    /// The stages (初创、成长、稳定) the product is for, as of the enterprise's latest score.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub stages: Vec<Stage>,
+    /// Hundredths of a percent, within the enterprise's stage in its park.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_stage_percentile_centi: Option<i32>,
 }
 
 impl Eligibility {
     /// Whether any rule needs a score: an enterprise without one fails such a product.
     pub fn needs_score(&self) -> bool {
-        self.min_score.is_some() || self.max_park_rank.is_some() || self.min_percentile_centi.is_some()
+        self.min_score.is_some()
+            || self.max_park_rank.is_some()
+            || self.min_percentile_centi.is_some()
+            || !self.stages.is_empty()
+            || self.min_stage_percentile_centi.is_some()
     }
 }
 

@@ -320,6 +320,10 @@ pub struct EnterpriseScore {
     pub rank: i32,
     pub park_size: i32,
     pub percentile_centi: i32,
+    /// Rank, cohort size and percentile among the park's enterprises of the same stage.
+    pub stage_rank: i32,
+    pub stage_size: i32,
+    pub stage_percentile_centi: i32,
     pub indicators: std::collections::BTreeMap<String, f64>,
     pub imported_at: chrono::DateTime<chrono::Utc>,
 }
@@ -330,6 +334,8 @@ impl EnterpriseScore {
             score: self.score,
             rank: self.rank,
             percentile_centi: self.percentile_centi,
+            stage: self.stage,
+            stage_percentile_centi: self.stage_percentile_centi,
         }
     }
 }

@@ -12,7 +12,7 @@ use sea_orm::{
 
 use super::{FieldError, Page, StoreError, scores::ScoreCursor};
 use crate::domain::{
-    Money, RateBps, Scope, Score,
+    Money, RateBps, Scope, Score, Stage,
     directory::Enterprise,
     eligibility::{Standing, Verdict, evaluate},
     product::{AmountTier, CreditType, Eligibility, Product, ProductStatus, Terms, Transition},
@@ -381,6 +381,12 @@ pub async fn prospects(
     if let Some(p) = rules.min_percentile_centi {
         base = base.filter(score::Column::PercentileCenti.gte(p));
     }
+    if !rules.stages.is_empty() {
+        base = base.filter(score::Column::Stage.is_in(rules.stages.iter().map(|s| s.as_str())));
+    }
+    if let Some(p) = rules.min_stage_percentile_centi {
+        base = base.filter(score::Column::StagePercentileCenti.gte(p));
+    }
     if !rules.industries.is_empty() {
         base = base.filter(enterprise::Column::Industry.is_in(rules.industries.iter().cloned()));
     }
@@ -418,8 +424,14 @@ pub async fn prospects(
             let score = Score::from_centi(score_row.score_centi).map_err(|_| {
                 super::corrupt("scores", score_row.id, "score_centi", &score_row.score_centi.to_string())
             })?;
-            let standing =
-                Some(Standing { score, rank: score_row.rank, percentile_centi: score_row.percentile_centi });
+            let stage = super::decode(Stage::parse, "scores", score_row.id, "stage", &score_row.stage)?;
+            let standing = Some(Standing {
+                score,
+                rank: score_row.rank,
+                percentile_centi: score_row.percentile_centi,
+                stage,
+                stage_percentile_centi: score_row.stage_percentile_centi,
+            });
             if let Verdict::Eligible { offer_max_amount } =
                 evaluate(&offerable, &profile.applicant(standing), today)
             {

@@ -10,8 +10,8 @@ use sea_orm::{
 use super::{FieldError, StoreError};
 use crate::domain::{
     Period, Score, Stage,
-    score::{EnterpriseScore, rank},
-    score_import::Batch,
+    score::{EnterpriseScore, Standing, rank},
+    score_import::{Batch, ScoreRow},
 };
 
 /// Rows per INSERT: well under SQLite's and PostgreSQL's bind-parameter limits.
@@ -61,6 +61,7 @@ pub async fn import(
 
     let scores: Vec<Score> = rows.iter().map(|r| r.score).collect();
     let standings = rank(&scores);
+    let stage_standings = rank_within_stages(&rows);
     let imported_at = super::now();
     score::Entity::delete_many()
         .filter(score::Column::ParkId.eq(park_id))
@@ -70,8 +71,8 @@ pub async fn import(
     let models: Vec<score::ActiveModel> = rows
         .into_iter()
         .zip(enterprise_ids)
-        .zip(standings)
-        .map(|((row, enterprise_id), standing)| score::ActiveModel {
+        .zip(standings.into_iter().zip(stage_standings))
+        .map(|((row, enterprise_id), (standing, in_stage))| score::ActiveModel {
             enterprise_id: Set(enterprise_id),
             park_id: Set(park_id),
             period: Set(period.as_str().to_owned()),
@@ -82,6 +83,9 @@ pub async fn import(
             rank: Set(standing.rank),
             park_size: Set(standing.park_size),
             percentile_centi: Set(standing.percentile_centi),
+            stage_rank: Set(in_stage.rank),
+            stage_size: Set(in_stage.park_size),
+            stage_percentile_centi: Set(in_stage.percentile_centi),
             imported_at: Set(imported_at),
             ..Default::default()
         })
@@ -93,6 +97,19 @@ pub async fn import(
         score::Entity::insert_many(chunk).exec_without_returning(db).await?;
     }
     Ok(ImportSummary { imported, ranked: imported })
+}
+
+/// Each row's standing among the rows of its own stage, in row order.
+fn rank_within_stages(rows: &[ScoreRow]) -> Vec<Standing> {
+    let mut standings = vec![Standing { rank: 0, park_size: 0, percentile_centi: 0 }; rows.len()];
+    for stage in [Stage::Startup, Stage::Growth, Stage::Mature] {
+        let members: Vec<usize> = (0..rows.len()).filter(|&i| rows[i].stage == stage).collect();
+        let scores: Vec<Score> = members.iter().map(|&i| rows[i].score).collect();
+        for (&i, standing) in members.iter().zip(rank(&scores)) {
+            standings[i] = standing;
+        }
+    }
+    standings
 }
 
 fn to_domain(row: score::Model) -> Result<EnterpriseScore, StoreError> {
@@ -107,6 +124,9 @@ fn to_domain(row: score::Model) -> Result<EnterpriseScore, StoreError> {
         rank: row.rank,
         park_size: row.park_size,
         percentile_centi: row.percentile_centi,
+        stage_rank: row.stage_rank,
+        stage_size: row.stage_size,
+        stage_percentile_centi: row.stage_percentile_centi,
         imported_at: row.imported_at,
         indicators,
         period: row.period,
@@ -174,6 +194,7 @@ pub async fn ranking(
     db: &impl ConnectionTrait,
     park_id: i64,
     period: &str,
+    stage: Option<Stage>,
     after: Option<ScoreCursor>,
     limit: u64,
 ) -> Result<(Vec<Ranked>, Option<ScoreCursor>), StoreError> {
@@ -185,11 +206,17 @@ pub async fn ranking(
         .column(enterprise::Column::Uscc)
         .column(score::Column::ScoreCenti)
         .column(score::Column::Stage)
-        .column(score::Column::Rank)
-        .column(score::Column::PercentileCenti)
         .inner_join(enterprise::Entity)
         .filter(score::Column::ParkId.eq(park_id))
         .filter(score::Column::Period.eq(period));
+    // Within a stage, the stage's own rank and percentile.
+    query = match stage {
+        Some(stage) => query
+            .column(score::Column::StageRank)
+            .column(score::Column::StagePercentileCenti)
+            .filter(score::Column::Stage.eq(stage.as_str())),
+        None => query.column(score::Column::Rank).column(score::Column::PercentileCenti),
+    };
     if let Some(after) = after {
         query = query.filter(after.rest());
     }

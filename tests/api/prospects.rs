@@ -38,7 +38,10 @@ struct Firm {
     years: u32,
     /// Scores in an older and the latest period; the latest decides.
     scores: (Option<i32>, Option<i32>),
+    stage: usize,
 }
+
+const STAGES: [Stage; 3] = [Stage::Startup, Stage::Growth, Stage::Mature];
 
 #[derive(Clone, Debug)]
 struct Rules {
@@ -50,6 +53,8 @@ struct Rules {
     sizes: Vec<usize>,
     qualifications: Vec<usize>,
     min_years: Option<u32>,
+    stages: Vec<usize>,
+    min_stage_percentile_centi: Option<i32>,
 }
 
 fn firm() -> impl Strategy<Value = Firm> {
@@ -61,14 +66,16 @@ fn firm() -> impl Strategy<Value = Firm> {
         prop::collection::vec(any::<bool>(), 4),
         0..12u32,
         (score.clone(), score),
+        0..3usize,
     )
-        .prop_map(|(park, industry, size, qualifications, years, scores)| Firm {
+        .prop_map(|(park, industry, size, qualifications, years, scores, stage)| Firm {
             park,
             industry,
             size,
             qualifications,
             years,
             scores,
+            stage,
         })
 }
 
@@ -82,6 +89,8 @@ fn rules() -> impl Strategy<Value = Rules> {
         prop::collection::btree_set(0..4usize, 0..=3),
         prop::collection::btree_set(0..4usize, 0..=2),
         prop::option::of(0..10u32),
+        prop::collection::btree_set(0..3usize, 0..=2),
+        prop::option::of((0..=10i32).prop_map(|p| p * 1_000)),
     )
         .prop_map(
             |(
@@ -93,6 +102,8 @@ fn rules() -> impl Strategy<Value = Rules> {
                 sizes,
                 qualifications,
                 min_years,
+                stages,
+                min_stage_percentile_centi,
             )| {
                 Rules {
                     min_score,
@@ -103,6 +114,8 @@ fn rules() -> impl Strategy<Value = Rules> {
                     sizes: sizes.into_iter().collect(),
                     qualifications: qualifications.into_iter().collect(),
                     min_years,
+                    stages: stages.into_iter().collect(),
+                    min_stage_percentile_centi,
                 }
             },
         )
@@ -161,7 +174,7 @@ async fn both_answers(firms: &[Firm], rules: &Rules) -> (BTreeSet<i64>, BTreeSet
                         row: i as u32 + 1,
                         uscc: Uscc::with_check_character(&format!("91510100MA{:07}", i + 1)).unwrap(),
                         score: Score::from_centi(centi).unwrap(),
-                        stage: Stage::Growth,
+                        stage: STAGES[firms[i].stage],
                         indicators: Default::default(),
                     })
                 })
@@ -187,6 +200,8 @@ async fn both_answers(firms: &[Firm], rules: &Rules) -> (BTreeSet<i64>, BTreeSet
         sizes: rules.sizes.iter().map(|&s| SIZES[s]).collect(),
         required_qualifications: rules.qualifications.iter().map(|&q| QUALIFICATIONS[q]).collect(),
         min_years_established: rules.min_years,
+        stages: rules.stages.iter().map(|&s| STAGES[s]).collect(),
+        min_stage_percentile_centi: rules.min_stage_percentile_centi,
     };
     let draft = Draft {
         code: "p".into(),

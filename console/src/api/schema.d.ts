@@ -286,7 +286,9 @@ export interface paths {
         /**
          * Get a park's ranking
          * @description Anyone authenticated. Best first, with competition ranks (ties share a rank). `limit=100`
-         *     gives the top-100 list (百强榜). Without `period`, the park's latest period.
+         *     gives the top-100 list (百强榜). Without `period`, the park's latest period. With `stage`,
+         *     the park's enterprises of that stage only, ranked among themselves: `rank` and
+         *     `percentile` are within the stage.
          *
          *     **Who:** admins, park offices, banks and enterprises.
          */
@@ -1440,6 +1442,13 @@ export interface components {
              * @description It was founded at least this many years ago.
              */
             min_years_established?: number;
+            /** @description Its stage (初创 startup, 成长 growth, 稳定 mature), as of its latest score, is one of these. */
+            stages?: components["schemas"]["Stage"][];
+            /**
+             * Format: double
+             * @description Percentile among its park's enterprises of the same stage ≥ this (0 to 100).
+             */
+            min_stage_percentile?: number;
         };
         /** EligibleProduct */
         EligibleProduct: {
@@ -2543,6 +2552,7 @@ export interface components {
             park_id: string;
             /** @description The period ranked; `null` when the park has no scores yet. */
             period?: string;
+            stage?: components["schemas"]["Stage"];
             items: components["schemas"]["RankingEntry"][];
             /** @description `null` on the last page. */
             next_cursor: string | null;
@@ -2660,6 +2670,15 @@ export interface components {
              * @description The share of the park ranked at or below this enterprise, in percent: 100 is the best.
              */
             percentile: number;
+            /**
+             * Format: int32
+             * @description The same, among the park's enterprises of the same stage for the period.
+             */
+            stage_rank: number;
+            /** Format: int32 */
+            stage_size: number;
+            /** Format: double */
+            stage_percentile: number;
             indicators: {
                 [key: string]: number;
             };
@@ -4065,6 +4084,8 @@ export interface operations {
             query?: {
                 /** @description The period to rank; the latest when omitted. */
                 period?: string;
+                /** @description Rank within this stage only. */
+                stage?: components["schemas"]["Stage"];
                 /** @description How many enterprises to return. */
                 limit?: number;
                 /** @description The `next_cursor` of the previous page. */

@@ -405,6 +405,8 @@ type ProductInput = Schemas["NewProduct"];
 function productFrom(form: FormData, bank: string): ProductInput {
   const minScore = text(form, "min_score");
   const parks = text(form, "park_ids");
+  const stages = (["startup", "growth", "mature"] as const).filter((s) => form.get(`stage_${s}`) === "on");
+  const minStagePercentile = text(form, "min_stage_percentile");
   return {
     code: text(form, "code"),
     name: text(form, "name"),
@@ -422,6 +424,8 @@ function productFrom(form: FormData, bank: string): ProductInput {
     eligibility: {
       ...(minScore ? { min_score: Number(minScore) } : {}),
       ...(parks ? { park_ids: parks.split(/[,，\s]+/).filter(Boolean) } : {}),
+      ...(stages.length > 0 ? { stages } : {}),
+      ...(minStagePercentile ? { min_stage_percentile: Number(minStagePercentile) } : {}),
     },
     amount_tiers: [],
     bank_id: bank,
@@ -478,6 +482,17 @@ function ProductFields({ product }: { product?: Schemas["ProductView"] }) {
       <Field label={t("限定园区（编号，逗号分隔）", "Parks (ids, comma-separated)")}>
         <input name="park_ids" defaultValue={product?.eligibility.park_ids?.join(",") ?? ""} />
       </Field>
+      <Field label={t("同阶段最低百分位", "Minimum percentile in its stage")}>
+        <input name="min_stage_percentile" inputMode="decimal" defaultValue={product?.eligibility.min_stage_percentile?.toString() ?? ""} />
+      </Field>
+      <fieldset class="check">
+        <legend>{t("限定阶段（不选为全部）", "Stages (none for all)")}</legend>
+        {(["startup", "growth", "mature"] as const).map((s) => (
+          <label>
+            <input name={`stage_${s}`} type="checkbox" defaultChecked={product?.eligibility.stages?.includes(s)} /> {word(s)}
+          </label>
+        ))}
+      </fieldset>
       <label class="check">
         <input name="revolving" type="checkbox" defaultChecked={product?.revolving} /> {t("循环授信", "Revolving lines")}
       </label>

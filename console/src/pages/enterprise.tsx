@@ -72,6 +72,10 @@ function Home({ enterprise, name }: { enterprise: string; name: string }) {
   );
 }
 
+function stageWords(list: string | undefined): string {
+  return (list ?? "").split(", ").map(word).join("、");
+}
+
 /** A failed rule in words: the service's sentence in English, and ours in Chinese. */
 function reason(f: Schemas["ErrorDetail"]): string {
   const none = f.actual === undefined || f.actual === "";
@@ -85,6 +89,12 @@ function reason(f: Schemas["ErrorDetail"]): string {
     required_qualifications: `缺少资质：${f.required}`,
     min_years_established: `成立 ${f.actual} 年，少于要求的 ${f.required} 年`,
     quota_exhausted: `产品额度已用完`,
+    stages: none
+      ? `尚无积分，无法确定阶段；要求 ${stageWords(f.required)}`
+      : `企业阶段为${word(f.actual)}，不在 ${stageWords(f.required)} 之列`,
+    min_stage_percentile: none
+      ? `尚无积分；同阶段最低百分位 ${f.required}`
+      : `同阶段百分位 ${f.actual} 低于要求的 ${f.required}`,
   };
   return t(zh[f.rule ?? ""] ?? f.message, f.message);
 }

@@ -162,10 +162,13 @@ function Ranking({ park }: { park: string }) {
     () =>
       unwrap(
         api.GET("/api/v1/parks/{id}/rankings", {
-          params: { path: { id: park }, query: { limit: 100, ...(period ? { period } : {}) } },
+          params: {
+            path: { id: park },
+            query: { limit: 100, ...(period ? { period } : {}), ...(stage ? { stage: stage as Schemas["Stage"] } : {}) },
+          },
         }),
       ),
-    [park, period],
+    [park, period, stage],
   );
   return (
     <section>
@@ -186,9 +189,12 @@ function Ranking({ park }: { park: string }) {
       <Show loaded={ranking}>
         {(r) => (
           <>
-            <p class="muted">{t(`期间：${r.period ?? "—"}`, `Period: ${r.period ?? "—"}`)}</p>
+            <p class="muted">
+              {t(`期间：${r.period ?? "—"}`, `Period: ${r.period ?? "—"}`)}
+              {r.stage ? t(`；${word(r.stage)}企业之间的排名`, `; ranked among ${word(r.stage)} enterprises`) : ""}
+            </p>
             <Table
-              rows={r.items.filter((e) => !stage || e.stage === stage)}
+              rows={r.items}
               columns={[
                 { label: t("名次", "Rank"), cell: (e) => e.rank, numeric: true },
                 { label: t("企业", "Enterprise"), cell: (e) => <a href={`#/enterprises/${e.enterprise_id}`}>{e.name}</a> },
@@ -328,6 +334,9 @@ export function ScorePanel({ id }: { id: string }) {
             </Card>
             <Card id="stage" label={t("阶段", "Stage")}>
               {word(s.stage)}
+            </Card>
+            <Card id="stage_rank" label={t("同阶段排名", "Rank in its stage")}>
+              {s.stage_rank} / {s.stage_size}
             </Card>
           </div>
         )}
