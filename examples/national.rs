@@ -217,7 +217,7 @@ async fn main() {
                 innoloan::domain::servicing::RepaymentMethod::Bullet,
             )
             .unwrap();
-            writeln!(loans, "{disbursement_id},{line},{enterprise},{bank},{product},{park_id},{share},450,{on},{maturity},bullet,normal,0,0,{granted}").unwrap();
+            writeln!(loans, "{disbursement_id},{line},{enterprise},{bank},{product},{park_id},{share},450,{on},{maturity},bullet,normal,0,0,{granted},{maturity}").unwrap();
             for i in schedule {
                 writeln!(
                     installments,
@@ -236,7 +236,7 @@ async fn main() {
     copy(&db, "COPY applications (id, enterprise_id, product_id, bank_id, park_id, amount, term_months, purpose, status, terms, score_period, score_centi, offer_max_amount, submitted_at, reviewed_at, decided_at, decision_reason) FROM STDIN WITH (FORMAT csv)", &applications).await;
     copy(&db, "COPY credit_lines (id, application_id, enterprise_id, bank_id, product_id, park_id, amount, disbursed_total, principal_outstanding, rate_bps, term_months, granted_at, expires_on, status, approval_days, approval_working_days, sla_breached) FROM STDIN WITH (FORMAT csv)", &lines).await;
     copy(&db, "COPY disbursements (id, credit_line_id, bank_id, park_id, enterprise_id, product_id, amount, reference, disbursed_on, created_at) FROM STDIN WITH (FORMAT csv)", &disbursements).await;
-    copy(&db, "COPY loans (id, credit_line_id, enterprise_id, bank_id, product_id, park_id, amount, rate_bps, disbursed_on, maturity_date, repayment_method, classification, principal_repaid, interest_repaid, created_at) FROM STDIN WITH (FORMAT csv)", &loans).await;
+    copy(&db, "COPY loans (id, credit_line_id, enterprise_id, bank_id, product_id, park_id, amount, rate_bps, disbursed_on, maturity_date, repayment_method, classification, principal_repaid, interest_repaid, created_at, oldest_unsettled_due) FROM STDIN WITH (FORMAT csv)", &loans).await;
     copy(&db, "COPY loan_installments (loan_id, n, due_date, principal, interest, paid_principal, paid_interest) FROM STDIN WITH (FORMAT csv)", &installments).await;
     for statement in [
         "UPDATE products SET granted_total = COALESCE((SELECT SUM(amount) FROM credit_lines WHERE product_id = products.id), 0)",

@@ -27,6 +27,9 @@ pub struct Model {
     /// 核销: the day the bank wrote the loan off.
     pub written_off_on: Option<Date>,
     pub created_at: DateTimeUtc,
+    /// The due date of the oldest installment not yet settled; none once all are. Kept by every
+    /// repayment, so that the statistics need not read installments.
+    pub oldest_unsettled_due: Option<Date>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

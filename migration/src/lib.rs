@@ -12,6 +12,7 @@ mod m20261129_000007_loans;
 mod m20261129_000008_daily_runs;
 mod m20261129_000009_revolving;
 mod m20261129_000010_stage_ranks;
+mod m20261129_000011_loan_arrears;
 
 pub struct Migrator;
 
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000008_daily_runs::Migration),
             Box::new(m20261129_000009_revolving::Migration),
             Box::new(m20261129_000010_stage_ranks::Migration),
+            Box::new(m20261129_000011_loan_arrears::Migration),
         ]
     }
 }

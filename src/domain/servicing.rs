@@ -319,6 +319,12 @@ fn accrued_unpaid(lines: &[ScheduleLine], current: usize, disbursed_on: NaiveDat
     (i64::try_from(accrued).unwrap_or(i64::MAX) - line.paid_interest.fen()).max(0)
 }
 
+/// The due date of the oldest installment not yet settled, principal and interest; `None` once
+/// every one is. Days past due count from it.
+pub fn oldest_unsettled_due(lines: &[ScheduleLine]) -> Option<NaiveDate> {
+    lines.iter().filter(|l| !l.settled()).map(|l| l.installment.due_date).min()
+}
+
 /// Where a loan disbursed on `disbursed_on`, with these lines, stands on `as_of`. An
 /// installment is overdue from the day after its due date.
 pub fn standing(lines: &[ScheduleLine], disbursed_on: NaiveDate, as_of: NaiveDate) -> Standing {

@@ -14,7 +14,7 @@ use super::{Page, StoreError};
 use crate::domain::{
     Money, RateBps, Scope,
     credit::{CreditLine, Disbursement},
-    servicing::{Classification, Installment, Loan, Repayment, RepaymentMethod, ScheduleLine},
+    servicing::{self, Classification, Installment, Loan, Repayment, RepaymentMethod, ScheduleLine},
 };
 
 fn visible_to(caller: Scope) -> Condition {
@@ -54,6 +54,7 @@ pub async fn insert(
         last_paid_on: Set(None),
         written_off_on: Set(None),
         created_at: Set(disbursement.created_at),
+        oldest_unsettled_due: Set(schedule.iter().map(|i| i.due_date).min()),
     }
     .insert(db)
     .await?;
@@ -303,6 +304,7 @@ pub async fn record_repayment(
             Expr::col(loan::Column::InterestRepaid).add(new.interest_paid.fen()),
         )
         .col_expr(loan::Column::LastPaidOn, Expr::value(new.paid_on))
+        .col_expr(loan::Column::OldestUnsettledDue, Expr::value(servicing::oldest_unsettled_due(&new.lines)))
         .filter(loan::Column::Id.eq(loan.id))
         .exec(db)
         .await?;

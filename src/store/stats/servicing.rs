@@ -9,7 +9,7 @@
 //! - overdue principal: what is unpaid of installments due before the day;
 //! - non-performing (NPL): the bank's classification is substandard or worse, or an installment
 //!   due more than 90 days before the day is still unsettled (principal or interest), which is
-//!   the floor of substandard.
+//!   the floor of substandard: the loan's `oldest_unsettled_due`, kept by every repayment, says.
 //!
 //! A loan written off by the day is in none of these: it counts in `written_off`, the principal
 //! unpaid when it was written off. Repayments count by the day they were paid; those after a
@@ -153,9 +153,7 @@ pub async fn figures(
     let balances = format!(
         "SELECT l.park_id, l.bank_id, l.product_id, \
          CAST(SUM(l.amount - l.principal_repaid) AS BIGINT) AS outstanding, \
-         CAST(SUM(CASE WHEN l.classification IN ({npl_classes}) OR EXISTS (\
-             SELECT 1 FROM loan_installments i WHERE i.loan_id = l.id AND i.due_date < {cutoff} \
-             AND (i.paid_principal < i.principal OR i.paid_interest < i.interest)) \
+         CAST(SUM(CASE WHEN l.classification IN ({npl_classes}) OR l.oldest_unsettled_due < {cutoff} \
            THEN l.amount - l.principal_repaid ELSE 0 END) AS BIGINT) AS npl \
          FROM loans l WHERE {stored} GROUP BY l.park_id, l.bank_id, l.product_id"
     );
@@ -172,7 +170,8 @@ pub async fn figures(
         "SELECT l.park_id, l.bank_id, l.product_id, \
          CAST(SUM(i.principal - i.paid_principal) AS BIGINT) AS overdue \
          FROM loan_installments i JOIN loans l ON l.id = i.loan_id \
-         WHERE {stored} AND i.due_date < {due_before} AND i.paid_principal < i.principal \
+         WHERE {stored} AND l.oldest_unsettled_due < {due_before} \
+         AND i.due_date < {due_before} AND i.paid_principal < i.principal \
          GROUP BY l.park_id, l.bank_id, l.product_id"
     );
     for row in rows(db, sql.statement(overdue)).await? {
