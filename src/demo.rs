@@ -754,7 +754,8 @@ async fn repayment_histories(
 }
 
 /// A defaulted loan: written off a year and a day after it matured unpaid (the floor is loss by
-/// then), and a tenth of its principal recovered four months later, when those days have come.
+/// then), and four months later a recovery of a tenth of its amount (allocated as any repayment:
+/// the overdue interest first), when those days have come.
 async fn written_off(w: &mut Write<'_>, loan: &Loan, today: NaiveDate) -> Result<(), Error> {
     let on = loan.maturity_date + Days::new(366);
     if on > today {

@@ -57,17 +57,3 @@ export function toFen(yuan: string): number | null {
   if (fen > BigInt(Number.MAX_SAFE_INTEGER)) return null;
   return Number(fen);
 }
-
-/** Working days (Monday to Friday) from today until `due` (YYYY-MM-DD); negative when past. */
-export function workingDaysLeft(due: string, today = new Date()): number {
-  const end = new Date(`${due}T00:00:00Z`);
-  let day = new Date(Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate()));
-  const step = day <= end ? 1 : -1;
-  let count = 0;
-  while (day.getTime() !== end.getTime()) {
-    day = new Date(day.getTime() + step * 86_400_000);
-    const weekday = day.getUTCDay();
-    if (weekday !== 0 && weekday !== 6) count += step;
-  }
-  return count;
-}

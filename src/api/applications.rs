@@ -85,6 +85,9 @@ pub struct ApplicationView {
     /// Whether that calendar is published for the year `sla_due_on` falls in; when it is not
     /// (it comes out each November or December), Monday to Friday were counted.
     pub sla_calendar_published: bool,
+    /// While the application is open: working days from today to `sla_due_on`, counted the same
+    /// way; negative once it has passed.
+    pub sla_working_days_left: Option<i32>,
     pub reviewed_at: Option<DateTime<Utc>>,
     pub decided_at: Option<DateTime<Utc>>,
     pub decision_reason: Option<String>,
@@ -129,6 +132,18 @@ impl From<Application> for ApplicationView {
             offer_max_amount: a.offer_max_amount.fen(),
             sla_due_on,
             sla_calendar_published: crate::domain::calendar::china().is_published(sla_due_on.year()),
+            sla_working_days_left: matches!(
+                a.status,
+                ApplicationStatus::Submitted | ApplicationStatus::UnderReview
+            )
+            .then(|| {
+                let (today, calendar) = (Utc::now().date_naive(), crate::domain::calendar::china());
+                if today <= sla_due_on {
+                    calendar.working_days_between(today, sla_due_on)
+                } else {
+                    -calendar.working_days_between(sla_due_on, today)
+                }
+            }),
             submitted_at: a.submitted_at,
             reviewed_at: a.reviewed_at,
             decided_at: a.decided_at,

@@ -527,6 +527,7 @@ async fn applications_and_lines_filter_by_enterprise_and_tell_their_sla_day() {
     let due = innoloan::domain::credit::sla_due_on(submitted, 5);
     assert_eq!(theirs["sla_due_on"], due.to_string());
     assert_eq!(innoloan::domain::credit::approval_time(submitted, due).1, 5);
+    assert_eq!(theirs["sla_working_days_left"], 5, "submitted today: all five working days are left");
     let listed = |query: String| {
         let app = &l.app;
         let key = l.bank_key.clone();
@@ -546,10 +547,15 @@ async fn applications_and_lines_filter_by_enterprise_and_tell_their_sla_day() {
         vec![theirs["id"].as_str().unwrap().to_owned()]
     );
     assert!(listed("applications?enterprise_id=999999".into()).await.is_empty());
-    l.app
+    let approved = l
+        .app
         .post(&format!("/api/v1/applications/{mine}/approve"), &l.bank_key, &approval(1_000_000))
         .await
         .expect(200);
+    assert!(
+        approved.body["application"].get("sla_working_days_left").is_none(),
+        "a decided application has no SLA left"
+    );
     assert_eq!(listed(format!("credit-lines?enterprise_id={}", l.firm)).await.len(), 1);
     assert!(listed(format!("credit-lines?enterprise_id={other}")).await.is_empty());
 }

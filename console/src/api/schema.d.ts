@@ -1183,6 +1183,12 @@ export interface components {
              *     (it comes out each November or December), Monday to Friday were counted.
              */
             sla_calendar_published: boolean;
+            /**
+             * Format: int32
+             * @description While the application is open: working days from today to `sla_due_on`, counted the same
+             *     way; negative once it has passed.
+             */
+            sla_working_days_left?: number;
             /** Format: date-time */
             reviewed_at?: string;
             /** Format: date-time */

@@ -2,7 +2,7 @@
 // repayments, and products with their rules, lifecycle and prospects.
 import { useState } from "preact/hooks";
 import { api, unwrap, type Schemas } from "../api/client";
-import { bps, day, toFen, workingDaysLeft } from "../format";
+import { bps, day, toFen } from "../format";
 import { t, word } from "../i18n";
 import type { Me } from "../main";
 import { Action, Field, Form, Money, Paged, Show, Table, text, useLoad } from "../ui";
@@ -70,12 +70,18 @@ function Queue() {
 }
 
 function SlaLeft({ application }: { application: Schemas["ApplicationView"] }) {
-  if (application.status !== "submitted" && application.status !== "under_review") return <span>—</span>;
-  const left = workingDaysLeft(application.sla_due_on);
-  if (left < 0) return <span class="bad">{t(`已超时 ${-left} 个工作日`, `${-left} working days late`)}</span>;
+  const left = application.sla_working_days_left;
+  if (left === undefined) return <span>—</span>;
+  // The service counts Chinese working days; a year whose calendar is not published yet is
+  // counted Monday to Friday, and said so.
+  const note = application.sla_calendar_published
+    ? ""
+    : t("（该年节假日安排尚未公布，按周一至周五计）", " (that year's holiday calendar is not out yet: Monday to Friday)");
+  if (left < 0) return <span class="bad">{t(`已超时 ${-left} 个工作日`, `${-left} working days late`)}{note}</span>;
   return (
     <span class={left <= 1 ? "warn" : undefined}>
       {t(`剩余 ${left} 个工作日（${application.sla_due_on}）`, `${left} working days left (${application.sla_due_on})`)}
+      {note}
     </span>
   );
 }
