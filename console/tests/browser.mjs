@@ -156,7 +156,10 @@ try {
   const amountFen = 123_456_700; // ¥1,234,567
   await check("a bank approves a new application and disburses it; the office's dashboard total rises by that amount", async () => {
     const firm = await signIn(browser, demo, demo.keys.enterprise);
-    await firm.page.goto(`${demo.base}/console/#/apply/${demo.product}`);
+    // A hash change within the signed-in page (a fresh load could race the sign-in).
+    await firm.page.evaluate((product) => {
+      location.hash = `#/apply/${product}`;
+    }, demo.product);
     await firm.page.fill("input[name=amount]", String(amountFen / 100));
     await firm.page.fill("input[name=purpose]", "研发投入（浏览器测试）");
     await firm.page.click("button[type=submit]");
@@ -211,6 +214,19 @@ try {
     const text = await error.innerText();
     assert(text.includes("第 1 行") && text.includes("第 2 行"), `the rows' errors: ${text}`);
     assert(problems.filter((p) => !p.includes("422")).length === 0, problems.join("; "));
+    await context.close();
+  });
+
+  await check("the admin adds a bank and sees it listed", async () => {
+    const { context, page, problems } = await signIn(browser, demo, demo.keys.admin);
+    await page.click("nav a[href='#/banks']");
+    await page.locator("tbody tr").first().waitFor();
+    await page.fill("input[name=code]", "pw-bank");
+    await page.fill("input[name=name]", "浏览器测试银行");
+    await page.click("button[type=submit]");
+    await page.locator(".ok", { hasText: "已新增" }).waitFor();
+    await page.locator("td", { hasText: "浏览器测试银行" }).waitFor();
+    assert(problems.length === 0, problems.join("; "));
     await context.close();
   });
 

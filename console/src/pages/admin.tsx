@@ -3,7 +3,7 @@ import { useState } from "preact/hooks";
 import { api, unwrap, type Schemas } from "../api/client";
 import { day } from "../format";
 import { roleName, t } from "../i18n";
-import { Action, Field, Form, Paged, Show, Table, text, useLoad } from "../ui";
+import { Action, type Column, Field, Form, Paged, Show, Table, text, useLoad } from "../ui";
 import { StatsFigures } from "./park";
 
 export function AdminPages({ route }: { route: string[] }) {
@@ -48,85 +48,97 @@ function National() {
   );
 }
 
-function Parks() {
+/** A list of records with a form that adds one: parks and banks. */
+function Registry<T>({
+  title,
+  adding,
+  load,
+  columns,
+  fields,
+  create,
+}: {
+  title: string;
+  adding: string;
+  load: (cursor: string | undefined) => Promise<{ items: T[]; next_cursor?: string | null }>;
+  columns: Column<T>[];
+  /** The form's fields: name and label; each is required. */
+  fields: [string, string][];
+  create: (values: Record<string, string>, idempotencyKey: string) => Promise<unknown>;
+}) {
   const [version, setVersion] = useState(0);
   return (
     <section>
-      <h1>{t("园区", "Parks")}</h1>
-      <Paged
-        deps={[version]}
-        load={(cursor) => unwrap(api.GET("/api/v1/parks", { params: { query: { limit: 50, ...(cursor ? { cursor } : {}) } } }))}
-        columns={[
-          { label: t("编号", "Id"), cell: (p: Schemas["Park"]) => p.id },
-          { label: t("代码", "Code"), cell: (p) => <code>{p.code}</code> },
-          { label: t("名称", "Name"), cell: (p) => p.name },
-          { label: t("地区", "Region"), cell: (p) => p.region },
-        ]}
-      />
-      <h2>{t("新增园区", "Add a park")}</h2>
+      <h1>{title}</h1>
+      <Paged deps={[version]} load={load} columns={columns} />
+      <h2>{adding}</h2>
       <Form
         submit={t("新增", "Add")}
         done={t("已新增。", "Added.")}
         action={async (form, key) => {
-          await unwrap(
-            api.POST("/api/v1/parks", {
-              params: { header: { "Idempotency-Key": key } },
-              body: { code: text(form, "code"), name: text(form, "name"), region: text(form, "region") },
-            }),
-          );
+          await create(Object.fromEntries(fields.map(([name]) => [name, text(form, name)])), key);
           setVersion((v) => v + 1);
         }}
       >
-        <Field label={t("代码", "Code")}>
-          <input name="code" required />
-        </Field>
-        <Field label={t("名称", "Name")}>
-          <input name="name" required />
-        </Field>
-        <Field label={t("地区", "Region")}>
-          <input name="region" required />
-        </Field>
+        {fields.map(([name, label]) => (
+          <Field label={label}>
+            <input name={name} required />
+          </Field>
+        ))}
       </Form>
     </section>
   );
 }
 
-function Banks() {
-  const [version, setVersion] = useState(0);
+const page = (cursor: string | undefined) => ({ query: { limit: 50, ...(cursor ? { cursor } : {}) } });
+
+function Parks() {
   return (
-    <section>
-      <h1>{t("银行", "Banks")}</h1>
-      <Paged
-        deps={[version]}
-        load={(cursor) => unwrap(api.GET("/api/v1/banks", { params: { query: { limit: 50, ...(cursor ? { cursor } : {}) } } }))}
-        columns={[
-          { label: t("编号", "Id"), cell: (b: Schemas["Bank"]) => b.id },
-          { label: t("代码", "Code"), cell: (b) => <code>{b.code}</code> },
-          { label: t("名称", "Name"), cell: (b) => b.name },
-        ]}
-      />
-      <h2>{t("新增银行", "Add a bank")}</h2>
-      <Form
-        submit={t("新增", "Add")}
-        done={t("已新增。", "Added.")}
-        action={async (form, key) => {
-          await unwrap(
-            api.POST("/api/v1/banks", {
-              params: { header: { "Idempotency-Key": key } },
-              body: { code: text(form, "code"), name: text(form, "name") },
-            }),
-          );
-          setVersion((v) => v + 1);
-        }}
-      >
-        <Field label={t("代码", "Code")}>
-          <input name="code" required />
-        </Field>
-        <Field label={t("名称", "Name")}>
-          <input name="name" required />
-        </Field>
-      </Form>
-    </section>
+    <Registry
+      title={t("园区", "Parks")}
+      adding={t("新增园区", "Add a park")}
+      load={(cursor) => unwrap(api.GET("/api/v1/parks", { params: page(cursor) }))}
+      columns={[
+        { label: t("编号", "Id"), cell: (p: Schemas["Park"]) => p.id },
+        { label: t("代码", "Code"), cell: (p) => <code>{p.code}</code> },
+        { label: t("名称", "Name"), cell: (p) => p.name },
+        { label: t("地区", "Region"), cell: (p) => p.region },
+      ]}
+      fields={[
+        ["code", t("代码", "Code")],
+        ["name", t("名称", "Name")],
+        ["region", t("地区", "Region")],
+      ]}
+      create={(v, key) =>
+        unwrap(
+          api.POST("/api/v1/parks", {
+            params: { header: { "Idempotency-Key": key } },
+            body: { code: v.code, name: v.name, region: v.region },
+          }),
+        )
+      }
+    />
+  );
+}
+
+function Banks() {
+  return (
+    <Registry
+      title={t("银行", "Banks")}
+      adding={t("新增银行", "Add a bank")}
+      load={(cursor) => unwrap(api.GET("/api/v1/banks", { params: page(cursor) }))}
+      columns={[
+        { label: t("编号", "Id"), cell: (b: Schemas["Bank"]) => b.id },
+        { label: t("代码", "Code"), cell: (b) => <code>{b.code}</code> },
+        { label: t("名称", "Name"), cell: (b) => b.name },
+      ]}
+      fields={[
+        ["code", t("代码", "Code")],
+        ["name", t("名称", "Name")],
+      ]}
+      create={(v, key) =>
+        unwrap(api.POST("/api/v1/banks", { params: { header: { "Idempotency-Key": key } }, body: { code: v.code, name: v.name } }))
+      }
+    />
   );
 }
 
@@ -138,7 +150,7 @@ function Keys() {
       <h1>{t("API 密钥", "API keys")}</h1>
       <Paged
         deps={[version]}
-        load={(cursor) => unwrap(api.GET("/api/v1/api-keys", { params: { query: { limit: 50, ...(cursor ? { cursor } : {}) } } }))}
+        load={(cursor) => unwrap(api.GET("/api/v1/api-keys", { params: page(cursor) }))}
         columns={[
           { label: t("编号", "Id"), cell: (k: Schemas["ApiKey"]) => k.id },
           { label: t("名称", "Name"), cell: (k) => k.name },
