@@ -28,6 +28,11 @@ pub struct Model {
     /// Hundredths of a percent, within the stage.
     pub stage_percentile_centi: i32,
     pub imported_at: DateTimeUtc,
+    /// The model that computed the score; `None` for an imported score.
+    pub model_id: Option<i64>,
+    pub model_version: Option<i32>,
+    /// `[{indicator, value, points, weight, contribution}]` for a computed score.
+    pub breakdown: Option<Json>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

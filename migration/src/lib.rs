@@ -13,6 +13,8 @@ mod m20261129_000008_daily_runs;
 mod m20261129_000009_revolving;
 mod m20261129_000010_stage_ranks;
 mod m20261129_000011_loan_arrears;
+mod m20261129_000012_score_models;
+mod m20261129_000013_recommendations;
 
 pub struct Migrator;
 
@@ -31,6 +33,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000009_revolving::Migration),
             Box::new(m20261129_000010_stage_ranks::Migration),
             Box::new(m20261129_000011_loan_arrears::Migration),
+            Box::new(m20261129_000012_score_models::Migration),
+            Box::new(m20261129_000013_recommendations::Migration),
         ]
     }
 }

@@ -23,6 +23,7 @@ pub mod pagination;
 pub mod parks;
 pub mod products;
 pub mod raw_json;
+pub mod score_models;
 pub mod scores;
 pub mod stats;
 pub mod text;
@@ -159,6 +160,7 @@ pub type Apis = (
     enterprises::EnterprisesApi,
     api_keys::ApiKeysApi,
     scores::ScoresApi,
+    score_models::ScoreModelsApi,
     products::ProductsApi,
     matches::MatchesApi,
     applications::ApplicationsApi,
@@ -176,6 +178,7 @@ pub fn openapi_service() -> OpenApiService<Apis, ()> {
         enterprises::EnterprisesApi,
         api_keys::ApiKeysApi,
         scores::ScoresApi,
+        score_models::ScoreModelsApi,
         products::ProductsApi,
         matches::MatchesApi,
         applications::ApplicationsApi,

@@ -66,9 +66,14 @@ pub enum ScoreBatch {
 }
 
 #[derive(Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct ImportResult {
     pub park_id: String,
     pub period: String,
+    /// The model that computed the scores (an indicator-values import); absent for finished
+    /// scores.
+    pub model_id: Option<String>,
+    pub model_version: Option<i32>,
     /// Rows stored.
     pub imported: u64,
     /// Enterprises ranked in the park for the period.
@@ -80,6 +85,8 @@ impl From<&Imported> for ImportResult {
         Self {
             park_id: i.park_id.to_string(),
             period: i.period.clone(),
+            model_id: i.model.map(|m| m.id.to_string()),
+            model_version: i.model.map(|m| m.version),
             imported: i.summary.imported as u64,
             ranked: i.summary.ranked as u64,
         }
@@ -92,7 +99,30 @@ impl Render for Imported {
     }
 }
 
+/// A score model's id and version.
 #[derive(Object)]
+pub struct ModelRefView {
+    pub id: String,
+    pub version: i32,
+}
+
+/// One indicator's part in a computed score.
+#[derive(Object)]
+pub struct ContributionView {
+    /// The indicator's code.
+    pub indicator: String,
+    /// The value as imported; `null` for an optional indicator left empty.
+    pub value: Nullable<f64>,
+    /// 0 to 100.
+    pub points: f64,
+    /// The indicator's weight in the enterprise's stage.
+    pub weight: f64,
+    /// points × weight, to 4 decimals; the contributions sum to the score within 0.01.
+    pub contribution: f64,
+}
+
+#[derive(Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct ScoreView {
     pub enterprise_id: String,
     pub period: String,
@@ -111,6 +141,10 @@ pub struct ScoreView {
     pub stage_percentile: f64,
     pub indicators: BTreeMap<String, f64>,
     pub imported_at: DateTime<Utc>,
+    /// The model that computed the score; absent for a score imported as it was.
+    pub model: Option<ModelRefView>,
+    /// How a computed score was reached, indicator by indicator; absent for an imported score.
+    pub breakdown: Option<Vec<ContributionView>>,
 }
 
 impl From<EnterpriseScore> for ScoreView {
@@ -128,6 +162,19 @@ impl From<EnterpriseScore> for ScoreView {
             stage_percentile: f64::from(s.stage_percentile_centi) / 100.0,
             indicators: s.indicators,
             imported_at: s.imported_at,
+            model: s.model.map(|m| ModelRefView { id: m.id.to_string(), version: m.version }),
+            breakdown: s.model.map(|_| {
+                s.breakdown
+                    .into_iter()
+                    .map(|c| ContributionView {
+                        indicator: c.indicator,
+                        value: Nullable(c.value),
+                        points: c.points,
+                        weight: c.weight,
+                        contribution: c.contribution,
+                    })
+                    .collect()
+            }),
         }
     }
 }
@@ -203,23 +250,7 @@ impl ParsePayload for ImportJson {
     const IS_REQUIRED: bool = true;
 
     async fn from_request(request: &Request, body: &mut poem::RequestBody) -> poem::Result<Self> {
-        let bytes = <Vec<u8> as poem::FromRequest>::from_request(request, body).await?;
-        let document = super::json::parse_document(&bytes)?;
-        drop(bytes);
-        let fingerprint = text_hash(&document.to_string());
-        let serde_json::Value::Object(mut document) = document else {
-            return Err(ApiError::invalid_field("body", "the body must be an object {period, scores}").into());
-        };
-        let period = match document.remove("period") {
-            Some(serde_json::Value::String(period)) => period,
-            Some(_) => return Err(ApiError::invalid_field("period", "period must be a string").into()),
-            None => return Err(ApiError::invalid_field("period", "period is required").into()),
-        };
-        let rows = match document.remove("scores") {
-            Some(serde_json::Value::Array(rows)) => rows,
-            Some(_) => return Err(ApiError::invalid_field("scores", "scores must be an array").into()),
-            None => return Err(ApiError::invalid_field("scores", "scores is required").into()),
-        };
+        let (period, rows, fingerprint) = import_document(request, body, "scores").await?;
         let rows = rows
             .into_iter()
             .enumerate()
@@ -229,10 +260,50 @@ impl ParsePayload for ImportJson {
     }
 }
 
+/// Reads an import's JSON body `{period, <rows>: [...]}`: the period, the rows as they came, and
+/// the canonical body's hash for `Idempotency-Key`.
+pub(super) async fn import_document(
+    request: &Request,
+    body: &mut poem::RequestBody,
+    rows_field: &str,
+) -> poem::Result<(String, Vec<serde_json::Value>, String)> {
+    let bytes = <Vec<u8> as poem::FromRequest>::from_request(request, body).await?;
+    let document = super::json::parse_document(&bytes)?;
+    drop(bytes);
+    let fingerprint = text_hash(&document.to_string());
+    let serde_json::Value::Object(mut document) = document else {
+        return Err(ApiError::invalid_field(
+            "body",
+            format!("the body must be an object {{period, {rows_field}}}"),
+        )
+        .into());
+    };
+    let period = match document.remove("period") {
+        Some(serde_json::Value::String(period)) => period,
+        Some(_) => return Err(ApiError::invalid_field("period", "period must be a string").into()),
+        None => return Err(ApiError::invalid_field("period", "period is required").into()),
+    };
+    let rows = match document.remove(rows_field) {
+        Some(serde_json::Value::Array(rows)) => rows,
+        Some(_) => {
+            return Err(ApiError::invalid_field(rows_field, format!("{rows_field} must be an array")).into());
+        }
+        None => return Err(ApiError::invalid_field(rows_field, format!("{rows_field} is required")).into()),
+    };
+    if rows.len() > crate::domain::score_import::MAX_ROWS {
+        return Err(ApiError::invalid_field(
+            rows_field,
+            format!("a batch has at most {} rows", crate::domain::score_import::MAX_ROWS),
+        )
+        .into());
+    }
+    Ok((period, rows, fingerprint))
+}
+
 impl_apirequest_for_payload!(ImportJson);
 
 /// A cell as it came: a number, a string, or any other JSON value kept as its text.
-fn cell(value: serde_json::Value) -> Cell {
+pub(super) fn cell(value: serde_json::Value) -> Cell {
     match value {
         serde_json::Value::Number(n) => n.as_f64().map_or(Cell::Other(n.to_string()), Cell::Number),
         serde_json::Value::String(s) => Cell::Text(s),
@@ -241,7 +312,7 @@ fn cell(value: serde_json::Value) -> Cell {
 }
 
 /// Text as it came; any other JSON value as its JSON text, which no check accepts.
-fn text(value: Option<serde_json::Value>) -> String {
+pub(super) fn text(value: Option<serde_json::Value>) -> String {
     match value {
         Some(serde_json::Value::String(s)) => s,
         Some(other) => other.to_string(),
@@ -275,49 +346,70 @@ fn raw_row(row: u32, value: serde_json::Value) -> RawRow {
     }
 }
 
-/// Reads a CSV import: `uscc,score,stage` and then one column per indicator.
-fn rows_from_csv(text: &str) -> Result<Vec<RawRow>, ApiError> {
+/// A CSV import's data row: its 1-based number and its cells.
+pub(super) type CsvRow = (u32, Vec<String>);
+
+/// Reads a CSV import whose header starts with `leading` and goes on with one column per
+/// indicator: the indicator names, and each data row (1-based) as its cells. A row that cannot be
+/// read is a row error.
+pub(super) fn csv_import(text: &str, leading: &[&str]) -> Result<(Vec<String>, Vec<CsvRow>), ApiError> {
     let mut reader =
         csv::ReaderBuilder::new().flexible(false).trim(csv::Trim::All).from_reader(text.as_bytes());
     let headers = reader
         .headers()
         .map_err(|e| ApiError::invalid_field("header", format!("the header row cannot be read: {e}")))?
         .clone();
-    let expected = ["uscc", "score", "stage"];
-    let leading: Vec<String> = headers.iter().take(3).map(str::to_ascii_lowercase).collect();
-    if leading != expected {
+    let found: Vec<String> = headers.iter().take(leading.len()).map(str::to_ascii_lowercase).collect();
+    if found != leading {
         return Err(ApiError::invalid_field(
             "header",
-            format!("the header row must start with uscc,score,stage; it starts with {}", leading.join(",")),
+            format!(
+                "the header row must start with {}; it starts with {}",
+                leading.join(","),
+                found.join(",")
+            ),
         ));
     }
-    let indicator_names: Vec<String> = headers.iter().skip(3).map(str::to_owned).collect();
+    let names: Vec<String> = headers.iter().skip(leading.len()).map(str::to_owned).collect();
     let mut rows = Vec::new();
     let mut errors = Vec::new();
     for (i, record) in reader.records().enumerate() {
         let row = u32::try_from(i + 1).unwrap_or(u32::MAX);
         match record {
-            Ok(record) => {
-                let cell = |n: usize| record.get(n).unwrap_or_default().to_owned();
-                rows.push(RawRow {
-                    row,
-                    uscc: cell(0),
-                    score: Cell::Text(cell(1)),
-                    stage: cell(2),
-                    indicators: indicator_names
-                        .iter()
-                        .enumerate()
-                        .map(|(k, name)| (name.clone(), Cell::Text(cell(k + 3))))
-                        .collect(),
-                });
-            }
+            Ok(record) => rows.push((row, record.iter().map(str::to_owned).collect())),
             Err(e) => errors.push(FieldError::at_row(row, "row", format!("the row cannot be read: {e}"))),
         }
         if rows.len() + errors.len() > crate::domain::score_import::MAX_ROWS {
+            errors.push(FieldError::new(
+                "rows",
+                format!("a batch has at most {} rows", crate::domain::score_import::MAX_ROWS),
+            ));
             break;
         }
     }
-    if errors.is_empty() { Ok(rows) } else { Err(ApiError::invalid(errors)) }
+    if errors.is_empty() { Ok((names, rows)) } else { Err(ApiError::invalid(errors)) }
+}
+
+/// Reads a CSV import: `uscc,score,stage` and then one column per indicator.
+fn rows_from_csv(text: &str) -> Result<Vec<RawRow>, ApiError> {
+    let (names, rows) = csv_import(text, &["uscc", "score", "stage"])?;
+    Ok(rows
+        .into_iter()
+        .map(|(row, cells)| {
+            let cell = |n: usize| cells.get(n).cloned().unwrap_or_default();
+            RawRow {
+                row,
+                uscc: cell(0),
+                score: Cell::Text(cell(1)),
+                stage: cell(2),
+                indicators: names
+                    .iter()
+                    .enumerate()
+                    .map(|(k, name)| (name.clone(), Cell::Text(cell(k + 3))))
+                    .collect(),
+            }
+        })
+        .collect())
 }
 
 pub struct ScoresApi;

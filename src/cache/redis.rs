@@ -13,8 +13,8 @@ use redis::{AsyncCommands, Client, aio::ConnectionManager, aio::ConnectionManage
 use super::{FaultLog, Lookup};
 
 /// The shape of a cached score (`domain::score::EnterpriseScore` as JSON). Raise it whenever
-/// that shape changes: 2 added the ranks within a stage.
-const ENTRY_SHAPE: u32 = 2;
+/// that shape changes: 2 added the ranks within a stage, 3 the model and breakdown.
+const ENTRY_SHAPE: u32 = 3;
 
 #[derive(Clone)]
 pub struct RedisCache {

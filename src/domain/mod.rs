@@ -11,6 +11,7 @@ pub mod money;
 pub mod product;
 pub mod score;
 pub mod score_import;
+pub mod score_model;
 pub mod servicing;
 pub mod uscc;
 pub mod webhook;

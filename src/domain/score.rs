@@ -326,6 +326,16 @@ pub struct EnterpriseScore {
     pub stage_percentile_centi: i32,
     pub indicators: std::collections::BTreeMap<String, f64>,
     pub imported_at: chrono::DateTime<chrono::Utc>,
+    /// The model that computed the score, and how; `None` and empty for an imported score.
+    pub model: Option<ModelRef>,
+    pub breakdown: Vec<super::score_model::Contribution>,
+}
+
+/// A score model's id and version within its park.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ModelRef {
+    pub id: i64,
+    pub version: i32,
 }
 
 impl EnterpriseScore {

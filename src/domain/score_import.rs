@@ -39,7 +39,7 @@ pub struct ScoreRow {
     pub indicators: BTreeMap<String, f64>,
 }
 
-fn number(cell: &Cell) -> Result<Option<f64>, String> {
+pub(crate) fn number(cell: &Cell) -> Result<Option<f64>, String> {
     let value = match cell {
         Cell::Number(n) => *n,
         Cell::Text(t) if t.trim().is_empty() => return Ok(None),

@@ -31,10 +31,10 @@ pub async fn import(
         return Err(StoreError::NotFound.into());
     }
     store::parks::get(w.txn(), park_id).await?;
-    let summary = store::scores::import(w.txn(), park_id, period, batch).await?;
+    let summary = store::scores::import(w.txn(), park_id, period, batch, None).await?;
     w.audit("scores.import", "park", format!("{park_id}/{}", period.as_str())).await?;
     w.after_commit(Effect::ScoresChanged { park_id });
-    let imported = Imported { park_id, period: period.as_str().to_owned(), summary };
+    let imported = Imported { park_id, period: period.as_str().to_owned(), summary, model: None };
     w.event(EventType::ScoresImported, Audience { park_id: Some(park_id), ..Audience::default() }, &imported);
     Ok(imported)
 }
@@ -45,6 +45,8 @@ pub struct Imported {
     pub park_id: i64,
     pub period: String,
     pub summary: ImportSummary,
+    /// The model that computed the scores; `None` for finished scores imported as they are.
+    pub model: Option<crate::domain::score::ModelRef>,
 }
 
 /// Where a score came from.

@@ -10,8 +10,9 @@ use sea_orm::{
 use super::{FieldError, StoreError};
 use crate::domain::{
     Period, Score, Stage,
-    score::{EnterpriseScore, Standing, rank},
+    score::{EnterpriseScore, ModelRef, Standing, rank},
     score_import::{Batch, ScoreRow},
+    score_model::Contribution,
 };
 
 /// Rows per INSERT: well under SQLite's and PostgreSQL's bind-parameter limits.
@@ -23,6 +24,12 @@ pub struct ImportSummary {
     pub ranked: usize,
 }
 
+/// How a model computed a batch's scores: the model, and each row's breakdown in row order.
+pub struct Computation {
+    pub model: ModelRef,
+    pub breakdowns: Vec<Vec<Contribution>>,
+}
+
 /// Replaces the park's scores for `period` with the batch, ranking them, in the caller's transaction.
 /// Every USCC must be registered in this park. When the batch has any error, its own or an
 /// unregistered USCC, nothing is stored and every bad row is reported, in row order.
@@ -31,18 +38,10 @@ pub async fn import(
     park_id: i64,
     period: &Period,
     batch: Batch,
+    computation: Option<Computation>,
 ) -> Result<ImportSummary, StoreError> {
     let Batch { rows, mut errors } = batch;
-    let registered: HashMap<String, i64> = enterprise::Entity::find()
-        .select_only()
-        .column(enterprise::Column::Uscc)
-        .column(enterprise::Column::Id)
-        .filter(enterprise::Column::ParkId.eq(park_id))
-        .into_tuple::<(String, i64)>()
-        .all(db)
-        .await?
-        .into_iter()
-        .collect();
+    let registered = registered(db, park_id).await?;
     let mut enterprise_ids = Vec::with_capacity(rows.len());
     for row in &rows {
         match registered.get(row.uscc.as_str()) {
@@ -68,11 +67,16 @@ pub async fn import(
         .filter(score::Column::Period.eq(period.as_str()))
         .exec(db)
         .await?;
+    let model = computation.as_ref().map(|c| c.model);
+    let mut breakdowns = computation.map(|c| c.breakdowns.into_iter());
     let models: Vec<score::ActiveModel> = rows
         .into_iter()
         .zip(enterprise_ids)
         .zip(standings.into_iter().zip(stage_standings))
         .map(|((row, enterprise_id), (standing, in_stage))| score::ActiveModel {
+            model_id: Set(model.map(|m| m.id)),
+            model_version: Set(model.map(|m| m.version)),
+            breakdown: Set(breakdowns.as_mut().and_then(Iterator::next).map(|b| serde_json::json!(b))),
             enterprise_id: Set(enterprise_id),
             park_id: Set(park_id),
             period: Set(period.as_str().to_owned()),
@@ -99,6 +103,39 @@ pub async fn import(
     Ok(ImportSummary { imported, ranked: imported })
 }
 
+/// The rows whose USCC is not registered in the park, as row errors.
+pub async fn unregistered(
+    db: &impl ConnectionTrait,
+    park_id: i64,
+    usccs: &[(u32, crate::domain::Uscc)],
+) -> Result<Vec<FieldError>, StoreError> {
+    let registered = registered(db, park_id).await?;
+    Ok(usccs
+        .iter()
+        .filter(|(_, uscc)| !registered.contains_key(uscc.as_str()))
+        .map(|(row, uscc)| {
+            FieldError::at_row(
+                *row,
+                "uscc",
+                format!("no enterprise with USCC {uscc} is registered in this park"),
+            )
+        })
+        .collect())
+}
+
+async fn registered(db: &impl ConnectionTrait, park_id: i64) -> Result<HashMap<String, i64>, StoreError> {
+    Ok(enterprise::Entity::find()
+        .select_only()
+        .column(enterprise::Column::Uscc)
+        .column(enterprise::Column::Id)
+        .filter(enterprise::Column::ParkId.eq(park_id))
+        .into_tuple::<(String, i64)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect())
+}
+
 /// Each row's standing among the rows of its own stage, in row order.
 fn rank_within_stages(rows: &[ScoreRow]) -> Vec<Standing> {
     let mut standings = vec![Standing { rank: 0, park_size: 0, percentile_centi: 0 }; rows.len()];
@@ -116,6 +153,14 @@ fn to_domain(row: score::Model) -> Result<EnterpriseScore, StoreError> {
     let corrupt = |what: &str| super::corrupt("scores", row.id, what, "a value this version cannot read");
     let indicators: BTreeMap<String, f64> =
         serde_json::from_value(row.indicators.clone()).map_err(|_| corrupt("indicators"))?;
+    let breakdown: Vec<Contribution> = match &row.breakdown {
+        Some(b) => serde_json::from_value(b.clone()).map_err(|_| corrupt("breakdown"))?,
+        None => Vec::new(),
+    };
+    let model = match (row.model_id, row.model_version) {
+        (Some(id), Some(version)) => Some(ModelRef { id, version }),
+        _ => None,
+    };
     Ok(EnterpriseScore {
         enterprise_id: row.enterprise_id,
         park_id: row.park_id,
@@ -130,6 +175,8 @@ fn to_domain(row: score::Model) -> Result<EnterpriseScore, StoreError> {
         imported_at: row.imported_at,
         indicators,
         period: row.period,
+        model,
+        breakdown,
     })
 }
 

@@ -98,6 +98,13 @@ const MATRIX: &[Row] = &[
     scoped("import_scores",            [S(201), S(201), S(403), S(403)], [S(201), S(404), S(403), S(403)]),
     scoped("get_enterprise_score",     [S(200), S(200), S(200), S(200)], [S(200), S(404), S(200), S(404)]),
     scoped("get_park_ranking",         [S(200), S(200), S(200), S(200)], [S(200), S(200), S(200), S(200)]),
+    scoped("create_score_model",       [S(201), S(201), S(403), S(403)], [S(201), S(404), S(403), S(403)]),
+    scoped("list_score_models",        [S(200), S(200), S(403), S(403)], [S(200), S(404), S(403), S(403)]),
+    unscoped("get_default_score_model",[S(200), S(200), S(200), S(200)]),
+    scoped("get_score_model",          [S(200), S(200), S(403), S(403)], [S(200), S(404), S(403), S(403)]),
+    scoped("update_score_model",       [S(200), S(200), S(403), S(403)], [S(200), S(404), S(403), S(403)]),
+    scoped("activate_score_model",     [S(200), S(200), S(403), S(403)], [S(200), S(404), S(403), S(403)]),
+    scoped("import_indicator_values",  [S(201), S(201), S(403), S(403)], [S(201), S(404), S(403), S(403)]),
     scoped("create_product",           [S(201), S(403), S(201), S(403)], [S(201), S(403), S(422), S(403)]),
     scoped("list_products",            [LISTED, LISTED, LISTED, LISTED], [LISTED, HIDDEN, HIDDEN, HIDDEN]),
     scoped("update_product",           [S(200), S(403), S(200), S(403)], [S(200), S(403), S(404), S(403)]),
@@ -426,6 +433,23 @@ impl Tenant {
     }
 }
 
+/// The default model's required indicators (technology and growth).
+const REQUIRED_INDICATORS: [&str; 13] = [
+    "rd_expense",
+    "rd_expense_growth",
+    "rd_revenue_share",
+    "st_staff_share",
+    "invention_patents",
+    "pct_applications",
+    "tech_contract_turnover",
+    "high_tech_revenue",
+    "revenue",
+    "revenue_growth",
+    "postgraduate_share",
+    "rd_tax_relief",
+    "return_on_net_assets",
+];
+
 /// An endpoint for disbursements, at the world's receiver.
 fn endpoint_body(receiver: &str) -> Value {
     json!({"url": receiver, "event_types": ["disbursement.created"], "description": "matrix"})
@@ -488,6 +512,17 @@ impl World {
         id
     }
 
+    /// A new copy of the default model in the tenant's park, made by the admin, and activated.
+    async fn fresh_model(&self, t: &Tenant, activate: bool) -> String {
+        let path = format!("/api/v1/parks/{}/score-models", t.park);
+        let id = self.app.post(&path, &self.app.admin_key, &json!({"name": "matrix"})).await.expect(201).id();
+        if activate {
+            let path = format!("/api/v1/score-models/{id}/activate");
+            self.app.post(&path, &self.app.admin_key, &json!({})).await.expect(200);
+        }
+        id
+    }
+
     /// A new submitted application of the tenant's enterprise, to a new product of its bank.
     async fn fresh_application(&self, t: &Tenant) -> String {
         let product = self.fresh_product(t, true).await;
@@ -538,6 +573,39 @@ impl World {
             "import_scores" => Call::post(format!("/api/v1/parks/{}/scores", t.park), t.scores.clone()),
             "get_enterprise_score" => Call::get(format!("/api/v1/enterprises/{}/score", t.firm)),
             "get_park_ranking" => Call::get(format!("/api/v1/parks/{}/rankings", t.park)),
+            "create_score_model" => {
+                Call::post(format!("/api/v1/parks/{}/score-models", t.park), json!({"name": format!("m{n}")}))
+            }
+            "list_score_models" => Call::get(format!("/api/v1/parks/{}/score-models", t.park)),
+            "get_default_score_model" => Call::get("/api/v1/score-models/default"),
+            "get_score_model" => {
+                Call::get(format!("/api/v1/score-models/{}", self.fresh_model(t, false).await))
+            }
+            "update_score_model" => Call::new(
+                Method::PATCH,
+                format!("/api/v1/score-models/{}", self.fresh_model(t, false).await),
+                Some(json!({"name": format!("第 {n} 版")})),
+            ),
+            "activate_score_model" => Call::post(
+                format!("/api/v1/score-models/{}/activate", self.fresh_model(t, false).await),
+                json!({}),
+            ),
+            // An earlier period than the park's scores, so that every latest score stays as it was.
+            "import_indicator_values" => {
+                self.fresh_model(t, true).await;
+                let values: serde_json::Map<String, Value> =
+                    REQUIRED_INDICATORS.iter().map(|code| ((*code).to_owned(), json!(10))).collect();
+                let rows: Vec<Value> = t.scores["scores"]
+                    .as_array()
+                    .expect("the tenant's scores")
+                    .iter()
+                    .map(|s| json!({"uscc": s["uscc"], "stage": "growth", "values": values}))
+                    .collect();
+                Call::post(
+                    format!("/api/v1/parks/{}/indicator-values", t.park),
+                    json!({"period": "2019", "rows": rows}),
+                )
+            }
             "create_product" => Call::post("/api/v1/products", product_body(&format!("m{n}"), &t.bank)),
             "list_products" => Call::list("/api/v1/products", self.product_to_read(side)),
             "update_product" => Call::new(
