@@ -23,6 +23,7 @@ pub mod pagination;
 pub mod parks;
 pub mod products;
 pub mod raw_json;
+pub mod recommendations;
 pub mod score_models;
 pub mod scores;
 pub mod stats;
@@ -152,6 +153,8 @@ pub enum ApiTags {
     Events,
     /// Webhook endpoints: events pushed to the caller, signed
     Webhooks,
+    /// Recommendation lists (白名单推送): a park's enterprises pushed to banks, and the banks' answers
+    Recommendations,
 }
 
 pub type Apis = (
@@ -161,6 +164,7 @@ pub type Apis = (
     api_keys::ApiKeysApi,
     scores::ScoresApi,
     score_models::ScoreModelsApi,
+    recommendations::RecommendationsApi,
     products::ProductsApi,
     matches::MatchesApi,
     applications::ApplicationsApi,
@@ -179,6 +183,7 @@ pub fn openapi_service() -> OpenApiService<Apis, ()> {
         api_keys::ApiKeysApi,
         scores::ScoresApi,
         score_models::ScoreModelsApi,
+        recommendations::RecommendationsApi,
         products::ProductsApi,
         matches::MatchesApi,
         applications::ApplicationsApi,

@@ -207,6 +207,17 @@ pub struct ParkStats {
     pub banks: Vec<BankShare>,
     /// Every product with activity in the park.
     pub products: Vec<ProductShare>,
+    /// Per bank, its record on the park's recommendation lists published in the window, as of
+    /// `as_of`: take-up, median response in working days, overdue tasks.
+    pub recommendations: Vec<RecommendationShare>,
+}
+
+/// One bank's record on a park's recommendation lists.
+#[derive(Object)]
+pub struct RecommendationShare {
+    pub bank_name: String,
+    #[oai(flatten)]
+    pub tally: super::recommendations::BankTallyView,
 }
 
 #[derive(ResponseContent)]
@@ -419,6 +430,19 @@ impl StatsApi {
         let window = window(from.0.map(|d| d.0), to.0.map(|d| d.0))?;
         let as_of = balances_on(as_of.0, window);
         let report = store::stats::snapshot(state.db(), Some(park_id), window, as_of).await?;
+        let tallies = crate::service::recommendations::park_tally(
+            state.db(),
+            park_id,
+            window.from.unwrap_or(crate::domain::day::EARLIEST),
+            window.to.unwrap_or(crate::domain::day::LATEST),
+            as_of,
+        )
+        .await?;
+        let mut recommendations = Vec::with_capacity(tallies.len());
+        for tally in &tallies {
+            let bank = store::banks::get(state.db(), tally.bank_id).await?;
+            recommendations.push(RecommendationShare { bank_name: bank.name, tally: tally.into() });
+        }
         let stats = ParkStats {
             park_id: park.id.to_string(),
             park_name: park.name.clone(),
@@ -428,6 +452,7 @@ impl StatsApi {
             totals: (&report.totals).into(),
             banks: report.banks.iter().map(bank_share).collect(),
             products: report.products.iter().map(product_share).collect(),
+            recommendations,
         };
         if wants_csv(req) {
             let csv = csv_of(&stats.banks, &stats.totals, as_of)?;

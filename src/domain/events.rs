@@ -51,6 +51,9 @@ event_types! {
     LoanOverdue => "loan.overdue", "A loan fell past due (the daily job); `data` is the loan.";
     LoanClassified => "loan.classified", "A loan's classification changed: by its bank, or by days past due (the daily job); `data` is the loan.";
     LoanWrittenOff => "loan.written_off", "A bank wrote a loss loan off (核销); `data` is the loan.";
+    RecommendationPublished => "recommendation.published", "A park published a recommendation list to a bank; `data` is the list as that bank sees it.";
+    RecommendationAnswered => "recommendation.answered", "A bank answered a recommendation task; `data` is the task.";
+    RecommendationOverdue => "recommendation.overdue", "A recommendation task passed its deadline unanswered (the daily job); `data` is the task.";
     WebhookEndpointDisabled => "webhook_endpoint.disabled", "An endpoint failed for its whole retry schedule and was disabled; `data` is the endpoint.";
 }
 

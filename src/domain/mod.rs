@@ -9,6 +9,7 @@ pub mod eligibility;
 pub mod events;
 pub mod money;
 pub mod product;
+pub mod recommendation;
 pub mod score;
 pub mod score_import;
 pub mod score_model;

@@ -1,5 +1,6 @@
 //! The daily servicing job: each day, the loans that fell past due and the loans whose
-//! classification changed are told (`loan.overdue`, `loan.classified`).
+//! classification changed are told (`loan.overdue`, `loan.classified`), and so are the
+//! recommendation tasks left unanswered past their deadline (`recommendation.overdue`).
 //!
 //! **One process per day.** Every `serve` process runs the scheduler; a day is claimed in the
 //! database (`daily_runs`), and a claim whose process died lapses and is taken over. Each page of
@@ -71,6 +72,10 @@ pub async fn run_day(services: &Services, day: NaiveDate) -> Result<Option<DayRu
         if page.next_after.is_none() {
             break;
         }
+    }
+    let tasks = super::recommendations::tell_overdue(services, day).await?;
+    if tasks > 0 {
+        tracing::info!(%day, tasks, "recommendation tasks fell overdue");
     }
     store::daily::finish(services.db(), day, store::now(), overdue, reclassified).await?;
     Ok(Some(DayRun { overdue, reclassified }))

@@ -14,6 +14,7 @@ pub mod daily;
 pub mod directory;
 pub mod loans;
 pub mod products;
+pub mod recommendations;
 pub mod score_models;
 pub mod scores;
 pub mod webhooks;

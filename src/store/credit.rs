@@ -347,7 +347,7 @@ pub async fn insert_disbursement(
 }
 
 /// The condition that limits applications or credit lines to what a caller may see.
-fn scoped<C: ColumnTrait>(caller: Scope, park: C, bank: C, enterprise: C) -> Condition {
+pub(crate) fn scoped<C: ColumnTrait>(caller: Scope, park: C, bank: C, enterprise: C) -> Condition {
     match caller {
         Scope::All => Condition::all(),
         Scope::Park(id) => Condition::all().add(park.eq(id)),

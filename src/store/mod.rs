@@ -11,6 +11,7 @@ pub mod idempotency;
 pub mod loans;
 pub mod parks;
 pub mod products;
+pub mod recommendations;
 pub mod score_models;
 pub mod scores;
 pub mod stats;

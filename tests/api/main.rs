@@ -19,6 +19,7 @@ mod processes;
 mod products;
 mod prospects;
 mod receiver;
+mod recommendations;
 mod score_models;
 mod scores;
 mod service;

@@ -105,6 +105,13 @@ const MATRIX: &[Row] = &[
     scoped("update_score_model",       [S(200), S(200), S(403), S(403)], [S(200), S(404), S(403), S(403)]),
     scoped("activate_score_model",     [S(200), S(200), S(403), S(403)], [S(200), S(404), S(403), S(403)]),
     scoped("import_indicator_values",  [S(201), S(201), S(403), S(403)], [S(201), S(404), S(403), S(403)]),
+    scoped("create_recommendation_list",  [S(201), S(201), S(403), S(403)], [S(201), S(404), S(403), S(403)]),
+    scoped("list_recommendation_lists",   [LISTED, LISTED, LISTED, S(403)], [LISTED, HIDDEN, HIDDEN, S(403)]),
+    scoped("get_recommendation_list",     [S(200), S(200), S(200), S(403)], [S(200), S(404), S(404), S(403)]),
+    scoped("publish_recommendation_list", [S(200), S(200), S(403), S(403)], [S(200), S(404), S(403), S(403)]),
+    scoped("list_recommendation_tasks",   [LISTED, LISTED, LISTED, LISTED], [LISTED, HIDDEN, HIDDEN, HIDDEN]),
+    scoped("get_recommendation_task",     [S(200), S(200), S(200), S(200)], [S(200), S(404), S(404), S(404)]),
+    scoped("answer_recommendation_task",  [S(200), S(403), S(200), S(403)], [S(200), S(403), S(404), S(403)]),
     scoped("create_product",           [S(201), S(403), S(201), S(403)], [S(201), S(403), S(422), S(403)]),
     scoped("list_products",            [LISTED, LISTED, LISTED, LISTED], [LISTED, HIDDEN, HIDDEN, HIDDEN]),
     scoped("update_product",           [S(200), S(403), S(200), S(403)], [S(200), S(403), S(404), S(403)]),
@@ -366,6 +373,10 @@ struct Tenant {
     endpoint: String,
     /// The id of the event of the application's submission.
     submitted_event: String,
+    /// A published recommendation list of the park to the bank, naming the enterprise, and its
+    /// one task.
+    list: String,
+    task: String,
 }
 
 impl Tenant {
@@ -413,6 +424,7 @@ impl Tenant {
             .and_then(|e| e["id"].as_str())
             .expect("the submission's event")
             .to_owned();
+        let (list, task) = recommended(app, &park, &bank, &firm, true).await;
         Self {
             park,
             office_key_id,
@@ -429,8 +441,31 @@ impl Tenant {
             loan,
             endpoint,
             submitted_event,
+            list,
+            task,
         }
     }
+}
+
+/// A recommendation list of `park` to `bank` naming `firm`, made by the admin; when published, its
+/// one task too.
+async fn recommended(app: &TestApp, park: &str, bank: &str, firm: &str, publish: bool) -> (String, String) {
+    let body = json!({
+        "name": "推荐清单", "bank_ids": [bank], "respond_within_working_days": 5,
+        "entries": [{"enterprise_id": firm, "amount": LOAN, "term_months": 12, "purpose": "研发投入"}],
+    });
+    let path = format!("/api/v1/parks/{park}/recommendation-lists");
+    let list = app.post(&path, &app.admin_key, &body).await.expect(201).id();
+    if !publish {
+        return (list, String::new());
+    }
+    app.post(&format!("/api/v1/recommendation-lists/{list}/publish"), &app.admin_key, &json!({}))
+        .await
+        .expect(200);
+    let tasks =
+        app.get(&format!("/api/v1/recommendation-tasks?list_id={list}"), &app.admin_key).await.expect(200);
+    let task = tasks.body["items"][0]["id"].as_str().expect("the list's task").to_owned();
+    (list, task)
 }
 
 /// The default model's required indicators (technology and growth).
@@ -604,6 +639,26 @@ impl World {
                 Call::post(
                     format!("/api/v1/parks/{}/indicator-values", t.park),
                     json!({"period": "2019", "rows": rows}),
+                )
+            }
+            "create_recommendation_list" => Call::post(
+                format!("/api/v1/parks/{}/recommendation-lists", t.park),
+                json!({"name": format!("清单 {n}"), "bank_ids": [t.bank], "respond_within_working_days": 3,
+                       "entries": [{"enterprise_id": t.firm}]}),
+            ),
+            "list_recommendation_lists" => Call::list("/api/v1/recommendation-lists", &t.list),
+            "get_recommendation_list" => Call::get(format!("/api/v1/recommendation-lists/{}", t.list)),
+            "publish_recommendation_list" => {
+                let (list, _) = recommended(&self.app, &t.park, &t.bank, &t.firm, false).await;
+                Call::post(format!("/api/v1/recommendation-lists/{list}/publish"), json!({}))
+            }
+            "list_recommendation_tasks" => Call::list("/api/v1/recommendation-tasks", &t.task),
+            "get_recommendation_task" => Call::get(format!("/api/v1/recommendation-tasks/{}", t.task)),
+            "answer_recommendation_task" => {
+                let (_, task) = recommended(&self.app, &t.park, &t.bank, &t.firm, true).await;
+                Call::post(
+                    format!("/api/v1/recommendation-tasks/{task}/answer"),
+                    json!({"status": "contacted"}),
                 )
             }
             "create_product" => Call::post("/api/v1/products", product_body(&format!("m{n}"), &t.bank)),
