@@ -10,7 +10,9 @@ use crate::domain::{
     calendar,
     credit::{ApplicationAction, Approval},
     product::{CreditType, Eligibility, Product, Terms, Transition},
-    score_import::{Batch, ScoreRow},
+    recommendation::{Answer, Need, TaskStatus},
+    score_import::{Batch, Cell, ScoreRow},
+    score_model::RawValues,
     servicing::{Loan, RepaymentMethod, ScheduleLine},
 };
 use crate::service::{
@@ -19,9 +21,13 @@ use crate::service::{
     credit::{self, Draw},
     directory::{self, NewKey},
     loans::{self, Repay},
-    products, scores,
+    products,
+    recommendations::{self, Draft as ListDraft},
+    score_models, scores,
 };
-use crate::store::{self, StoreError, audit::Actor, enterprises::NewEnterprise, products::Draft};
+use crate::store::{
+    self, StoreError, audit::Actor, enterprises::NewEnterprise, products::Draft, recommendations::Chosen,
+};
 
 /// The demo acts as an admin of the command line: every record goes through the use cases, with
 /// every rule they check.
@@ -527,6 +533,7 @@ async fn chengdu(
         grant(w, &roster, i, product, amount, rate, granted_on, 1 + (n % 5) as u32).await?;
     }
     pending(w, &roster, &bocd, today).await?;
+    chengdu_list(w, &roster, MEIQIA, banks, today).await?;
     Ok((roster.park_id, roster.ids[MEIQIA], bocd.id))
 }
 
@@ -561,6 +568,7 @@ async fn pending(
 /// 交通银行 and 农业银行.
 async fn kunshan(w: &mut Write<'_>, banks: &[(String, i64)]) -> Result<(), Error> {
     let roster = seed_park(w, &KUNSHAN).await?;
+    kunshan_computed(w, roster.park_id).await?;
     for plan in [
         ProductPlan {
             bank: "icbc",
@@ -600,6 +608,145 @@ async fn kunshan(w: &mut Write<'_>, banks: &[(String, i64)]) -> Result<(), Error
         },
     ] {
         publish(w, banks, roster.park_id, &plan).await?;
+    }
+    Ok(())
+}
+
+/// A number from 0 to 1 that looks random but is the same on every run, for enterprise `i` and
+/// indicator `k`.
+fn jitter(i: usize, k: usize) -> f64 {
+    let mut x = (i as u64)
+        .wrapping_mul(6_364_136_223_846_793_005)
+        .wrapping_add((k as u64 + 1).wrapping_mul(1_442_695_040_888_963_407));
+    x ^= x >> 33;
+    x = x.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    x ^= x >> 33;
+    (x % 10_000) as f64 / 10_000.0
+}
+
+/// Synthetic, not from the reports: 昆山高新区 adopts the default score model (Guidelines 1.0)
+/// and scores its 2023 period from indicator values made up for the demo, younger firms with
+/// more R&D and less revenue. Its 2022 scores, as reported, stay as they were.
+async fn kunshan_computed(w: &mut Write<'_>, park_id: i64) -> Result<(), Error> {
+    let model = score_models::create(w, ADMIN, park_id, "创新积分指引 1.0（昆山高新区）", None).await?;
+    score_models::activate(w, ADMIN, model.id).await?;
+    let rows = (0..KUNSHAN.scored)
+        .map(|i| {
+            let uscc = Uscc::with_check_character(&format!("91{}MA{:07}", KUNSHAN.division, i + 1))
+                .map_err(|e| Error::invalid("uscc", e.to_string()))?;
+            let stage = [Stage::Growth, Stage::Startup, Stage::Mature][i % 3];
+            let scale = match stage {
+                Stage::Startup => 0.3,
+                Stage::Growth => 1.0,
+                Stage::Mature => 3.0,
+            };
+            let j = |k: usize| jitter(i, k);
+            let mut values = vec![
+                ("rd_expense", 30.0 + 900.0 * j(0) * scale),
+                ("rd_expense_growth", -10.0 + 70.0 * j(1) / scale.sqrt()),
+                ("rd_revenue_share", 2.0 + 16.0 * j(2) / scale.sqrt()),
+                ("st_staff_share", 8.0 + 50.0 * j(3)),
+                ("invention_patents", (8.0 * j(4) * scale.sqrt()).floor()),
+                ("pct_applications", (4.0 * j(5) - 1.0).max(0.0).floor()),
+                ("tech_contract_turnover", 600.0 * j(6) * j(6) * scale),
+                ("high_tech_revenue", 12_000.0 * j(7) * scale),
+                ("revenue", 200.0 + 30_000.0 * j(8) * scale),
+                ("revenue_growth", -5.0 + 60.0 * j(9) / scale.sqrt()),
+                ("postgraduate_share", 2.0 + 30.0 * j(10)),
+                ("rd_tax_relief", 300.0 * j(11) * scale),
+                ("return_on_net_assets", -5.0 + 25.0 * j(12)),
+            ];
+            // Auxiliary indicators: many firms have none to report.
+            for (k, code, top) in [
+                (13, "graduates_hired", 25.0),
+                (14, "rd_platforms", 3.0),
+                (15, "st_awards", 2.0),
+                (16, "st_plan_projects", 4.0),
+                (17, "venture_capital", 6_000.0),
+            ] {
+                if j(k) > 0.4 {
+                    values.push((code, (top * j(k + 20)).floor()));
+                }
+            }
+            Ok(RawValues {
+                row: u32::try_from(i + 1).unwrap_or(u32::MAX),
+                uscc: uscc.to_string(),
+                stage: stage.as_str().to_owned(),
+                values: values
+                    .into_iter()
+                    .map(|(code, v)| (code.to_owned(), Cell::Number((v * 100.0).round() / 100.0)))
+                    .collect(),
+            })
+        })
+        .collect::<Result<Vec<_>, Error>>()?;
+    let period = Period::parse("2023").map_err(|e| Error::invalid("period", e.to_string()))?;
+    score_models::score(w, ADMIN, park_id, &period, &rows).await?;
+    Ok(())
+}
+
+/// Synthetic, not from the reports: 成都高新区's office pushed a list of 30 enterprises to 成都银行
+/// and 工商银行 eight working days ago, each to be answered within five: 成都美洽 (already a
+/// borrower, now seeking more) and the 29 best-scored firms without a line, each with its stated
+/// need. The banks answered most within one to three working days; some are still open, and
+/// overdue.
+async fn chengdu_list(
+    w: &mut Write<'_>,
+    roster: &Roster,
+    meiqia: usize,
+    banks: &[(String, i64)],
+    today: NaiveDate,
+) -> Result<(), Error> {
+    let bank =
+        |code: &str| banks.iter().find(|(c, _)| c == code).map(|(_, id)| *id).ok_or(StoreError::NotFound);
+    let (bocd, icbc) = (bank("bocd")?, bank("icbc")?);
+    let entries: Vec<(i64, Need)> = std::iter::once(meiqia)
+        .chain(643..672)
+        .enumerate()
+        .map(|(k, i)| {
+            let need = Need {
+                amount: Some(money((100 + (k as i64 % 8) * 50) * 1_000_000)),
+                term_months: Some([12, 12, 24, 36][k % 4]),
+                purpose: Some(["研发投入", "扩大产能", "采购原材料", "新产品市场推广"][k % 4].to_owned()),
+            };
+            (roster.ids[i], need)
+        })
+        .collect();
+    let list = recommendations::create(
+        w,
+        ADMIN,
+        roster.park_id,
+        ListDraft {
+            name: "成都高新区创新积分白名单（第四季度）".into(),
+            respond_within_working_days: 5,
+            bank_ids: vec![bocd, icbc],
+            chosen: Chosen::Named(entries),
+        },
+    )
+    .await?;
+    let published_on = working_days_before(today, 8);
+    recommendations::publish(w, ADMIN, list.id, published_on).await?;
+    let tasks = store::recommendations::list_tasks(
+        w.txn(),
+        Scope::All,
+        store::recommendations::TaskFilter { list_id: Some(list.id), ..Default::default() },
+        None,
+        500,
+    )
+    .await?;
+    for task in tasks.items {
+        let k = list.entries.iter().position(|e| e.enterprise_id == task.enterprise_id).unwrap_or(0);
+        let (status, reason) = match (task.bank_id == bocd, k % 10) {
+            // 成都美洽's request waits on 成都银行, its lender; the console's bank page answers it.
+            (true, 0) | (true, 7) | (true, 8) => continue,
+            (true, 3) | (false, 4) => {
+                (TaskStatus::Declined, Some("已在他行获得足额授信，暂无新增需求".to_owned()))
+            }
+            (false, 2) | (false, 5) | (false, 9) => continue,
+            _ => (TaskStatus::Contacted, Some("客户经理已上门对接".to_owned())),
+        };
+        let answered_on = nth_working_day(published_on, 1 + k % 3, 10);
+        let answer = Answer { status, reason, application_id: None, credit_line_id: None };
+        recommendations::answer(w, ADMIN, task.id, answer, answered_on).await?;
     }
     Ok(())
 }

@@ -111,6 +111,9 @@ pub struct ModelRefView {
 pub struct ContributionView {
     /// The indicator's code.
     pub indicator: String,
+    /// Its name and group in the model.
+    pub name: String,
+    pub group: crate::domain::score_model::IndicatorGroup,
     /// The value as imported; `null` for an optional indicator left empty.
     pub value: Nullable<f64>,
     /// 0 to 100.
@@ -168,6 +171,8 @@ impl From<EnterpriseScore> for ScoreView {
                     .into_iter()
                     .map(|c| ContributionView {
                         indicator: c.indicator,
+                        name: c.name,
+                        group: c.group,
                         value: Nullable(c.value),
                         points: c.points,
                         weight: c.weight,

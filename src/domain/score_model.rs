@@ -214,6 +214,11 @@ fn check_bands(bands: &[Band], direction: Direction, field: &str, errors: &mut V
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Contribution {
     pub indicator: String,
+    /// The indicator's name and group in the model, so that a breakdown reads on its own.
+    #[serde(default)]
+    pub name: String,
+    #[serde(default = "technology")]
+    pub group: IndicatorGroup,
     /// The value as imported; `None` for an optional indicator left empty.
     pub value: Option<f64>,
     /// 0 to 100.
@@ -222,6 +227,10 @@ pub struct Contribution {
     pub weight: f64,
     /// points × weight: the contributions sum to the score.
     pub contribution: f64,
+}
+
+fn technology() -> IndicatorGroup {
+    IndicatorGroup::Technology
 }
 
 /// One enterprise's input to a computation: its stage and its values by indicator code.
@@ -294,6 +303,8 @@ pub fn compute(model: &ModelDefinition, rows: &[Values]) -> Vec<Computed> {
                     total += contribution;
                     Contribution {
                         indicator: indicator.code.clone(),
+                        name: indicator.name.clone(),
+                        group: indicator.group,
                         value,
                         points: shown(points),
                         weight,

@@ -193,4 +193,53 @@ async fn the_demo_reproduces_the_reported_figures() {
     }
     assert!(loans.iter().any(|l| l["repayment_method"] == "equal_installment"));
     assert!(loans.iter().any(|l| l["repayment_method"] == "monthly_interest"));
+
+    // Synthetic score model (see the README): 昆山 scores 2023 with the default model; each
+    // score explains itself, and the contributions add up to it.
+    let ranking =
+        app.get(&format!("/api/v1/parks/{kunshan}/rankings?limit=500"), admin).await.expect(200).body;
+    assert_eq!(ranking["period"], "2023");
+    let items = ranking["items"].as_array().unwrap();
+    let (best, worst) =
+        (items[0]["score"].as_f64().unwrap(), items[items.len() - 1]["score"].as_f64().unwrap());
+    assert!(best > 70.0 && worst < best - 20.0, "2023 scores run from {worst} to {best}");
+    let top = items[0]["enterprise_id"].as_str().unwrap();
+    let score = app.get(&format!("/api/v1/enterprises/{top}/score"), admin).await.expect(200).body;
+    assert_eq!(score["model"]["version"], 1);
+    let sum: f64 =
+        score["breakdown"].as_array().unwrap().iter().map(|b| b["contribution"].as_f64().unwrap()).sum();
+    assert!((sum - score["score"].as_f64().unwrap()).abs() <= 0.01);
+    let models = app.get(&format!("/api/v1/parks/{kunshan}/score-models"), admin).await.expect(200).body;
+    assert_eq!(
+        (models["items"][0]["status"].as_str(), models["items"][0]["in_use"].as_bool()),
+        (Some("active"), Some(true))
+    );
+
+    // Synthetic list: 成都's 30 enterprises pushed to 成都银行 and 工商银行 eight working days ago,
+    // due in five; most answered in one to three, some overdue. 成都美洽 sees it was recommended.
+    let lists = app.get("/api/v1/recommendation-lists", &keys.park_office).await.expect(200).body;
+    let list = lists["items"][0]["id"].as_str().unwrap();
+    let list =
+        app.get(&format!("/api/v1/recommendation-lists/{list}"), &keys.park_office).await.expect(200).body;
+    assert_eq!((list["status"].as_str(), list["entry_count"].as_i64()), (Some("published"), Some(30)));
+    let bocd = list["banks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["bank_id"] == bank_id(&banks, "成都银行").as_str())
+        .unwrap()
+        .clone();
+    assert_eq!((bocd["tasks"].as_i64(), bocd["overdue"].as_i64()), (Some(30), Some(9)));
+    let median = bocd["median_response_working_days"].as_f64().unwrap();
+    assert!((1.0..=3.0).contains(&median), "median response {median}");
+    let s = stats(&app, &chengdu).await;
+    assert_eq!(s["recommendations"].as_array().unwrap().len(), 2);
+    let mine = app.get("/api/v1/recommendation-tasks", &keys.enterprise).await.expect(200).body;
+    assert_eq!(mine["items"].as_array().unwrap().len(), 2);
+    let open = app.get("/api/v1/recommendation-tasks?status=open", &keys.bank).await.expect(200).body;
+    assert!(open["items"].as_array().unwrap().iter().any(|t| t["enterprise_id"] == keys_meiqia(&keys)));
+}
+
+fn keys_meiqia(keys: &innoloan::demo::DemoKeys) -> String {
+    keys.meiqia_id.to_string()
 }
