@@ -239,6 +239,12 @@ credit_lines = merge(drawable[:15], [l["id"] for l in lines_in_scope][:5], ids("
 usccs = [e["uscc"] for e in enterprises_in_scope] or \
         [e["uscc"] for e in items("/enterprises?limit=25", admin_key)]
 
+# Score models (昆山 has the demo's), recommendation lists and their tasks.
+score_models = merge(*[ids(f"/parks/{p}/score-models", admin_key) for p in parks])
+lists = merge(ids("/recommendation-lists?limit=20", role_key), ids("/recommendation-lists?limit=20", admin_key))
+tasks = merge(ids("/recommendation-tasks?status=open&limit=20", role_key),
+              ids("/recommendation-tasks?limit=20", role_key), ids("/recommendation-tasks?limit=20", admin_key))
+
 # Keys that exist to be revoked by DELETE /api-keys/{id} (see the hook below).
 spare_keys = [call("POST", "/api-keys", admin_key,
                    {"name": f"schemathesis-spare-{i}", "role": "admin"})["id"] for i in range(12)]
@@ -258,6 +264,8 @@ dictionaries = {
     "parks": parks, "banks": banks, "products": products, "enterprises": enterprises,
     "applications": applications, "credit_lines": credit_lines, "spare_keys": spare_keys,
     "usccs": usccs, "new_usccs": [new_uscc() for _ in range(40)],
+    "score_models": score_models, "lists": lists, "tasks": tasks,
+    "task_answers": ["contacted", "declined", "credit_granted"],
     "periods": ["2021", "2022", "2023"], "past_dates": past, "future_dates": future,
     "stat_dates": ["2022-01-01", "2022-06-30", "2022-12-31", str(today)],
     "loan_amounts": [1000000, 5000000, 50000000, 100000000, 300000000],
@@ -292,7 +300,19 @@ operations = [
                                "body.period": binding("periods", 0.7),
                                "body.scores[*].uscc": binding("usccs", 0.8),
                                "body.scores[*].score": binding("scores", 0.8),
-                               "body.scores[*].stage": binding("stages", 0.8)}),
+                               "body.scores[*].stage": binding("stages", 0.8),
+                               "body.rows[*].uscc": binding("usccs", 0.8),
+                               "body.rows[*].stage": binding("stages", 0.8),
+                               "body.bank_ids[*]": binding("banks", 0.8),
+                               "body.entries[*].enterprise_id": binding("enterprises", 0.8)}),
+    (rf"^/api/v1/score-models/{ID}", {"path.id": binding("score_models", 0.7)}),
+    (r"^/api/v1/recommendation-lists$", {"query.park_id": binding("parks")}),
+    (rf"^/api/v1/recommendation-lists/{ID}", {"path.id": binding("lists", 0.7)}),
+    (r"^/api/v1/recommendation-tasks$", {"query.list_id": binding("lists"), "query.bank_id": binding("banks")}),
+    (rf"^/api/v1/recommendation-tasks/{ID}", {"path.id": binding("tasks", 0.7),
+                                              "body.status": binding("task_answers", 0.5),
+                                              "body.credit_line_id": binding("credit_lines", 0.5),
+                                              "body.application_id": binding("applications", 0.5)}),
     (rf"^/api/v1/banks/{ID}", {"path.id": binding("banks", 0.7)}),
     (rf"^/api/v1/enterprises/{ID}", {"path.id": binding("enterprises", 0.7)}),
     (r"^/api/v1/enterprises$", {"query.park_id": binding("parks"), "body.park_id": binding("parks", 0.8),

@@ -15,6 +15,7 @@ mod m20261129_000010_stage_ranks;
 mod m20261129_000011_loan_arrears;
 mod m20261129_000012_score_models;
 mod m20261129_000013_recommendations;
+mod m20261129_000014_risk_pools;
 
 pub struct Migrator;
 
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000011_loan_arrears::Migration),
             Box::new(m20261129_000012_score_models::Migration),
             Box::new(m20261129_000013_recommendations::Migration),
+            Box::new(m20261129_000014_risk_pools::Migration),
         ]
     }
 }

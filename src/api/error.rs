@@ -82,6 +82,8 @@ pub enum ErrorCode {
     ExceedsOutstanding,
     /// 422: a loan may not be classified better than the floor its days past due set.
     BelowFloor,
+    /// 422: paying the claim would take the risk pool below zero.
+    InsufficientPool,
     /// 422: the `Idempotency-Key` was used before for a different request.
     IdempotencyKeyReused,
     /// 500: a fault on the server; it has been logged.
@@ -260,6 +262,7 @@ impl From<StoreError> for ApiError {
                     Refusal::ExceedsAvailable => ErrorCode::ExceedsAvailable,
                     Refusal::ExceedsOutstanding => ErrorCode::ExceedsOutstanding,
                     Refusal::BelowFloor => ErrorCode::BelowFloor,
+                    Refusal::InsufficientPool => ErrorCode::InsufficientPool,
                 },
                 message,
                 details

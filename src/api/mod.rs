@@ -24,6 +24,7 @@ pub mod parks;
 pub mod products;
 pub mod raw_json;
 pub mod recommendations;
+pub mod risk_pools;
 pub mod score_models;
 pub mod scores;
 pub mod stats;
@@ -155,6 +156,8 @@ pub enum ApiTags {
     Webhooks,
     /// Recommendation lists (白名单推送): a park's enterprises pushed to banks, and the banks' answers
     Recommendations,
+    /// Policy money (合): risk-compensation pools and their claims
+    Policies,
 }
 
 pub type Apis = (
@@ -165,6 +168,7 @@ pub type Apis = (
     scores::ScoresApi,
     score_models::ScoreModelsApi,
     recommendations::RecommendationsApi,
+    risk_pools::RiskPoolsApi,
     products::ProductsApi,
     matches::MatchesApi,
     applications::ApplicationsApi,
@@ -184,6 +188,7 @@ pub fn openapi_service() -> OpenApiService<Apis, ()> {
         scores::ScoresApi,
         score_models::ScoreModelsApi,
         recommendations::RecommendationsApi,
+        risk_pools::RiskPoolsApi,
         products::ProductsApi,
         matches::MatchesApi,
         applications::ApplicationsApi,

@@ -460,14 +460,14 @@ impl ScoreModelsApi {
     /// mature firms, growth 25% / 40% / 50%, auxiliary 15%. What `POST
     /// /parks/{id}/score-models` copies when it is given no indicators.
     #[oai(path = "/score-models/default", method = "get", operation_id = "get_default_score_model")]
-    async fn get_default_score_model(&self, _caller: Caller) -> Json<DefaultScoreModel> {
+    async fn get_default_score_model(&self, _caller: Caller) -> ApiResult<Json<DefaultScoreModel>> {
         let model = score_model::default_model();
-        Json(DefaultScoreModel {
+        Ok(Json(DefaultScoreModel {
             name: score_model::DEFAULT_MODEL_NAME.to_owned(),
             method: model.method,
             indicators: model.indicators.iter().map(spec_of).collect(),
             stage_weights: weights_of(&model),
-        })
+        }))
     }
 
     /// Get a score model

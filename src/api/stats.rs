@@ -210,6 +210,9 @@ pub struct ParkStats {
     /// Per bank, its record on the park's recommendation lists published in the window, as of
     /// `as_of`: take-up, median response in working days, overdue tasks.
     pub recommendations: Vec<RecommendationShare>,
+    /// The park's risk-compensation pools today: balance, enrolled principal outstanding,
+    /// leverage and claims paid.
+    pub risk_pools: Vec<super::risk_pools::RiskPoolView>,
 }
 
 /// One bank's record on a park's recommendation lists.
@@ -443,6 +446,14 @@ impl StatsApi {
             let bank = store::banks::get(state.db(), tally.bank_id).await?;
             recommendations.push(RecommendationShare { bank_name: bank.name, tally: tally.into() });
         }
+        let (pools, _) = crate::service::risk_pools::list(
+            state.db(),
+            crate::domain::Principal::command_line(),
+            park_id,
+            None,
+            crate::api::pagination::MAX_LIMIT,
+        )
+        .await?;
         let stats = ParkStats {
             park_id: park.id.to_string(),
             park_name: park.name.clone(),
@@ -453,6 +464,7 @@ impl StatsApi {
             banks: report.banks.iter().map(bank_share).collect(),
             products: report.products.iter().map(product_share).collect(),
             recommendations,
+            risk_pools: pools.iter().map(Into::into).collect(),
         };
         if wants_csv(req) {
             let csv = csv_of(&stats.banks, &stats.totals, as_of)?;

@@ -54,6 +54,8 @@ event_types! {
     RecommendationPublished => "recommendation.published", "A park published a recommendation list to a bank; `data` is the list as that bank sees it.";
     RecommendationAnswered => "recommendation.answered", "A bank answered a recommendation task; `data` is the task.";
     RecommendationOverdue => "recommendation.overdue", "A recommendation task passed its deadline unanswered (the daily job); `data` is the task.";
+    RiskClaimFiled => "risk_claim.filed", "A bank claimed on a risk-compensation pool; `data` is the claim.";
+    RiskClaimDecided => "risk_claim.decided", "A park office approved (and the pool paid) or rejected a claim; `data` is the claim.";
     WebhookEndpointDisabled => "webhook_endpoint.disabled", "An endpoint failed for its whole retry schedule and was disabled; `data` is the endpoint.";
 }
 

@@ -10,6 +10,7 @@ pub mod events;
 pub mod money;
 pub mod product;
 pub mod recommendation;
+pub mod risk_pool;
 pub mod score;
 pub mod score_import;
 pub mod score_model;

@@ -354,6 +354,13 @@ pub fn check_row(model: &ModelDefinition, raw: &RawValues, errors: &mut Vec<Fiel
             ));
             continue;
         }
+        if raw.values.iter().filter(|(c, _)| c == code).count() > 1 {
+            if !unreadable.contains(&code.as_str()) {
+                unreadable.push(code.as_str());
+                errors.push(FieldError::at_row(raw.row, code.clone(), format!("{code} is given twice")));
+            }
+            continue;
+        }
         match super::score_import::number(cell) {
             Ok(Some(value)) => {
                 values.insert(code.clone(), value);
@@ -862,6 +869,17 @@ mod tests {
         // Every other required indicator, revenue (left empty) among them, is missing.
         assert!(fields.contains(&"revenue") && fields.contains(&"rd_expense_growth"));
         assert!(!fields.contains(&"venture_capital"), "auxiliary indicators are optional");
+        // A CSV with a column twice.
+        let mut errors = Vec::new();
+        let twice = RawValues {
+            row: 1,
+            uscc: "91350100M000100Y43".into(),
+            stage: "growth".into(),
+            values: vec![("rd_expense".into(), Cell::Number(1.0)), ("rd_expense".into(), Cell::Number(2.0))],
+        };
+        assert!(check_row(&model, &twice, &mut errors).is_none());
+        assert_eq!(errors.iter().filter(|e| e.field == "rd_expense").count(), 1);
+        assert!(errors[0].message.contains("twice"), "{}", errors[0].message);
     }
 
     fn any_model() -> impl Strategy<Value = ModelDefinition> {

@@ -15,6 +15,7 @@ pub mod directory;
 pub mod loans;
 pub mod products;
 pub mod recommendations;
+pub mod risk_pools;
 pub mod score_models;
 pub mod scores;
 pub mod webhooks;

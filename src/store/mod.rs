@@ -12,6 +12,7 @@ pub mod loans;
 pub mod parks;
 pub mod products;
 pub mod recommendations;
+pub mod risk_pools;
 pub mod score_models;
 pub mod scores;
 pub mod stats;
@@ -106,6 +107,8 @@ pub enum Refusal {
     ExceedsOutstanding,
     /// A classification better than the floor the loan's days past due set.
     BelowFloor,
+    /// Paying a claim would take a risk pool below zero.
+    InsufficientPool,
 }
 
 impl From<DbErr> for StoreError {

@@ -20,6 +20,7 @@ mod products;
 mod prospects;
 mod receiver;
 mod recommendations;
+mod risk_pools;
 mod score_models;
 mod scores;
 mod service;

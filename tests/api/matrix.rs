@@ -112,6 +112,16 @@ const MATRIX: &[Row] = &[
     scoped("list_recommendation_tasks",   [LISTED, LISTED, LISTED, LISTED], [LISTED, HIDDEN, HIDDEN, HIDDEN]),
     scoped("get_recommendation_task",     [S(200), S(200), S(200), S(200)], [S(200), S(404), S(404), S(404)]),
     scoped("answer_recommendation_task",  [S(200), S(403), S(200), S(403)], [S(200), S(403), S(404), S(403)]),
+    scoped("create_risk_pool",         [S(201), S(201), S(403), S(403)], [S(201), S(404), S(403), S(403)]),
+    scoped("list_risk_pools",          [LISTED, LISTED, LISTED, S(403)], [LISTED, S(404), HIDDEN, S(403)]),
+    scoped("get_risk_pool",            [S(200), S(200), S(200), S(403)], [S(200), S(404), S(404), S(403)]),
+    scoped("top_up_risk_pool",         [S(201), S(201), S(403), S(403)], [S(201), S(404), S(403), S(403)]),
+    scoped("list_risk_pool_entries",   [S(200), S(200), S(200), S(403)], [S(200), S(404), S(404), S(403)]),
+    scoped("create_risk_claim",        [S(201), S(403), S(201), S(403)], [S(201), S(403), S(404), S(403)]),
+    scoped("list_risk_claims",         [LISTED, LISTED, LISTED, S(403)], [LISTED, HIDDEN, HIDDEN, S(403)]),
+    scoped("get_risk_claim",           [S(200), S(200), S(200), S(403)], [S(200), S(404), S(404), S(403)]),
+    scoped("approve_risk_claim",       [S(200), S(200), S(403), S(403)], [S(200), S(404), S(403), S(403)]),
+    scoped("reject_risk_claim",        [S(200), S(200), S(403), S(403)], [S(200), S(404), S(403), S(403)]),
     scoped("create_product",           [S(201), S(403), S(201), S(403)], [S(201), S(403), S(422), S(403)]),
     scoped("list_products",            [LISTED, LISTED, LISTED, LISTED], [LISTED, HIDDEN, HIDDEN, HIDDEN]),
     scoped("update_product",           [S(200), S(403), S(200), S(403)], [S(200), S(403), S(404), S(403)]),
@@ -377,6 +387,9 @@ struct Tenant {
     /// one task.
     list: String,
     task: String,
+    /// A risk pool over the product, topped up, and a claim filed on it.
+    pool: String,
+    claim: String,
 }
 
 impl Tenant {
@@ -425,6 +438,15 @@ impl Tenant {
             .expect("the submission's event")
             .to_owned();
         let (list, task) = recommended(app, &park, &bank, &firm, true).await;
+        let year = chrono::Utc::now().date_naive().format("%Y").to_string();
+        let pool_body = json!({"name": "风险池", "product_ids": [product], "coverage_bps": 8_000,
+                               "per_loan_cap": LOAN, "enrol_from": format!("{year}-01-01"), "enrol_to": format!("{year}-12-31")});
+        let path = format!("/api/v1/parks/{park}/risk-pools");
+        let pool = app.post(&path, &app.admin_key, &pool_body).await.expect(201).id();
+        let top_up = json!({"amount": 1_000_000_000_000_i64, "reference": "matrix"});
+        app.post(&format!("/api/v1/risk-pools/{pool}/top-ups"), &app.admin_key, &top_up).await.expect(201);
+        let bad = bad_loan(app, &firm_key, &bank_key, &product, &firm, &format!("bad-{tag}")).await;
+        let claim = claim_on(app, &bank_key, &pool, &bad).await;
         Self {
             park,
             office_key_id,
@@ -443,8 +465,38 @@ impl Tenant {
             submitted_event,
             list,
             task,
+            pool,
+            claim,
         }
     }
+}
+
+/// A new non-performing loan of `firm` under `product`: applied for, approved, drawn, and
+/// classified substandard by its bank.
+async fn bad_loan(
+    app: &TestApp,
+    firm_key: &str,
+    bank_key: &str,
+    product: &str,
+    firm: &str,
+    reference: &str,
+) -> String {
+    let application =
+        app.post("/api/v1/applications", firm_key, &application_body(product, firm)).await.expect(201).id();
+    let approved =
+        app.post(&format!("/api/v1/applications/{application}/approve"), bank_key, &approval_body()).await;
+    let line = approved.expect(200).body["credit_line"]["id"].as_str().expect("a line").to_owned();
+    let draw = json!({"amount": LOAN, "reference": reference, "disbursed_on": chrono::Utc::now().date_naive().to_string()});
+    let path = format!("/api/v1/credit-lines/{line}/disbursements");
+    let loan = app.post(&path, bank_key, &draw).await.expect(201).id();
+    let classify = json!({"classification": "substandard", "reason": "逾期"});
+    app.post(&format!("/api/v1/loans/{loan}/classify"), bank_key, &classify).await.expect(200);
+    loan
+}
+
+async fn claim_on(app: &TestApp, bank_key: &str, pool: &str, loan: &str) -> String {
+    let path = format!("/api/v1/risk-pools/{pool}/claims");
+    app.post(&path, bank_key, &json!({"loan_id": loan})).await.expect(201).id()
 }
 
 /// A recommendation list of `park` to `bank` naming `firm`, made by the admin; when published, its
@@ -660,6 +712,34 @@ impl World {
                     format!("/api/v1/recommendation-tasks/{task}/answer"),
                     json!({"status": "contacted"}),
                 )
+            }
+            "create_risk_pool" => Call::post(
+                format!("/api/v1/parks/{}/risk-pools", t.park),
+                json!({"name": format!("池 {n}"), "product_ids": [t.product], "coverage_bps": 5_000,
+                       "per_loan_cap": LOAN, "enrol_from": "2020-01-01", "enrol_to": "2020-12-31"}),
+            ),
+            "list_risk_pools" => Call::list(&format!("/api/v1/parks/{}/risk-pools", t.park), &t.pool),
+            "get_risk_pool" => Call::get(format!("/api/v1/risk-pools/{}", t.pool)),
+            "top_up_risk_pool" => Call::post(
+                format!("/api/v1/risk-pools/{}/top-ups", t.pool),
+                json!({"amount": 100, "reference": format!("top-up-{n}")}),
+            ),
+            "list_risk_pool_entries" => Call::get(format!("/api/v1/risk-pools/{}/entries", t.pool)),
+            "create_risk_claim" => {
+                let loan =
+                    bad_loan(&self.app, &t.firm_key, &t.bank_key, &t.product, &t.firm, &format!("bad-{n}"))
+                        .await;
+                Call::post(format!("/api/v1/risk-pools/{}/claims", t.pool), json!({"loan_id": loan}))
+            }
+            "list_risk_claims" => Call::list("/api/v1/risk-claims", &t.claim),
+            "get_risk_claim" => Call::get(format!("/api/v1/risk-claims/{}", t.claim)),
+            "approve_risk_claim" | "reject_risk_claim" => {
+                let loan =
+                    bad_loan(&self.app, &t.firm_key, &t.bank_key, &t.product, &t.firm, &format!("bad-{n}"))
+                        .await;
+                let claim = claim_on(&self.app, &t.bank_key, &t.pool, &loan).await;
+                let action = if operation == "approve_risk_claim" { "approve" } else { "reject" };
+                Call::post(format!("/api/v1/risk-claims/{claim}/{action}"), json!({"reason": "审核意见"}))
             }
             "create_product" => Call::post("/api/v1/products", product_body(&format!("m{n}"), &t.bank)),
             "list_products" => Call::list("/api/v1/products", self.product_to_read(side)),
