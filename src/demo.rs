@@ -746,7 +746,7 @@ async fn chengdu_list(
         };
         let answered_on = nth_working_day(published_on, 1 + k % 3, 10);
         let answer = Answer { status, reason, application_id: None, credit_line_id: None };
-        recommendations::answer(w, ADMIN, task.id, answer, answered_on).await?;
+        recommendations::answer(w, ADMIN, task.id, answer, at(answered_on, 10 + (k % 6) as u32)).await?;
     }
     Ok(())
 }

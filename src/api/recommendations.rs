@@ -98,6 +98,8 @@ pub struct TaskAnswer {
 pub struct EntryView {
     pub position: i32,
     pub enterprise_id: String,
+    pub enterprise_name: String,
+    pub uscc: String,
     /// The enterprise's latest score when the list was made.
     pub score: Option<f64>,
     /// The amount it needs, in fen.
@@ -111,6 +113,8 @@ impl From<&Entry> for EntryView {
         Self {
             position: e.position,
             enterprise_id: e.enterprise_id.to_string(),
+            enterprise_name: e.enterprise_name.clone(),
+            uscc: e.uscc.clone(),
             score: e.score.map(Score::as_f64),
             amount: e.need.amount.map(Money::fen),
             term_months: e.need.term_months,
@@ -227,6 +231,10 @@ pub struct RecommendationTaskView {
     pub park_id: String,
     pub bank_id: String,
     pub enterprise_id: String,
+    /// The enterprise's name and USCC: a bank may not read the enterprise's record until it
+    /// applies, but knows whom it is sent.
+    pub enterprise_name: String,
+    pub uscc: String,
     /// The enterprise's stated need, in fen, months and words.
     pub amount: Option<i64>,
     pub term_months: Option<i32>,
@@ -257,6 +265,8 @@ impl From<&TaskView> for RecommendationTaskView {
             park_id: t.park_id.to_string(),
             bank_id: t.bank_id.to_string(),
             enterprise_id: t.enterprise_id.to_string(),
+            enterprise_name: t.enterprise_name.clone(),
+            uscc: t.uscc.clone(),
             amount: t.need.amount.map(Money::fen),
             term_months: t.need.term_months,
             purpose: t.need.purpose.clone(),
@@ -491,6 +501,9 @@ impl RecommendationsApi {
         /// Only this bank's tasks.
         #[oai(validator(max_length = 20))]
         bank_id: Query<Option<String>>,
+        /// Only this enterprise's tasks.
+        #[oai(validator(max_length = 20))]
+        enterprise_id: Query<Option<String>>,
         /// Only tasks open past their deadline.
         #[oai(default)]
         overdue: Query<bool>,
@@ -506,6 +519,7 @@ impl RecommendationsApi {
             status: status.0,
             list_id: filter_id(list_id.0.as_deref()),
             bank_id: filter_id(bank_id.0.as_deref()),
+            enterprise_id: filter_id(enterprise_id.0.as_deref()),
             overdue_on: overdue.0.then_some(today),
         };
         let page =
@@ -566,7 +580,7 @@ impl RecommendationsApi {
         }
         let answer = Answer { status: body.status, reason: body.reason, application_id, credit_line_id };
         let view = state
-            .write(&caller, async |w| recommendations::answer(w, principal, id, answer, today()).await)
+            .write(&caller, async |w| recommendations::answer(w, principal, id, answer, store::now()).await)
             .await
             .map_err(|e| e.naming("the recommendation task"))?;
         Ok(Json((&view).into()))

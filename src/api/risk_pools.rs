@@ -45,7 +45,7 @@ pub struct NewRiskPool {
     #[oai(validator(minimum(value = "1"), maximum(value = "10000")))]
     pub coverage_bps: i32,
     /// The most one claim pays, in fen.
-    #[oai(validator(minimum(value = "1")))]
+    #[oai(validator(minimum(value = "1"), maximum(value = "1000000000000000")))]
     pub per_loan_cap: i64,
     /// Loans drawn from this day to `enrol_to` under a covered product are enrolled.
     pub enrol_from: Date,
@@ -98,8 +98,8 @@ impl From<&PoolView> for RiskPoolView {
 
 #[derive(Object, Clone, Debug)]
 pub struct NewTopUp {
-    /// In fen.
-    #[oai(validator(minimum(value = "1")))]
+    /// In fen, at most 100,000,000,000,000 (¥1 trillion).
+    #[oai(validator(minimum(value = "1"), maximum(value = "100000000000000")))]
     pub amount: i64,
     /// The office's reference for the transfer, unique within the pool.
     #[oai(validator(min_length = 1, max_length = 64))]

@@ -205,6 +205,12 @@ fn definition_of(
     method: Option<ScoringMethod>,
 ) -> Result<Option<ModelDefinition>, ApiError> {
     let (indicators, weights) = match (indicators, stage_weights) {
+        (None, None) if method.is_some() => {
+            return Err(ApiError::invalid_field(
+                "method",
+                "give the method with the indicators and stage_weights",
+            ));
+        }
         (None, None) => return Ok(None),
         (Some(i), Some(w)) => (i, w),
         (Some(_), None) => {

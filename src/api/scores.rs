@@ -114,6 +114,8 @@ pub struct ContributionView {
     /// Its name and group in the model.
     pub name: String,
     pub group: crate::domain::score_model::IndicatorGroup,
+    /// The value's unit, such as `万元` or `%`.
+    pub unit: String,
     /// The value as imported; `null` for an optional indicator left empty.
     pub value: Nullable<f64>,
     /// 0 to 100.
@@ -173,6 +175,7 @@ impl From<EnterpriseScore> for ScoreView {
                         indicator: c.indicator,
                         name: c.name,
                         group: c.group,
+                        unit: c.unit,
                         value: Nullable(c.value),
                         points: c.points,
                         weight: c.weight,

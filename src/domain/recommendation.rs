@@ -67,6 +67,9 @@ impl Need {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Entry {
     pub enterprise_id: i64,
+    /// The enterprise's name and USCC, so that a bank knows whom it is sent.
+    pub enterprise_name: String,
+    pub uscc: String,
     /// 1-based, in the list's order.
     pub position: i32,
     /// The enterprise's latest score when the list was made.
@@ -98,6 +101,8 @@ pub struct Task {
     pub park_id: i64,
     pub bank_id: i64,
     pub enterprise_id: i64,
+    pub enterprise_name: String,
+    pub uscc: String,
     pub need: Need,
     pub published_on: NaiveDate,
     pub due_on: NaiveDate,
@@ -293,6 +298,8 @@ mod tests {
             park_id: 1,
             bank_id,
             enterprise_id: 1,
+            enterprise_name: String::new(),
+            uscc: String::new(),
             need: Need::default(),
             published_on,
             due_on: due_on(china(), published_on, n),

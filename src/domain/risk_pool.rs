@@ -94,14 +94,21 @@ pub fn claim_amount(unpaid: Money, coverage_bps: i32, cap: Money) -> Money {
     Money::from_fen(share.min(cap.fen())).unwrap_or(Money::ZERO)
 }
 
-/// The pool's share of principal recovered after its claim was paid: the same coverage of the
-/// recovery, rounded down, and never more in all than the claim paid (`left` is what the claim
-/// has not yet had back).
-pub fn recovery_share(recovered_principal: Money, coverage_bps: i32, left: Money) -> Money {
-    let share = i128::from(recovered_principal.fen()) * i128::from(coverage_bps) / 10_000;
+/// The pool's share of principal recovered after its claim was paid: the share of the loss it
+/// bore (what it paid ÷ the unpaid principal it paid on, so a capped claim returns less), rounded
+/// down, and never more in all than the claim paid (`left` is what it has not yet had back).
+pub fn recovery_share(recovered_principal: Money, paid: Money, paid_on: Money, left: Money) -> Money {
+    if paid_on == Money::ZERO {
+        return Money::ZERO;
+    }
+    let share = i128::from(recovered_principal.fen()) * i128::from(paid.fen()) / i128::from(paid_on.fen());
     let share = i64::try_from(share).unwrap_or(i64::MAX);
     Money::from_fen(share.min(left.fen())).unwrap_or(Money::ZERO)
 }
+
+/// The most a pool may hold, and one top-up add, in fen (¥10 trillion and ¥1 trillion).
+pub const MAX_BALANCE: i64 = 1_000_000_000_000_000;
+pub const MAX_TOP_UP: i64 = 100_000_000_000_000;
 
 /// Leverage (放大倍数): enrolled principal outstanding ÷ the pool's balance; `None` for an empty
 /// pool.
@@ -148,11 +155,17 @@ mod tests {
 
     #[test]
     fn recoveries_return_the_pool_s_share_never_more_than_it_paid() {
-        // The pool paid ¥900,000 (90% of ¥1 m). ¥200,000 recovered → 90% = ¥180,000 back.
+        // The pool paid ¥900,000 on ¥1 m unpaid (90%). ¥200,000 recovered → 90% = ¥180,000 back.
         let paid = yuan(900_000);
-        assert_eq!(recovery_share(yuan(200_000), 9_000, paid), yuan(180_000));
+        assert_eq!(recovery_share(yuan(200_000), paid, yuan(1_000_000), paid), yuan(180_000));
+        // A capped claim bore less: ¥3 m paid on ¥5 m unpaid is 60%, so ¥1 m recovered returns
+        // ¥600,000, not 90%.
+        assert_eq!(
+            recovery_share(yuan(1_000_000), yuan(3_000_000), yuan(5_000_000), yuan(3_000_000)),
+            yuan(600_000)
+        );
         // With ¥100,000 left to return, a ¥500,000 recovery returns only that.
-        assert_eq!(recovery_share(yuan(500_000), 9_000, yuan(100_000)), yuan(100_000));
+        assert_eq!(recovery_share(yuan(500_000), paid, yuan(1_000_000), yuan(100_000)), yuan(100_000));
         assert_eq!(leverage(yuan(10_000_000), yuan(1_000_000)), Some(10.0));
         assert_eq!(leverage(yuan(10), Money::ZERO), None);
     }

@@ -42,6 +42,9 @@ pub const MAX_BANDS: usize = 20;
 pub const MAX_CODE: usize = 32;
 pub const MAX_NAME: usize = 64;
 pub const MAX_UNIT: usize = 16;
+/// The largest magnitude an indicator value may have: far above any real figure (10¹⁵ 万元),
+/// and small enough that every computation stays finite.
+pub const MAX_VALUE: f64 = 1e15;
 /// How far a stage's weights may sum from 1.
 const WEIGHT_TOLERANCE: f64 = 1e-6;
 
@@ -219,6 +222,8 @@ pub struct Contribution {
     pub name: String,
     #[serde(default = "technology")]
     pub group: IndicatorGroup,
+    #[serde(default)]
+    pub unit: String,
     /// The value as imported; `None` for an optional indicator left empty.
     pub value: Option<f64>,
     /// 0 to 100.
@@ -298,6 +303,7 @@ pub fn compute(model: &ModelDefinition, rows: &[Values]) -> Vec<Computed> {
                             }
                         }
                     });
+                    let points = if points.is_finite() { points } else { 0.0 };
                     let weight = model.weight(row.stage, &indicator.code);
                     let contribution = points * weight;
                     total += contribution;
@@ -305,6 +311,7 @@ pub fn compute(model: &ModelDefinition, rows: &[Values]) -> Vec<Computed> {
                         indicator: indicator.code.clone(),
                         name: indicator.name.clone(),
                         group: indicator.group,
+                        unit: indicator.unit.clone(),
                         value,
                         points: shown(points),
                         weight,
@@ -362,6 +369,14 @@ pub fn check_row(model: &ModelDefinition, raw: &RawValues, errors: &mut Vec<Fiel
             continue;
         }
         match super::score_import::number(cell) {
+            Ok(Some(value)) if value.abs() > MAX_VALUE => {
+                unreadable.push(code.as_str());
+                errors.push(FieldError::at_row(
+                    raw.row,
+                    code.clone(),
+                    format!("{code}: {value} is out of range; a value is within ±{MAX_VALUE}"),
+                ));
+            }
             Ok(Some(value)) => {
                 values.insert(code.clone(), value);
             }

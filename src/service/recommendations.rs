@@ -20,7 +20,7 @@ use crate::domain::{
 use crate::store::{
     self, StoreError,
     audit::Actor,
-    recommendations::{Chosen, NewList, TaskFilter},
+    recommendations::{Chosen, NewList},
 };
 
 /// A list as one reader sees it: the list, and per bank (only its own, for a bank) how its tasks
@@ -139,8 +139,7 @@ pub async fn publish(w: &mut Write<'_>, principal: Principal, id: i64, today: Na
     }
     let due_on = recommendation::due_on(calendar::china(), today, list.respond_within_working_days);
     let list = store::recommendations::publish(w.txn(), &list, today, due_on).await?;
-    let filter = TaskFilter { list_id: Some(list.id), ..TaskFilter::default() };
-    let tasks = all_tasks(w.txn(), Scope::All, filter).await?;
+    let tasks = list_facts(w.txn(), Scope::All, list.id).await?;
     for &bank_id in &list.bank_ids {
         let own: Vec<Task> = tasks.iter().filter(|t| t.bank_id == bank_id).cloned().collect();
         let view = ListView {
@@ -160,21 +159,10 @@ pub async fn publish(w: &mut Write<'_>, principal: Principal, id: i64, today: Na
     Ok(ListView { entry_count: list.entries.len(), list, banks, today })
 }
 
-async fn all_tasks(
-    db: &impl sea_orm::ConnectionTrait,
-    scope: Scope,
-    filter: TaskFilter,
-) -> Result<Vec<Task>> {
-    let mut tasks = Vec::new();
-    let mut after = None;
-    loop {
-        let page = store::recommendations::list_tasks(db, scope, filter, after, 1_000).await?;
-        tasks.extend(page.items);
-        match page.next_after {
-            Some(next) => after = Some(next),
-            None => return Ok(tasks),
-        }
-    }
+/// What the tallies of a list need of its tasks, as the caller may see them.
+async fn list_facts(db: &impl sea_orm::ConnectionTrait, scope: Scope, list_id: i64) -> Result<Vec<Task>> {
+    let every_day = (crate::domain::day::EARLIEST, crate::domain::day::LATEST);
+    Ok(store::recommendations::facts(db, scope, None, Some(list_id), every_day).await?)
 }
 
 /// A list the caller may see, with each bank's standing (a bank sees only its own).
@@ -183,8 +171,7 @@ pub async fn get(db: &Db, principal: Principal, id: i64, today: NaiveDate) -> Re
     if !store::recommendations::visible(&list, principal.scope) {
         return Err(StoreError::NotFound.into());
     }
-    let filter = TaskFilter { list_id: Some(id), ..TaskFilter::default() };
-    let tasks = all_tasks(db, principal.scope, filter).await?;
+    let tasks = list_facts(db, principal.scope, id).await?;
     let banks = recommendation::tally(&tasks, today, calendar::china());
     Ok(ListView { entry_count: list.entries.len(), list, banks, today })
 }
@@ -196,8 +183,9 @@ pub async fn answer(
     principal: Principal,
     id: i64,
     answer: Answer,
-    today: NaiveDate,
+    at: chrono::DateTime<chrono::Utc>,
 ) -> Result<TaskView> {
+    let today = at.date_naive();
     require(principal, &[Role::Bank], "answer recommendation tasks")?;
     let task = store::recommendations::get_task(w.txn(), principal.scope, id).await?;
     recommendation::check_answer(task.status, &answer).map_err(|e| match e {
@@ -243,7 +231,7 @@ pub async fn answer(
         reason,
         answer.application_id,
         answer.credit_line_id,
-        today,
+        at,
     )
     .await?;
     w.audit("recommendation_task.answer", "recommendation_task", id).await?;
@@ -295,17 +283,18 @@ pub async fn park_tally(
     to: NaiveDate,
     as_of: NaiveDate,
 ) -> Result<Vec<BankTally>> {
-    let tasks: Vec<Task> = store::recommendations::park_tasks(db, park_id, from, to.min(as_of))
-        .await?
-        .into_iter()
-        .map(|mut task| {
-            if task.answered_on.is_some_and(|on| on > as_of) {
-                task.status = TaskStatus::Open;
-                task.answered_on = None;
-                task.answered_at = None;
-            }
-            task
-        })
-        .collect();
+    let tasks: Vec<Task> =
+        store::recommendations::facts(db, Scope::All, Some(park_id), None, (from, to.min(as_of)))
+            .await?
+            .into_iter()
+            .map(|mut task| {
+                if task.answered_on.is_some_and(|on| on > as_of) {
+                    task.status = TaskStatus::Open;
+                    task.answered_on = None;
+                    task.answered_at = None;
+                }
+                task
+            })
+            .collect();
     Ok(recommendation::tally(&tasks, as_of, calendar::china()))
 }

@@ -59,8 +59,12 @@ pub async fn top_up(
     require(principal, &[Role::ParkOffice], "top up risk pools")?;
     let pool = store::risk_pools::get(w.txn(), pool_id).await?;
     governed(principal, pool.park_id)?;
-    if amount == Money::ZERO {
-        return Err(StoreError::Invalid(vec![FieldError::new("amount", "a top-up is at least 1 fen")]).into());
+    if amount == Money::ZERO || amount.fen() > risk_pool::MAX_TOP_UP {
+        return Err(StoreError::Invalid(vec![FieldError::new(
+            "amount",
+            format!("a top-up is 1 to {} fen", risk_pool::MAX_TOP_UP),
+        )])
+        .into());
     }
     let reference = reference.trim().to_owned();
     if reference.is_empty() || reference.chars().count() > 64 {
@@ -182,7 +186,34 @@ pub async fn decide(
         .into());
     }
     let claim = if approve {
-        store::risk_pools::approve(w.txn(), &claim, reason).await?
+        // Paid on the loan as it is now, locked against repayments until the commit: a loan
+        // repaid since the claim was filed is paid on what is still unpaid, and one performing
+        // again is not paid at all.
+        let loan = store::loans::get_for_update(w.txn(), Scope::All, claim.loan_id).await?;
+        let pool = store::risk_pools::get(w.txn(), claim.pool_id).await?;
+        let today = chrono::Utc::now().date_naive();
+        if loan.written_off_on.is_none() && !loan.classification(today).is_npl() {
+            return Err(StoreError::Invalid(vec![FieldError::new(
+                "loan_id",
+                format!(
+                    "loan {} is {} now: only a non-performing or written-off loan is paid",
+                    loan.id,
+                    loan.classification(today)
+                ),
+            )])
+            .into());
+        }
+        let unpaid = loan.amount.saturating_sub(loan.principal_repaid);
+        let amount = risk_pool::claim_amount(unpaid, pool.coverage_bps, pool.per_loan_cap);
+        if amount == Money::ZERO {
+            return Err(StoreError::Invalid(vec![FieldError::new(
+                "loan_id",
+                format!("loan {} has no unpaid principal left to pay on", loan.id),
+            )])
+            .into());
+        }
+        let now = RiskClaim { unpaid_principal: unpaid, amount, ..claim };
+        store::risk_pools::approve(w.txn(), &now, reason).await?
     } else {
         let reason = reason.ok_or_else(|| {
             StoreError::Invalid(vec![FieldError::new("reason", "a rejection needs a reason")])

@@ -9,7 +9,8 @@ use entity::{
 };
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, QueryTrait, Set, sea_query::Expr,
+    QuerySelect, QueryTrait, Set,
+    sea_query::{Expr, ExprTrait},
 };
 
 use super::{FieldError, Page, StoreError};
@@ -80,6 +81,8 @@ pub async fn create(db: &impl ConnectionTrait, new: NewList) -> Result<Recommend
                 }
                 entries.push(Entry {
                     enterprise_id: id,
+                    enterprise_name: String::new(),
+                    uscc: String::new(),
                     position: i32::try_from(i + 1).unwrap_or(i32::MAX),
                     score: scores.get(&id).copied(),
                     need,
@@ -109,6 +112,8 @@ pub async fn create(db: &impl ConnectionTrait, new: NewList) -> Result<Recommend
                 .enumerate()
                 .map(|(i, (id, score))| Entry {
                     enterprise_id: id,
+                    enterprise_name: String::new(),
+                    uscc: String::new(),
                     position: i32::try_from(i + 1).unwrap_or(i32::MAX),
                     score: Some(score),
                     need: Need::default(),
@@ -155,6 +160,28 @@ pub async fn create(db: &impl ConnectionTrait, new: NewList) -> Result<Recommend
         .collect();
     insert_chunked(db, rows).await?;
     get(db, row.id).await
+}
+
+/// Each enterprise's name and USCC.
+async fn names(
+    db: &impl ConnectionTrait,
+    ids: impl IntoIterator<Item = i64>,
+) -> Result<std::collections::HashMap<i64, (String, String)>, StoreError> {
+    let ids: Vec<i64> = ids.into_iter().collect::<HashSet<_>>().into_iter().collect();
+    let mut found = std::collections::HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(INSERT_CHUNK) {
+        let rows: Vec<(i64, String, String)> = enterprise::Entity::find()
+            .select_only()
+            .column(enterprise::Column::Id)
+            .column(enterprise::Column::Name)
+            .column(enterprise::Column::Uscc)
+            .filter(enterprise::Column::Id.is_in(chunk.to_vec()))
+            .into_tuple()
+            .all(db)
+            .await?;
+        found.extend(rows.into_iter().map(|(id, name, uscc)| (id, (name, uscc))));
+    }
+    Ok(found)
 }
 
 /// Inserts rows a thousand at a time, well under the databases' bind-parameter limits.
@@ -269,15 +296,20 @@ fn need_of(
 pub async fn get(db: &impl ConnectionTrait, id: i64) -> Result<RecommendationList, StoreError> {
     let row = list::Entity::find_by_id(id).one(db).await?.ok_or(StoreError::NotFound)?;
     let banks = banks_of(db, &[id]).await?.into_iter().map(|(_, bank)| bank).collect();
-    let entries = entry::Entity::find()
+    let rows = entry::Entity::find()
         .filter(entry::Column::ListId.eq(id))
         .order_by_asc(entry::Column::Position)
         .all(db)
-        .await?
+        .await?;
+    let mut names = names(db, rows.iter().map(|e| e.enterprise_id)).await?;
+    let entries = rows
         .into_iter()
         .map(|e| {
+            let (enterprise_name, uscc) = names.remove(&e.enterprise_id).unwrap_or_default();
             Ok(Entry {
                 enterprise_id: e.enterprise_id,
+                enterprise_name,
+                uscc,
                 position: e.position,
                 score: e.score.map(Score::clamped),
                 need: need_of(e.amount, e.term_months, e.purpose, e.id)?,
@@ -423,23 +455,28 @@ pub struct TaskFilter {
     pub status: Option<TaskStatus>,
     pub list_id: Option<i64>,
     pub bank_id: Option<i64>,
+    pub enterprise_id: Option<i64>,
     /// Open and past the deadline on this day.
     pub overdue_on: Option<NaiveDate>,
 }
 
 /// Tasks with their entries' needs.
 async fn tasks_of(db: &impl ConnectionTrait, rows: Vec<task::Model>) -> Result<Vec<Task>, StoreError> {
-    let entry_ids: Vec<i64> = rows.iter().map(|t| t.entry_id).collect();
-    let needs: std::collections::HashMap<i64, Need> = entry::Entity::find()
-        .filter(entry::Column::Id.is_in(entry_ids))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|e| Ok((e.id, need_of(e.amount, e.term_months, e.purpose, e.id)?)))
-        .collect::<Result<_, StoreError>>()?;
+    let entry_ids: Vec<i64> = rows.iter().map(|t| t.entry_id).collect::<HashSet<_>>().into_iter().collect();
+    let mut needs: std::collections::HashMap<i64, Need> =
+        std::collections::HashMap::with_capacity(entry_ids.len());
+    for chunk in entry_ids.chunks(INSERT_CHUNK) {
+        for e in entry::Entity::find().filter(entry::Column::Id.is_in(chunk.to_vec())).all(db).await? {
+            needs.insert(e.id, need_of(e.amount, e.term_months, e.purpose, e.id)?);
+        }
+    }
+    let names = names(db, rows.iter().map(|t| t.enterprise_id)).await?;
     rows.into_iter()
         .map(|row| {
+            let (enterprise_name, uscc) = names.get(&row.enterprise_id).cloned().unwrap_or_default();
             Ok(Task {
+                enterprise_name,
+                uscc,
                 id: row.id,
                 list_id: row.list_id,
                 park_id: row.park_id,
@@ -483,6 +520,7 @@ pub async fn list_tasks(
         .apply_if(filter.status, |q, s| q.filter(task::Column::Status.eq(s.as_str())))
         .apply_if(filter.list_id, |q, id| q.filter(task::Column::ListId.eq(id)))
         .apply_if(filter.bank_id, |q, id| q.filter(task::Column::BankId.eq(id)))
+        .apply_if(filter.enterprise_id, |q, id| q.filter(task::Column::EnterpriseId.eq(id)))
         .apply_if(filter.overdue_on, |q, day| {
             q.filter(task::Column::Status.eq(TaskStatus::Open.as_str())).filter(task::Column::DueOn.lt(day))
         });
@@ -498,20 +536,60 @@ pub async fn get_task(db: &impl ConnectionTrait, caller: Scope, id: i64) -> Resu
     tasks_of(db, vec![row]).await?.pop().ok_or(StoreError::NotFound)
 }
 
-/// Every task of the park's lists published from `from` to `to`, for its statistics.
-pub async fn park_tasks(
+/// What a tally needs of each task (bank, status, days), without needs or names: every task of
+/// the park's lists published from `from` to `to`, or of one list, as the caller may see them.
+pub async fn facts(
     db: &impl ConnectionTrait,
-    park_id: i64,
-    from: NaiveDate,
-    to: NaiveDate,
+    caller: Scope,
+    park_id: Option<i64>,
+    list_id: Option<i64>,
+    published: (NaiveDate, NaiveDate),
 ) -> Result<Vec<Task>, StoreError> {
-    let rows = task::Entity::find()
-        .filter(task::Column::ParkId.eq(park_id))
-        .filter(task::Column::PublishedOn.gte(from))
-        .filter(task::Column::PublishedOn.lte(to))
+    type Row = (i64, i64, i64, i64, i64, NaiveDate, NaiveDate, String, Option<NaiveDate>);
+    let rows: Vec<Row> = task::Entity::find()
+        .select_only()
+        .columns([
+            task::Column::Id,
+            task::Column::ListId,
+            task::Column::ParkId,
+            task::Column::BankId,
+            task::Column::EnterpriseId,
+            task::Column::PublishedOn,
+            task::Column::DueOn,
+            task::Column::Status,
+            task::Column::AnsweredOn,
+        ])
+        .filter(task_scope(caller))
+        .apply_if(park_id, |q, id| q.filter(task::Column::ParkId.eq(id)))
+        .apply_if(list_id, |q, id| q.filter(task::Column::ListId.eq(id)))
+        .filter(task::Column::PublishedOn.gte(published.0))
+        .filter(task::Column::PublishedOn.lte(published.1))
+        .into_tuple()
         .all(db)
         .await?;
-    tasks_of(db, rows).await
+    rows.into_iter()
+        .map(|(id, list_id, park_id, bank_id, enterprise_id, published_on, due_on, status, answered_on)| {
+            Ok(Task {
+                id,
+                list_id,
+                park_id,
+                bank_id,
+                enterprise_id,
+                enterprise_name: String::new(),
+                uscc: String::new(),
+                need: Need::default(),
+                published_on,
+                due_on,
+                status: super::decode(TaskStatus::parse, "recommendation_tasks", id, "status", &status)?,
+                answered_at: None,
+                answered_on,
+                reason: None,
+                application_id: None,
+                credit_line_id: None,
+                updated_at: chrono::DateTime::<chrono::Utc>::MIN_UTC,
+            })
+        })
+        .collect()
 }
 
 /// Records a bank's answer: one conditional update from the states the answer may follow, so
@@ -523,20 +601,19 @@ pub async fn answer(
     reason: Option<String>,
     application_id: Option<i64>,
     credit_line_id: Option<i64>,
-    today: NaiveDate,
+    now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Task, StoreError> {
-    let now = super::now();
+    let today = now.date_naive();
     let from: Vec<&str> = answerable_from(status).iter().map(|s| s.as_str()).collect();
     let mut update = task::Entity::update_many()
         .col_expr(task::Column::Status, Expr::value(status.as_str()))
         .col_expr(task::Column::UpdatedAt, Expr::value(now))
         .filter(task::Column::Id.eq(task.id))
         .filter(task::Column::Status.is_in(from));
-    if task.answered_at.is_none() {
-        update = update
-            .col_expr(task::Column::AnsweredAt, Expr::value(now))
-            .col_expr(task::Column::AnsweredOn, Expr::value(today));
-    }
+    // The first answer's time stays, even when two answers race from `open`.
+    update = update
+        .col_expr(task::Column::AnsweredAt, Expr::col(task::Column::AnsweredAt).if_null(now))
+        .col_expr(task::Column::AnsweredOn, Expr::col(task::Column::AnsweredOn).if_null(today));
     if reason.is_some() {
         update = update.col_expr(task::Column::Reason, Expr::value(reason));
     }
@@ -573,22 +650,14 @@ pub async fn take_newly_overdue(
         .into_tuple()
         .all(db)
         .await?;
-    let mut taken = Vec::with_capacity(ids.len());
-    for id in ids {
-        let marked = task::Entity::update_many()
-            .col_expr(task::Column::OverdueNotified, Expr::value(true))
-            .filter(task::Column::Id.eq(id))
-            .filter(task::Column::OverdueNotified.eq(false))
-            .exec(db)
-            .await?;
-        if marked.rows_affected == 1 {
-            taken.push(id);
-        }
-    }
-    let rows = task::Entity::find()
-        .filter(task::Column::Id.is_in(taken))
-        .order_by_asc(task::Column::Id)
-        .all(db)
+    // One update for the page, answering the rows it marked: whoever marks a task tells it, even
+    // should a lapsed claim on the day (`daily_runs`) let two processes meet here.
+    let mut rows = task::Entity::update_many()
+        .col_expr(task::Column::OverdueNotified, Expr::value(true))
+        .filter(task::Column::Id.is_in(ids))
+        .filter(task::Column::OverdueNotified.eq(false))
+        .exec_with_returning(db)
         .await?;
+    rows.sort_by_key(|t| t.id);
     tasks_of(db, rows).await
 }

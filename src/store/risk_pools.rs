@@ -17,7 +17,7 @@ use sea_orm::{
 use super::{FieldError, Page, Refusal, StoreError};
 use crate::domain::{
     Money, Scope,
-    risk_pool::{ClaimStatus, EntryKind, PoolTerms, RiskClaim, RiskPool},
+    risk_pool::{ClaimStatus, EntryKind, MAX_BALANCE, PoolTerms, RiskClaim, RiskPool},
 };
 
 fn pool_of(row: pool::Model, product_ids: Vec<i64>) -> Result<RiskPool, StoreError> {
@@ -74,13 +74,18 @@ pub async fn create(
     park_id: i64,
     terms: PoolTerms,
 ) -> Result<RiskPool, StoreError> {
+    // The covered products' rows, locked until the commit: a disbursement under one of them
+    // holds its row shared while it enrols its loan (`enrol`), so that a loan drawn while the pool
+    // opens is seen by one side or the other, never missed by both.
     let known: Vec<i64> = product::Entity::find()
-        .select_only()
-        .column(product::Column::Id)
         .filter(product::Column::Id.is_in(terms.product_ids.clone()))
-        .into_tuple()
+        .order_by_asc(product::Column::Id)
+        .lock_exclusive()
         .all(db)
-        .await?;
+        .await?
+        .into_iter()
+        .map(|p| p.id)
+        .collect();
     let errors: Vec<FieldError> = terms
         .product_ids
         .iter()
@@ -133,7 +138,11 @@ pub async fn create(
         .select_from(select)
         .map_err(|e| StoreError::Db(sea_orm::DbErr::Custom(e.to_string())))?
         .to_owned();
-    db.execute(&insert).await?;
+    db.execute(&insert).await.map_err(|e| {
+        super::conflict_on_unique(e, || {
+            "a loan was enrolled by another pool at the same moment; retry".to_owned()
+        })
+    })?;
     pool_of(row, terms.product_ids)
 }
 
@@ -146,6 +155,8 @@ pub async fn enrol(
     product_id: i64,
     disbursed_on: NaiveDate,
 ) -> Result<Option<i64>, StoreError> {
+    // Held until the commit; a pool opening over the product waits for it (see `create`).
+    product::Entity::find_by_id(product_id).lock_shared().one(db).await?;
     let found: Option<i64> = pool::Entity::find()
         .select_only()
         .column(pool::Column::Id)
@@ -286,11 +297,18 @@ pub async fn top_up(
             other => other,
         }
     })?;
-    pool::Entity::update_many()
+    let done = pool::Entity::update_many()
         .col_expr(pool::Column::Balance, Expr::col(pool::Column::Balance).add(amount.fen()))
         .filter(pool::Column::Id.eq(pool_id))
+        .filter(pool::Column::Balance.lte(MAX_BALANCE - Ord::min(amount.fen(), MAX_BALANCE)))
         .exec(db)
         .await?;
+    if done.rows_affected == 0 {
+        return Err(StoreError::Invalid(vec![FieldError::new(
+            "amount",
+            format!("a pool holds at most {MAX_BALANCE} fen"),
+        )]));
+    }
     get(db, pool_id).await
 }
 
@@ -438,6 +456,8 @@ async fn decide(
 ) -> Result<(), StoreError> {
     let done = claim::Entity::update_many()
         .col_expr(claim::Column::Status, Expr::value(to.as_str()))
+        .col_expr(claim::Column::Amount, Expr::value(claim.amount.fen()))
+        .col_expr(claim::Column::UnpaidPrincipal, Expr::value(claim.unpaid_principal.fen()))
         .col_expr(claim::Column::Reason, Expr::value(reason))
         .col_expr(claim::Column::DecidedAt, Expr::value(super::now()))
         .filter(claim::Column::Id.eq(claim.id))
@@ -451,7 +471,8 @@ async fn decide(
 }
 
 /// Approves a filed claim and pays it from the pool: one conditional debit that only a balance
-/// large enough passes (422 `insufficient_pool` otherwise), with its ledger line.
+/// large enough passes (422 `insufficient_pool` otherwise), with its ledger line. `claim` carries
+/// the amount as computed at approval, on the loan locked by the caller.
 pub async fn approve(
     db: &impl ConnectionTrait,
     claim: &RiskClaim,
@@ -507,9 +528,9 @@ pub async fn return_recovery(
         return Ok(Money::ZERO);
     };
     let claim = claim_of(row)?;
-    let pool = get(db, claim.pool_id).await?;
     let left = claim.amount.saturating_sub(claim.returned);
-    let share = crate::domain::risk_pool::recovery_share(principal_paid, pool.coverage_bps, left);
+    let share =
+        crate::domain::risk_pool::recovery_share(principal_paid, claim.amount, claim.unpaid_principal, left);
     if share == Money::ZERO {
         return Ok(Money::ZERO);
     }

@@ -96,6 +96,9 @@ async fn a_claim_pays_coverage_of_the_unpaid_principal_once_and_recoveries_retur
     );
     let claim = claim.id();
     l.app.post(&claims, &l.bank_key, &json!({"loan_id": loan})).await.expect_error(409, "conflict");
+    // ¥150,000 more is repaid before the office decides: the claim is paid on what is unpaid
+    // then, ¥650,000 × 90% = ¥585,000.
+    repay(&l, &loan, 15_000_000, "RP-R3").await;
     // An empty pool cannot pay.
     let approve = format!("/api/v1/risk-claims/{claim}/approve");
     l.app.post(&approve, &office, &json!({})).await.expect_error(422, "insufficient_pool");
@@ -110,22 +113,24 @@ async fn a_claim_pays_coverage_of_the_unpaid_principal_once_and_recoveries_retur
     l.app.post(&approve, &l.bank_key, &json!({})).await.expect_error(403, "forbidden");
     let paid = l.app.post(&approve, &office, &json!({})).await.expect(200);
     assert_eq!(paid.body["status"], "approved");
+    assert_eq!(
+        (paid.body["amount"].as_i64(), paid.body["unpaid_principal"].as_i64()),
+        (Some(58_500_000), Some(65_000_000))
+    );
     l.app.post(&approve, &office, &json!({})).await.expect_error(409, "invalid_state");
     let view = l.app.get(&format!("/api/v1/risk-pools/{pool}"), &office).await.expect(200).body;
     assert_eq!(
         (view["balance"].as_i64(), view["claims_paid"].as_i64(), view["paid"].as_i64()),
-        (Some(40_000_000), Some(1), Some(60_000_000))
+        (Some(41_500_000), Some(1), Some(58_500_000))
     );
-    // ¥800,000 outstanding on ¥400,000: leverage 2.
-    assert_eq!(
-        (view["enrolled_outstanding"].as_i64(), view["leverage"].as_f64()),
-        (Some(80_000_000), Some(2.0))
-    );
-    // A ¥100,000 recovery returns 90%: ¥90,000.
+    // ¥650,000 outstanding on ¥415,000.
+    assert_eq!(view["enrolled_outstanding"].as_i64(), Some(65_000_000));
+    assert!((view["leverage"].as_f64().unwrap() - 65.0 / 41.5).abs() < 1e-9);
+    // A ¥100,000 recovery returns the pool's share of the loss: 585,000 ÷ 650,000 = 90%, ¥90,000.
     repay(&l, &loan, 10_000_000, "RP-R2").await;
     let claim_now = l.app.get(&format!("/api/v1/risk-claims/{claim}"), &l.bank_key).await.expect(200).body;
     assert_eq!(claim_now["returned"], 9_000_000);
-    assert_eq!(balance_is_ledger(&l, &pool, &office).await, 49_000_000);
+    assert_eq!(balance_is_ledger(&l, &pool, &office).await, 50_500_000);
     let kinds: Vec<String> =
         l.app.get(&format!("/api/v1/risk-pools/{pool}/entries"), &office).await.body["items"]
             .as_array()
@@ -136,7 +141,7 @@ async fn a_claim_pays_coverage_of_the_unpaid_principal_once_and_recoveries_retur
     assert_eq!(kinds, ["top_up", "claim_paid", "recovery_returned"]);
     let stats = l.app.get(&format!("/api/v1/parks/{}/stats", l.park), &office).await.expect(200).body;
     let row = &stats["risk_pools"][0];
-    assert_eq!((row["balance"].as_i64(), row["paid"].as_i64()), (Some(49_000_000), Some(60_000_000)));
+    assert_eq!((row["balance"].as_i64(), row["paid"].as_i64()), (Some(50_500_000), Some(58_500_000)));
     // The park hears of the claim and its decision.
     let events =
         l.app.get("/api/v1/events?types=risk_claim.filed,risk_claim.decided", &office).await.expect(200);

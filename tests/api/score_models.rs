@@ -100,7 +100,7 @@ async fn the_default_model_computes_the_hand_worked_scores_with_their_breakdown(
     let startup = app.get(&format!("/api/v1/enterprises/{}/score", park.enterprises[0]), &park.office).await;
     assert_eq!(
         startup.body["breakdown"][0],
-        json!({"indicator": "rd_expense", "name": "研发费用金额", "group": "technology", "value": 120.0, "points": 40.0, "weight": 0.08, "contribution": 3.2})
+        json!({"indicator": "rd_expense", "name": "研发费用金额", "group": "technology", "unit": "万元", "value": 120.0, "points": 40.0, "weight": 0.08, "contribution": 3.2})
     );
     let platforms = &startup.body["breakdown"][14];
     assert_eq!((platforms["indicator"].as_str(), &platforms["value"]), (Some("rd_platforms"), &Value::Null));
