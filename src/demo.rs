@@ -23,7 +23,7 @@ use crate::service::{
     loans::{self, Repay},
     products,
     recommendations::{self, Draft as ListDraft},
-    score_models, scores,
+    risk_pools, score_models, scores,
 };
 use crate::store::{
     self, StoreError, audit::Actor, enterprises::NewEnterprise, products::Draft, recommendations::Chosen,
@@ -751,6 +751,55 @@ async fn chengdu_list(
     Ok(())
 }
 
+/// Synthetic, not from the reports: 成都高新区's risk-compensation pool over 成都银行's 金熊猫积分贷,
+/// 80% of a bad loan's unpaid principal, at most ¥3 m a loan, for loans drawn from a year ago to
+/// the end of next year (so the running loans are enrolled), funded with ¥50 m. 成都银行 claimed on
+/// its two worst loans: the first claim is paid, the second waits for the office.
+async fn chengdu_pool(
+    w: &mut Write<'_>,
+    park_id: i64,
+    product_id: i64,
+    bank_id: i64,
+    today: NaiveDate,
+) -> Result<(), Error> {
+    let enrol_from = today.checked_sub_months(chrono::Months::new(12)).unwrap_or(today);
+    let enrol_to = date(today.year() + 1, 12, 31);
+    let terms = crate::domain::risk_pool::PoolTerms {
+        name: "成都高新区科技信贷风险补偿资金池".into(),
+        product_ids: vec![product_id],
+        coverage_bps: 8_000,
+        per_loan_cap: money(300_000_000),
+        enrol_from,
+        enrol_to,
+    };
+    let pool = risk_pools::create(w, ADMIN, park_id, terms).await?;
+    risk_pools::top_up(w, ADMIN, pool.pool.id, money(5_000_000_000), "成财金〔2026〕1号".into()).await?;
+    let mut bad = Vec::new();
+    let mut after = None;
+    loop {
+        let filter = store::loans::LoanFilter { bank_id: Some(bank_id), ..Default::default() };
+        let page = store::loans::list(w.txn(), Scope::All, filter, after, 500).await?;
+        bad.extend(page.items.into_iter().filter(|l| {
+            l.product_id == product_id
+                && l.disbursed_on >= enrol_from
+                && l.written_off_on.is_none()
+                && l.classification(today).is_npl()
+        }));
+        match page.next_after {
+            Some(next) => after = Some(next),
+            None => break,
+        }
+    }
+    bad.sort_by_key(|l| std::cmp::Reverse(l.standing(today).days_past_due));
+    for (k, loan) in bad.iter().take(2).enumerate() {
+        let claim = risk_pools::file(w, ADMIN, pool.pool.id, loan.id, today).await?;
+        if k == 0 {
+            risk_pools::decide(w, ADMIN, claim.id, true, Some("材料齐全，同意代偿".into())).await?;
+        }
+    }
+    Ok(())
+}
+
 /// Fills an empty, migrated database with the demo data set and makes one key per role.
 pub async fn seed(db: &DatabaseConnection) -> Result<DemoKeys, Error> {
     let today = Utc::now().date_naive();
@@ -773,6 +822,7 @@ pub async fn seed(db: &DatabaseConnection) -> Result<DemoKeys, Error> {
     repayment_histories(w, optics_valley_id, chengdu_park_id, today).await?;
     let bocd =
         banks.iter().find(|(code, _)| code == "bocd").map(|(_, id)| *id).ok_or(StoreError::NotFound)?;
+    chengdu_pool(w, chengdu_park_id, jinxiongmao_id, bocd, today).await?;
     let admin = key(w, "demo-admin", Role::Admin, None).await?;
     let park_office = key(w, "demo-chengdu-office", Role::ParkOffice, Some(chengdu_park_id)).await?;
     let bank = key(w, "demo-bank-of-chengdu", Role::Bank, Some(bocd)).await?;

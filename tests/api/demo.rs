@@ -238,6 +238,23 @@ async fn the_demo_reproduces_the_reported_figures() {
     assert_eq!(mine["items"].as_array().unwrap().len(), 2);
     let open = app.get("/api/v1/recommendation-tasks?status=open", &keys.bank).await.expect(200).body;
     assert!(open["items"].as_array().unwrap().iter().any(|t| t["enterprise_id"] == keys_meiqia(&keys)));
+    chengdu_pool(&app, &keys, &chengdu).await;
+}
+
+async fn chengdu_pool(app: &TestApp, keys: &innoloan::demo::DemoKeys, chengdu: &str) {
+    // Synthetic pool: 成都's fund over 成都银行's 金熊猫积分贷, ¥50 m, one claim paid, one waiting.
+    let pools =
+        app.get(&format!("/api/v1/parks/{chengdu}/risk-pools"), &keys.park_office).await.expect(200).body;
+    let pool = &pools["items"][0];
+    assert_eq!(pool["product_ids"], json!([keys.jinxiongmao_id.to_string()]));
+    let claims = app.get("/api/v1/risk-claims?limit=500", &keys.bank).await.expect(200).body;
+    let claims = claims["items"].as_array().unwrap();
+    let statuses: Vec<&str> = claims.iter().map(|c| c["status"].as_str().unwrap()).collect();
+    assert_eq!(statuses, ["approved", "filed"]);
+    let paid = claims[0]["amount"].as_i64().unwrap();
+    assert!(paid > 0 && paid <= 300_000_000);
+    assert_eq!(pool["balance"].as_i64().unwrap(), 5_000_000_000 - paid);
+    assert!(pool["enrolled_outstanding"].as_i64().unwrap() > 0 && pool["leverage"].as_f64().unwrap() > 0.0);
 }
 
 fn keys_meiqia(keys: &innoloan::demo::DemoKeys) -> String {
