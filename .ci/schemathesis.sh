@@ -245,6 +245,11 @@ lists = merge(ids("/recommendation-lists?limit=20", role_key), ids("/recommendat
 tasks = merge(ids("/recommendation-tasks?status=open&limit=20", role_key),
               ids("/recommendation-tasks?limit=20", role_key), ids("/recommendation-tasks?limit=20", admin_key))
 
+# Risk pools, their claims, and loans to claim on.
+pools = merge(*[ids(f"/parks/{p}/risk-pools", admin_key) for p in parks])
+claims = merge(ids("/risk-claims?limit=20", role_key), ids("/risk-claims?limit=20", admin_key))
+loans = merge(ids("/loans?limit=20", role_key), ids("/loans?limit=20", admin_key))
+
 # Keys that exist to be revoked by DELETE /api-keys/{id} (see the hook below).
 spare_keys = [call("POST", "/api-keys", admin_key,
                    {"name": f"schemathesis-spare-{i}", "role": "admin"})["id"] for i in range(12)]
@@ -265,6 +270,7 @@ dictionaries = {
     "applications": applications, "credit_lines": credit_lines, "spare_keys": spare_keys,
     "usccs": usccs, "new_usccs": [new_uscc() for _ in range(40)],
     "score_models": score_models, "lists": lists, "tasks": tasks,
+    "pools": pools, "claims": claims, "loans": loans,
     "task_answers": ["contacted", "declined", "credit_granted"],
     "periods": ["2021", "2022", "2023"], "past_dates": past, "future_dates": future,
     "stat_dates": ["2022-01-01", "2022-06-30", "2022-12-31", str(today)],
@@ -304,8 +310,12 @@ operations = [
                                "body.rows[*].uscc": binding("usccs", 0.8),
                                "body.rows[*].stage": binding("stages", 0.8),
                                "body.bank_ids[*]": binding("banks", 0.8),
-                               "body.entries[*].enterprise_id": binding("enterprises", 0.8)}),
+                               "body.entries[*].enterprise_id": binding("enterprises", 0.8),
+                               "body.product_ids[*]": binding("products", 0.8)}),
     (rf"^/api/v1/score-models/{ID}", {"path.id": binding("score_models", 0.7)}),
+    (rf"^/api/v1/risk-pools/{ID}", {"path.id": binding("pools", 0.7), "body.loan_id": binding("loans", 0.7)}),
+    (r"^/api/v1/risk-claims$", {"query.pool_id": binding("pools")}),
+    (rf"^/api/v1/risk-claims/{ID}", {"path.id": binding("claims", 0.7)}),
     (r"^/api/v1/recommendation-lists$", {"query.park_id": binding("parks")}),
     (rf"^/api/v1/recommendation-lists/{ID}", {"path.id": binding("lists", 0.7)}),
     (r"^/api/v1/recommendation-tasks$", {"query.list_id": binding("lists"), "query.bank_id": binding("banks")}),
