@@ -77,6 +77,7 @@ pub const OPERATIONS: &[Access] = &[
     op("POST", "/api/v1/risk-pools/{id}/top-ups", PARK_OFFICE, "top up risk pools"),
     op("GET", "/api/v1/risk-pools/{id}/entries", &[Role::ParkOffice, Role::Bank], "read risk pool ledgers"),
     op("POST", "/api/v1/risk-pools/{id}/claims", BANK, "claim on risk pools"),
+    op("GET", "/api/v1/risk-pools/{id}/claims", &[Role::ParkOffice, Role::Bank], "list risk claims"),
     op("GET", "/api/v1/risk-claims", &[Role::ParkOffice, Role::Bank], "list risk claims"),
     op("GET", "/api/v1/risk-claims/{id}", &[Role::ParkOffice, Role::Bank], "read risk claims"),
     op("POST", "/api/v1/risk-claims/{id}/approve", PARK_OFFICE, "decide risk claims"),

@@ -395,6 +395,35 @@ impl RiskPoolsApi {
         Ok(Created::new(outcome))
     }
 
+    /// List a risk pool's claims
+    ///
+    /// Its park's office and an admin see every claim on it, a bank with a covered product its
+    /// own; `?status=` narrows them. The same as `GET /risk-claims?pool_id=`.
+    #[oai(path = "/risk-pools/:id/claims", method = "get", operation_id = "list_risk_pool_claims")]
+    async fn list_risk_pool_claims(
+        &self,
+        caller: Caller,
+        state: Data<&AppState>,
+        id: Path<String>,
+        status: Query<Option<ClaimStatus>>,
+        #[oai(default = "default_limit", validator(minimum(value = "1"), maximum(value = "500")))]
+        limit: Query<u64>,
+        /// The `next_cursor` of the previous page.
+        #[oai(validator(max_length = 100))]
+        cursor: Query<Option<String>>,
+    ) -> ApiResult<Json<List<RiskClaimView>>> {
+        let id = parse_id(&id.0, "the risk pool")?;
+        let after = after_id(cursor.0.as_deref())?;
+        let principal = caller.principal();
+        risk_pools::get(state.db(), principal, id)
+            .await
+            .map_err(|e| ApiError::from(e).naming("the risk pool"))?;
+        let page =
+            store::risk_pools::list_claims(state.db(), principal.scope, Some(id), status.0, after, limit.0)
+                .await?;
+        Ok(Json(List::from_page(page, |c| RiskClaimView::from(&c))))
+    }
+
     /// List claims
     ///
     /// A bank sees its claims, a park office its park's, an admin all; `?pool_id=` and

@@ -118,6 +118,7 @@ const MATRIX: &[Row] = &[
     scoped("top_up_risk_pool",         [S(201), S(201), S(403), S(403)], [S(201), S(404), S(403), S(403)]),
     scoped("list_risk_pool_entries",   [S(200), S(200), S(200), S(403)], [S(200), S(404), S(404), S(403)]),
     scoped("create_risk_claim",        [S(201), S(403), S(201), S(403)], [S(201), S(403), S(404), S(403)]),
+    scoped("list_risk_pool_claims",    [S(200), S(200), S(200), S(403)], [S(200), S(404), S(404), S(403)]),
     scoped("list_risk_claims",         [LISTED, LISTED, LISTED, S(403)], [LISTED, HIDDEN, HIDDEN, S(403)]),
     scoped("get_risk_claim",           [S(200), S(200), S(200), S(403)], [S(200), S(404), S(404), S(403)]),
     scoped("approve_risk_claim",       [S(200), S(200), S(403), S(403)], [S(200), S(404), S(403), S(403)]),
@@ -732,6 +733,7 @@ impl World {
                 Call::post(format!("/api/v1/risk-pools/{}/claims", t.pool), json!({"loan_id": loan}))
             }
             "list_risk_claims" => Call::list("/api/v1/risk-claims", &t.claim),
+            "list_risk_pool_claims" => Call::get(format!("/api/v1/risk-pools/{}/claims", t.pool)),
             "get_risk_claim" => Call::get(format!("/api/v1/risk-claims/{}", t.claim)),
             "approve_risk_claim" | "reject_risk_claim" => {
                 let loan =
