@@ -59,7 +59,7 @@ pub const OPERATIONS: &[Access] = &[
     op("GET", "/api/v1/parks/{id}/rankings", EVERYONE, "read rankings"),
     op("POST", "/api/v1/parks/{id}/score-models", PARK_OFFICE, "write score models"),
     op("GET", "/api/v1/parks/{id}/score-models", PARK_OFFICE, "read score models"),
-    op("GET", "/api/v1/score-models/default", EVERYONE, "read the default score model"),
+    op("GET", "/api/v1/default-score-model", EVERYONE, "read the default score model"),
     op("GET", "/api/v1/score-models/{id}", PARK_OFFICE, "read score models"),
     op("PATCH", "/api/v1/score-models/{id}", PARK_OFFICE, "change score models"),
     op("POST", "/api/v1/score-models/{id}/activate", PARK_OFFICE, "activate score models"),

@@ -93,7 +93,7 @@ pub struct StageWeights {
 }
 
 /// A new version of the park's model. Leave out `indicators` and `stage_weights` to copy the
-/// default model (Guidelines 1.0, `GET /score-models/default`).
+/// default model (Guidelines 1.0, `GET /default-score-model`).
 #[derive(Object, Clone, Debug)]
 pub struct NewScoreModel {
     #[oai(validator(min_length = 1, max_length = 128))]
@@ -465,7 +465,7 @@ impl ScoreModelsApi {
     /// thresholds and weights: technology 60% / 45% / 35% of the score for start-up, growth and
     /// mature firms, growth 25% / 40% / 50%, auxiliary 15%. What `POST
     /// /parks/{id}/score-models` copies when it is given no indicators.
-    #[oai(path = "/score-models/default", method = "get", operation_id = "get_default_score_model")]
+    #[oai(path = "/default-score-model", method = "get", operation_id = "get_default_score_model")]
     async fn get_default_score_model(&self, _caller: Caller) -> ApiResult<Json<DefaultScoreModel>> {
         let model = score_model::default_model();
         Ok(Json(DefaultScoreModel {

@@ -665,7 +665,7 @@ impl World {
                 Call::post(format!("/api/v1/parks/{}/score-models", t.park), json!({"name": format!("m{n}")}))
             }
             "list_score_models" => Call::get(format!("/api/v1/parks/{}/score-models", t.park)),
-            "get_default_score_model" => Call::get("/api/v1/score-models/default"),
+            "get_default_score_model" => Call::get("/api/v1/default-score-model"),
             "get_score_model" => {
                 Call::get(format!("/api/v1/score-models/{}", self.fresh_model(t, false).await))
             }

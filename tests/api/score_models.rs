@@ -226,7 +226,7 @@ async fn a_csv_of_indicator_values_is_scored_as_json_is() {
     let app = spawn_app().await;
     let park = park(&app, "csv").await;
     default_model_active(&app, &park).await;
-    let model = app.get("/api/v1/score-models/default", &park.office).await.expect(200);
+    let model = app.get("/api/v1/default-score-model", &park.office).await.expect(200);
     let codes: Vec<String> = model.body["indicators"]
         .as_array()
         .unwrap()
