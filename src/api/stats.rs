@@ -297,6 +297,8 @@ pub struct NationalStats {
     pub products: Vec<ProductShare>,
     /// One row per park.
     pub parks: Vec<ParkRow>,
+    /// Every park's risk-compensation pools today.
+    pub risk_pools: Vec<super::risk_pools::RiskPoolView>,
 }
 
 /// The day balances are for: the one asked, or else the window's last day if it has passed,
@@ -534,6 +536,7 @@ impl StatsApi {
         let window = window(from.0.map(|d| d.0), to.0.map(|d| d.0))?;
         let as_of = balances_on(as_of.0, window);
         let report = store::stats::snapshot(state.db(), None, window, as_of).await?;
+        let pools = crate::service::risk_pools::all(state.db()).await?;
         let stats = NationalStats {
             from: window.from,
             to: window.to,
@@ -551,6 +554,7 @@ impl StatsApi {
                     totals: totals.into(),
                 })
                 .collect(),
+            risk_pools: pools.iter().map(Into::into).collect(),
         };
         if wants_csv(req) {
             let csv = csv_of(&stats.banks, &stats.totals, as_of)?;

@@ -224,3 +224,19 @@ pub async fn decide(
     w.event(EventType::RiskClaimDecided, audience(&claim), &claim);
     Ok(claim)
 }
+
+/// Every pool, for national statistics.
+pub async fn all(db: &Db) -> Result<Vec<PoolView>> {
+    let mut views = Vec::new();
+    let mut after = None;
+    loop {
+        let page = store::risk_pools::list(db, Scope::All, None, after, 500).await?;
+        for pool in page.items {
+            views.push(view(db, pool).await?);
+        }
+        match page.next_after {
+            Some(next) => after = Some(next),
+            None => return Ok(views),
+        }
+    }
+}

@@ -255,6 +255,8 @@ async fn chengdu_pool(app: &TestApp, keys: &innoloan::demo::DemoKeys, chengdu: &
     assert!(paid > 0 && paid <= 300_000_000);
     assert_eq!(pool["balance"].as_i64().unwrap(), 5_000_000_000 - paid);
     assert!(pool["enrolled_outstanding"].as_i64().unwrap() > 0 && pool["leverage"].as_f64().unwrap() > 0.0);
+    let national = app.get("/api/v1/stats", &keys.admin).await.expect(200).body;
+    assert_eq!(national["risk_pools"][0]["id"], pool["id"]);
 }
 
 fn keys_meiqia(keys: &innoloan::demo::DemoKeys) -> String {
