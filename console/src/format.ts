@@ -57,3 +57,13 @@ export function toFen(yuan: string): number | null {
   if (fen > BigInt(Number.MAX_SAFE_INTEGER)) return null;
   return Number(fen);
 }
+
+/** A share from 0 to 1 as a percentage without trailing zeros: 0.07 is 7%, 0.125 is 12.5%. */
+export function share(ratio: number): string {
+  return `${Number((ratio * 100).toFixed(2))}%`;
+}
+
+/** A figure with at most `digits` decimals, trailing zeros dropped: 80 and 911.01. */
+export function figure(value: number, digits = 2): string {
+  return Number(value.toFixed(digits)).toLocaleString("en-US", { maximumFractionDigits: digits });
+}

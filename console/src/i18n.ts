@@ -59,10 +59,14 @@ const STATUS: Record<string, [string, string]> = {
   equal_principal: ["等额本金", "equal principal"],
   startup: ["初创期", "start-up"],
   growth: ["成长期", "growth"],
-  mature: ["成熟期", "mature"],
+  mature: ["稳定期", "mature"],
   pure_credit: ["纯信用", "pure credit"],
   guaranteed: ["担保", "guaranteed"],
   ip_pledge: ["知识产权质押", "IP pledge"],
+  open: ["待答复", "open"],
+  contacted: ["已对接", "contacted"],
+  credit_granted: ["已授信", "credit granted"],
+  declined: ["已婉拒", "declined"],
 };
 
 /** A status, classification, method or other enumerated value, in words. */
@@ -70,6 +74,35 @@ export function word(value: string | null | undefined): string {
   if (!value) return "—";
   const pair = STATUS[value];
   return pair ? t(pair[0], pair[1]) : value;
+}
+
+/** A score model's status: `active` is the one the park scores with. */
+export function modelStatus(status: Schemas["ModelStatus"]): string {
+  switch (status) {
+    case "draft":
+      return t("草稿", "draft");
+    case "active":
+      return t("启用中", "active");
+    case "inactive":
+      return t("已停用", "inactive");
+  }
+}
+
+/** A recommendation list's status. */
+export function listStatus(status: Schemas["ListStatus"]): string {
+  return status === "draft" ? t("草稿", "draft") : t("已发布", "published");
+}
+
+/** An indicator's group in the Guidelines. */
+export function groupName(group: Schemas["IndicatorGroup"]): string {
+  switch (group) {
+    case "technology":
+      return t("技术创新", "technology");
+    case "growth":
+      return t("成长经营", "growth");
+    case "auxiliary":
+      return t("辅助", "auxiliary");
+  }
 }
 
 const ERRORS: Partial<Record<Schemas["ErrorCode"], [string, string]>> = {
@@ -83,10 +116,16 @@ const ERRORS: Partial<Record<Schemas["ErrorCode"], [string, string]>> = {
   quota_exceeded: ["产品额度不足。", "The product's quota is not enough."],
   exceeds_available: ["超出授信可用额度。", "More than the credit line has available."],
   exceeds_outstanding: ["超出贷款应还金额。", "More than the loan owes."],
+  insufficient_pool: ["资金池余额不足以支付该笔代偿，请先注资。", "The pool's balance is less than the claim; top it up first."],
   below_floor: ["分类不能优于逾期天数决定的下限。", "The classification may not be better than its floor."],
   unavailable: ["服务暂不可用，请稍后重试。", "The service is unavailable; try again shortly."],
   internal: ["服务出错了，请稍后重试。", "The service failed; try again shortly."],
   no_score: ["该企业尚无创新积分。", "The enterprise has no score yet."],
+  idempotency_key_in_flight: ["同一请求正在处理中，请稍后再试。", "The same request is still being handled; try again shortly."],
+  idempotency_key_reused: ["该请求的内容已改变，请重新提交。", "The request changed since it was first sent; submit it again."],
+  payload_too_large: ["内容太大，请分批提交。", "Too large; send it in parts."],
+  unsupported_media_type: ["不支持该内容格式。", "That content type is not accepted."],
+  malformed_body: ["请求内容无法解析。", "The request could not be read."],
 };
 
 /** The headline of an error code, in words. */

@@ -4,6 +4,7 @@ import { render } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import { api, ApiFailure, storeKey, storedKey, unwrap, type Schemas } from "./api/client";
 import { lang, roleName, setLang, t } from "./i18n";
+import { forgetNames } from "./names";
 import { ErrorBox } from "./ui";
 import { AdminPages } from "./pages/admin";
 import { BankPages } from "./pages/bank";
@@ -69,11 +70,16 @@ function Shell({ me, onSignOut, onLang }: { me: Me; onSignOut: () => void; onLan
       ["", t("总览", "Dashboard")],
       ["ranking", t("百强榜", "Ranking")],
       ["import", t("积分导入", "Score import")],
+      ["models", t("积分模型", "Score models")],
+      ["lists", t("推荐清单", "Recommendation lists")],
+      ["pools", t("风险补偿资金池", "Risk pools")],
       ["enterprises", t("园区企业", "Enterprises")],
     ],
     bank: [
       ["", t("申请队列", "Applications")],
+      ["tasks", t("推荐任务", "Recommended enterprises")],
       ["lines", t("授信与放款", "Credit lines")],
+      ["claims", t("风险补偿申请", "Risk claims")],
       ["products", t("产品", "Products")],
     ],
     enterprise: [
@@ -140,6 +146,7 @@ function App() {
       me={me}
       onSignOut={() => {
         storeKey(null);
+        forgetNames();
         setMe(null);
         location.hash = "";
       }}

@@ -94,7 +94,8 @@ export type Column<T> = { label: string; cell: (row: T) => ComponentChildren; nu
 export function Table<T>({ rows, columns, caption, empty }: { rows: T[]; columns: Column<T>[]; caption?: string; empty?: string }) {
   if (rows.length === 0) return <p class="muted">{empty ?? t("暂无记录。", "Nothing yet.")}</p>;
   return (
-    <div class="table-wrap">
+    // Focusable, so that a table wider than the screen scrolls from the keyboard too.
+    <div class="table-wrap" tabIndex={0} role={caption ? "region" : undefined} aria-label={caption}>
       <table>
         {caption && <caption>{caption}</caption>}
         <thead>
@@ -157,6 +158,29 @@ export function Paged<T>({
         </>
       )}
     </Show>
+  );
+}
+
+/** A list the service gave whole, shown `size` rows a page. */
+export function LocalPaged<T>({ rows, columns, caption, size = 50 }: { rows: T[]; columns: Column<T>[]; caption?: string; size?: number }) {
+  const [page, setPage] = useState(0);
+  const pages = Math.max(1, Math.ceil(rows.length / size));
+  const shown = Math.min(page, pages - 1);
+  return (
+    <>
+      <Table rows={rows.slice(shown * size, (shown + 1) * size)} columns={columns} caption={caption} />
+      {pages > 1 && (
+        <div class="pager">
+          <button type="button" disabled={shown === 0} onClick={() => setPage(shown - 1)}>
+            {t("上一页", "Previous")}
+          </button>
+          <span class="muted">{t(`第 ${shown + 1} / ${pages} 页`, `Page ${shown + 1} of ${pages}`)}</span>
+          <button type="button" disabled={shown === pages - 1} onClick={() => setPage(shown + 1)}>
+            {t("下一页", "Next")}
+          </button>
+        </div>
+      )}
+    </>
   );
 }
 

@@ -8,7 +8,7 @@ const source = readFileSync(new URL("../src/format.ts", import.meta.url), "utf8"
 const { code } = await transformWithEsbuild(source, "format.ts", { loader: "ts", format: "esm" });
 const file = join(mkdtempSync(join(tmpdir(), "console-format-")), "format.mjs");
 writeFileSync(file, code);
-const { money, exactYuan, toFen, day } = await import(file);
+const { money, exactYuan, toFen, day, share, figure } = await import(file);
 
 const cases = [
   [760_000_000_000, "¥76亿"],
@@ -41,11 +41,19 @@ for (const [got, expected] of [
   [toFen("0.001"), null],
   [toFen("abc"), null],
   [day("2026-11-29T08:00:00Z"), "2026-11-29"],
+  [share(0.07), "7%"],
+  [share(0.125), "12.5%"],
+  [share(0.6), "60%"],
+  [figure(80), "80"],
+  [figure(911.01), "911.01"],
+  [figure(17309), "17,309"],
+  [figure(9375.6), "9,375.6"],
+  [figure(0.126), "0.13"],
 ]) {
   if (got !== expected) {
     failures += 1;
     console.log(`FAIL ${got} !== ${expected}`);
   }
 }
-console.log(failures === 0 ? "ok   money, amounts and dates format as readers expect" : `${failures} format check(s) failed`);
+console.log(failures === 0 ? "ok   money, amounts, dates, shares and figures format as readers expect" : `${failures} format check(s) failed`);
 process.exit(failures === 0 ? 0 : 1);

@@ -301,6 +301,526 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/parks/{id}/score-models": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List a park's score models
+         * @description The park's office, or an admin. Newest version first.
+         *
+         *     **Who:** admins and park offices.
+         */
+        get: operations["list_score_models"];
+        put?: never;
+        /**
+         * Create a score model version
+         * @description The park's office (or an admin). Saved as the park's next version, a `draft`. Leave out
+         *     `indicators` and `stage_weights` to copy the default model. Every broken rule is reported
+         *     at once: unique codes, bands ascending by `min` with points from 0 to 100 that rise (or, for
+         *     `lower_better`, fall), and per stage weights from 0 to 1 that sum to 1 over the model's
+         *     own indicators.
+         *
+         *     **Who:** admins and park offices.
+         */
+        post: operations["create_score_model"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/default-score-model": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get the default score model
+         * @description Anyone authenticated. The Guidelines' 18 indicators (1.0) with innoloan's documented
+         *     thresholds and weights: technology 60% / 45% / 35% of the score for start-up, growth and
+         *     mature firms, growth 25% / 40% / 50%, auxiliary 15%. What `POST
+         *     /parks/{id}/score-models` copies when it is given no indicators.
+         *
+         *     **Who:** admins, park offices, banks and enterprises.
+         */
+        get: operations["get_default_score_model"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/score-models/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a score model
+         * @description Its park's office, or an admin.
+         *
+         *     **Who:** admins and park offices.
+         */
+        get: operations["get_score_model"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Change a score model
+         * @description Its park's office. Only while the model has not scored a period: after that it is
+         *     immutable (409), and a change is a new version.
+         *
+         *     **Who:** admins and park offices.
+         */
+        patch: operations["update_score_model"];
+        trace?: never;
+    };
+    "/api/v1/score-models/{id}/activate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Activate a score model
+         * @description Its park's office. It becomes the park's one active model, which scores indicator values;
+         *     the model active before becomes `inactive`.
+         *
+         *     **Who:** admins and park offices.
+         */
+        post: operations["activate_score_model"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/parks/{id}/indicator-values": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import a period's indicator values
+         * @description The park's office, or an admin. The park's active model computes each enterprise's score
+         *     from its values; the period is ranked in the park and within each stage and replaces any
+         *     earlier import of it (other periods keep their scores and models). All or nothing: a USCC
+         *     not registered here, an unknown indicator, a missing required value or a value that is not
+         *     a number is a row error, and the 422 lists every bad row. Send JSON, or `text/csv`
+         *     (`uscc,stage,<code>…`) with `?period=`. 409 when the park has no active model.
+         *
+         *     **Who:** admins and park offices.
+         */
+        post: operations["import_indicator_values"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/parks/{id}/recommendation-lists": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create a recommendation list
+         * @description The park's office (or an admin). A `draft` until published. Name the enterprises, each
+         *     with its need (amount, term, purpose), or give a rule that chooses them from the park's
+         *     latest scores (best `top`, at or above `min_score`, of `stages`). Every bank must exist and
+         *     every named enterprise be the park's; at most 2,000 enterprises and 20,000 tasks.
+         *
+         *     **Who:** admins and park offices.
+         */
+        post: operations["create_recommendation_list"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/recommendation-lists": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List recommendation lists
+         * @description A park office sees its park's, a bank the published lists sent to it, an admin every
+         *     list. Without entries and banks; read one list for those.
+         *
+         *     **Who:** admins, park offices and banks.
+         */
+        get: operations["list_recommendation_lists"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/recommendation-lists/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a recommendation list
+         * @description Its park's office, an admin, or a bank it was published to (which sees only its own
+         *     standing in `banks`).
+         *
+         *     **Who:** admins, park offices and banks.
+         */
+        get: operations["get_recommendation_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/recommendation-lists/{id}/publish": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Publish a recommendation list
+         * @description Its park's office. Each bank gets one task per enterprise, due `respond_within_working_days`
+         *     Chinese working days from today (statutory holidays off, make-up weekend days on), and
+         *     hears of it (`recommendation.published`). 409 when it is already published.
+         *
+         *     **Who:** admins and park offices.
+         */
+        post: operations["publish_recommendation_list"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/recommendation-tasks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List recommendation tasks
+         * @description A bank sees its own tasks, a park office its park's, an enterprise the banks it was
+         *     recommended to, an admin every task.
+         *
+         *     **Who:** admins, park offices, banks and enterprises.
+         */
+        get: operations["list_recommendation_tasks"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/recommendation-tasks/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a recommendation task
+         * @description Scoped as the list of tasks.
+         *
+         *     **Who:** admins, park offices, banks and enterprises.
+         */
+        get: operations["get_recommendation_task"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/recommendation-tasks/{id}/answer": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Answer a recommendation task
+         * @description The task's bank. `contacted` from `open`; `credit_granted` (naming the approved
+         *     application or the credit line) or `declined` (with a reason) from `open` or `contacted`.
+         *     The first answer's day counts for the response time. The park and the enterprise hear of
+         *     it (`recommendation.answered`).
+         *
+         *     **Who:** admins and banks.
+         */
+        post: operations["answer_recommendation_task"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/parks/{id}/risk-pools": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List a park's risk pools
+         * @description The park's office, an admin, or a bank (the pools covering its products).
+         *
+         *     **Who:** admins, park offices and banks.
+         */
+        get: operations["list_risk_pools"];
+        put?: never;
+        /**
+         * Open a risk-compensation pool
+         * @description The park's office (or an admin). Loans drawn under a covered product from `enrol_from` to
+         *     `enrol_to` are enrolled, those already drawn included (a loan is in one pool at most). The
+         *     pool starts empty: top it up.
+         *
+         *     **Who:** admins and park offices.
+         */
+        post: operations["create_risk_pool"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/risk-pools/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a risk pool
+         * @description Its park's office, an admin, or a bank with a covered product.
+         *
+         *     **Who:** admins, park offices and banks.
+         */
+        get: operations["get_risk_pool"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/risk-pools/{id}/top-ups": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Top up a risk pool
+         * @description Its park's office. Adds to the balance, with a ledger line; the reference is unique within
+         *     the pool (409 otherwise).
+         *
+         *     **Who:** admins and park offices.
+         */
+        post: operations["top_up_risk_pool"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/risk-pools/{id}/entries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List a risk pool's ledger
+         * @description Its park's office, an admin, or a bank with a covered product. Oldest first; the balance is
+         *     the sum of the amounts.
+         *
+         *     **Who:** admins, park offices and banks.
+         */
+        get: operations["list_risk_pool_entries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/risk-pools/{id}/claims": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List a risk pool's claims
+         * @description Its park's office and an admin see every claim on it, a bank with a covered product its
+         *     own; `?status=` narrows them. The same as `GET /risk-claims?pool_id=`.
+         *
+         *     **Who:** admins, park offices and banks.
+         */
+        get: operations["list_risk_pool_claims"];
+        put?: never;
+        /**
+         * File a claim on a risk pool
+         * @description The loan's bank. The loan must be enrolled in this pool and non-performing (substandard,
+         *     doubtful, loss) or written off today. The amount is computed: unpaid principal ×
+         *     `coverage_bps` ÷ 10,000, down to the fen, at most `per_loan_cap`. A loan has one claim
+         *     filed or paid at most (409).
+         *
+         *     **Who:** admins and banks.
+         */
+        post: operations["create_risk_claim"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/risk-claims": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List claims
+         * @description A bank sees its claims, a park office its park's, an admin all; `?pool_id=` and
+         *     `?status=` narrow them.
+         *
+         *     **Who:** admins, park offices and banks.
+         */
+        get: operations["list_risk_claims"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/risk-claims/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a claim
+         * @description **Who:** admins, park offices and banks.
+         */
+        get: operations["get_risk_claim"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/risk-claims/{id}/approve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Approve a claim
+         * @description The pool's park office. The pool pays the claim with one conditional debit, whatever the
+         *     concurrency: 422 `insufficient_pool` when its balance is less than the claim. 409 when the
+         *     claim is already decided.
+         *
+         *     **Who:** admins and park offices.
+         */
+        post: operations["approve_risk_claim"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/risk-claims/{id}/reject": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reject a claim
+         * @description The pool's park office, with a reason. 409 when the claim is already decided.
+         *
+         *     **Who:** admins and park offices.
+         */
+        post: operations["reject_risk_claim"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/products": {
         parameters: {
             query?: never;
@@ -1223,6 +1743,19 @@ export interface components {
             application: components["schemas"]["ApplicationView"];
             credit_line: components["schemas"]["CreditLineView"];
         };
+        /**
+         * BandSpec
+         * @description From `min` up, the indicator earns `points`.
+         */
+        BandSpec: {
+            /** Format: double */
+            min: number;
+            /**
+             * Format: double
+             * @description 0 to 100.
+             */
+            points: number;
+        };
         /** Bank */
         Bank: {
             id: string;
@@ -1292,11 +1825,99 @@ export interface components {
             written_off: number;
         };
         /**
+         * BankTallyView
+         * @description How one bank's tasks stand.
+         */
+        BankTallyView: {
+            bank_id: string;
+            /** Format: uint32 */
+            tasks: number;
+            /**
+             * Format: uint32
+             * @description Answered at least once.
+             */
+            answered: number;
+            /**
+             * Format: uint32
+             * @description Contacted or credit granted.
+             */
+            taken_up: number;
+            /** Format: uint32 */
+            credit_granted: number;
+            /** Format: uint32 */
+            declined: number;
+            /**
+             * Format: uint32
+             * @description Open past the deadline today.
+             */
+            overdue: number;
+            /**
+             * Format: uint32
+             * @description Answered after the deadline.
+             */
+            answered_late: number;
+            /**
+             * Format: double
+             * @description `taken_up ÷ tasks`, 0 to 1.
+             */
+            take_up_rate: number;
+            /**
+             * Format: double
+             * @description The median of the Chinese working days from publication to the first answer, over the
+             *     answered tasks; `null` when none is answered.
+             */
+            median_response_working_days: number | null;
+        };
+        /** ClaimDecision */
+        ClaimDecision: {
+            /** @description Required to reject. */
+            reason?: string;
+        };
+        /**
+         * @description A claim is `filed` by the bank, then `approved` (paid from the pool) or `rejected` by the
+         *     park office.
+         * @enum {string}
+         */
+        ClaimStatus: "filed" | "approved" | "rejected";
+        /**
          * @description The five tiers of the 2023 rules for risk classification of commercial banks' financial
          *     assets (商业银行金融资产风险分类办法), best first.
          * @enum {string}
          */
         Classification: "normal" | "special_mention" | "substandard" | "doubtful" | "loss";
+        /**
+         * ContributionView
+         * @description One indicator's part in a computed score.
+         */
+        ContributionView: {
+            /** @description The indicator's code. */
+            indicator: string;
+            /** @description Its name and group in the model. */
+            name: string;
+            group: components["schemas"]["IndicatorGroup"];
+            /** @description The value's unit, such as `万元` or `%`. */
+            unit: string;
+            /**
+             * Format: double
+             * @description The value as imported; `null` for an optional indicator left empty.
+             */
+            value: number | null;
+            /**
+             * Format: double
+             * @description 0 to 100.
+             */
+            points: number;
+            /**
+             * Format: double
+             * @description The indicator's weight in the enterprise's stage.
+             */
+            weight: number;
+            /**
+             * Format: double
+             * @description points × weight, to 4 decimals; the contributions sum to the score within 0.01.
+             */
+            contribution: number;
+        };
         /**
          * CreatedApiKey
          * @description A new key, with its secret. The secret is never shown again.
@@ -1402,6 +2023,21 @@ export interface components {
             /** @description The name of the park, bank or enterprise the key acts for; absent for an admin key. */
             scope_name?: string;
         };
+        /**
+         * DefaultScoreModel
+         * @description The default model (Guidelines 1.0): what a park copies.
+         */
+        DefaultScoreModel: {
+            name: string;
+            method: components["schemas"]["ScoringMethod"];
+            indicators: components["schemas"]["IndicatorSpec"][];
+            stage_weights: components["schemas"]["StageWeights"];
+        };
+        /**
+         * @description Whether more of the indicator is better (R&D expense) or less (a defect rate).
+         * @enum {string}
+         */
+        Direction: "higher_better" | "lower_better";
         /** DisbursementView */
         DisbursementView: {
             id: string;
@@ -1484,6 +2120,32 @@ export interface components {
          * @enum {string}
          */
         EnterpriseSize: "micro" | "small" | "medium" | "large";
+        /**
+         * @description A line of a pool's ledger.
+         * @enum {string}
+         */
+        EntryKind: "top_up" | "claim_paid" | "recovery_returned";
+        /** EntryView */
+        EntryView: {
+            /** Format: int32 */
+            position: number;
+            enterprise_id: string;
+            enterprise_name: string;
+            uscc: string;
+            /**
+             * Format: double
+             * @description The enterprise's latest score when the list was made.
+             */
+            score?: number;
+            /**
+             * Format: int64
+             * @description The amount it needs, in fen.
+             */
+            amount?: number;
+            /** Format: int32 */
+            term_months?: number;
+            purpose?: string;
+        };
         /** ErrorBody */
         ErrorBody: {
             error: components["schemas"]["ErrorInfo"];
@@ -1492,7 +2154,7 @@ export interface components {
          * @description Every error code the service answers with. The code is stable; the message may change.
          * @enum {string}
          */
-        ErrorCode: "malformed_body" | "invalid_cursor" | "invalid_idempotency_key" | "bad_request" | "unauthorized" | "forbidden" | "not_found" | "no_score" | "method_not_allowed" | "conflict" | "invalid_state" | "idempotency_key_in_flight" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "ineligible" | "product_not_published" | "quota_exceeded" | "exceeds_available" | "exceeds_outstanding" | "below_floor" | "idempotency_key_reused" | "internal" | "unavailable";
+        ErrorCode: "malformed_body" | "invalid_cursor" | "invalid_idempotency_key" | "bad_request" | "unauthorized" | "forbidden" | "not_found" | "no_score" | "method_not_allowed" | "conflict" | "invalid_state" | "idempotency_key_in_flight" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "ineligible" | "product_not_published" | "quota_exceeded" | "exceeds_available" | "exceeds_outstanding" | "below_floor" | "insufficient_pool" | "idempotency_key_reused" | "internal" | "unavailable";
         /**
          * ErrorDetail
          * @description One failed field, import row or eligibility rule.
@@ -1536,7 +2198,7 @@ export interface components {
          * @description The kinds of event. The name is `<resource>.<what happened>`.
          * @enum {string}
          */
-        EventType: "enterprise.registered" | "scores.imported" | "product.published" | "product.suspended" | "product.retired" | "application.submitted" | "application.under_review" | "application.approved" | "application.rejected" | "application.withdrawn" | "credit_line.granted" | "disbursement.created" | "credit_line.closed" | "loan.created" | "repayment.recorded" | "loan.overdue" | "loan.classified" | "loan.written_off" | "webhook_endpoint.disabled";
+        EventType: "enterprise.registered" | "scores.imported" | "product.published" | "product.suspended" | "product.retired" | "application.submitted" | "application.under_review" | "application.approved" | "application.rejected" | "application.withdrawn" | "credit_line.granted" | "disbursement.created" | "credit_line.closed" | "loan.created" | "repayment.recorded" | "loan.overdue" | "loan.classified" | "loan.written_off" | "recommendation.published" | "recommendation.answered" | "recommendation.overdue" | "risk_claim.filed" | "risk_claim.decided" | "webhook_endpoint.disabled";
         /**
          * EventView
          * @description Something that happened to a resource.
@@ -1559,6 +2221,13 @@ export interface components {
             park_id: string;
             period: string;
             /**
+             * @description The model that computed the scores (an indicator-values import); absent for finished
+             *     scores.
+             */
+            model_id?: string;
+            /** Format: int32 */
+            model_version?: number;
+            /**
              * Format: uint64
              * @description Rows stored.
              */
@@ -1568,6 +2237,50 @@ export interface components {
              * @description Enterprises ranked in the park for the period.
              */
             ranked: number;
+        };
+        /**
+         * @description An indicator's group in the Guidelines: 技术创新 (technology), 成长经营 (growth), 辅助 (auxiliary).
+         * @enum {string}
+         */
+        IndicatorGroup: "technology" | "growth" | "auxiliary";
+        /** IndicatorSpec */
+        IndicatorSpec: {
+            /** @description The column name in an indicator-values import: lower-case letters, digits and `_`. */
+            code: string;
+            name: string;
+            group: components["schemas"]["IndicatorGroup"];
+            /**
+             * @description Such as `万元`, `%`, `件`.
+             * @default
+             */
+            unit: string;
+            direction?: components["schemas"]["Direction"];
+            /**
+             * @description A required indicator must have a value in every row; a missing optional one earns 0.
+             * @default true
+             */
+            required: boolean;
+            scoring: components["schemas"]["ScoringSpec"];
+        };
+        /**
+         * IndicatorValuesImport
+         * @description A period's indicator values for the park.
+         */
+        IndicatorValuesImport: {
+            period: string;
+            rows: components["schemas"]["IndicatorValuesRow"][];
+        };
+        /**
+         * IndicatorValuesRow
+         * @description One enterprise's indicator values.
+         */
+        IndicatorValuesRow: {
+            uscc: string;
+            stage: components["schemas"]["Stage"];
+            /** @description Indicator code → number. A required indicator must be here. */
+            values: {
+                [key: string]: unknown;
+            };
         };
         /** IneligibleProduct */
         IneligibleProduct: {
@@ -1622,6 +2335,25 @@ export interface components {
             /** Format: int32 */
             approval_sla_days: number;
         };
+        /** LedgerEntryView */
+        LedgerEntryView: {
+            id: string;
+            kind: components["schemas"]["EntryKind"];
+            /**
+             * Format: int64
+             * @description Signed fen: a top-up or a return adds, a claim paid takes away.
+             */
+            amount: number;
+            reference?: string;
+            claim_id?: string;
+            /** Format: date-time */
+            created_at: string;
+        };
+        /**
+         * @description A list is written as a `draft`, then `published`: its tasks go to the banks.
+         * @enum {string}
+         */
+        ListStatus: "draft" | "published";
         /**
          * List_ApiKey
          * @description A page of records; pass `next_cursor` back as `?cursor=` for the next page.
@@ -1677,6 +2409,15 @@ export interface components {
             next_cursor: string | null;
         };
         /**
+         * List_LedgerEntryView
+         * @description A page of records; pass `next_cursor` back as `?cursor=` for the next page.
+         */
+        List_LedgerEntryView: {
+            items: components["schemas"]["LedgerEntryView"][];
+            /** @description `null` on the last page. */
+            next_cursor: string | null;
+        };
+        /**
          * List_LoanView
          * @description A page of records; pass `next_cursor` back as `?cursor=` for the next page.
          */
@@ -1713,11 +2454,47 @@ export interface components {
             next_cursor: string | null;
         };
         /**
+         * List_RecommendationListView
+         * @description A page of records; pass `next_cursor` back as `?cursor=` for the next page.
+         */
+        List_RecommendationListView: {
+            items: components["schemas"]["RecommendationListView"][];
+            /** @description `null` on the last page. */
+            next_cursor: string | null;
+        };
+        /**
+         * List_RecommendationTaskView
+         * @description A page of records; pass `next_cursor` back as `?cursor=` for the next page.
+         */
+        List_RecommendationTaskView: {
+            items: components["schemas"]["RecommendationTaskView"][];
+            /** @description `null` on the last page. */
+            next_cursor: string | null;
+        };
+        /**
          * List_RepaymentView
          * @description A page of records; pass `next_cursor` back as `?cursor=` for the next page.
          */
         List_RepaymentView: {
             items: components["schemas"]["RepaymentView"][];
+            /** @description `null` on the last page. */
+            next_cursor: string | null;
+        };
+        /**
+         * List_RiskClaimView
+         * @description A page of records; pass `next_cursor` back as `?cursor=` for the next page.
+         */
+        List_RiskClaimView: {
+            items: components["schemas"]["RiskClaimView"][];
+            /** @description `null` on the last page. */
+            next_cursor: string | null;
+        };
+        /**
+         * List_RiskPoolView
+         * @description A page of records; pass `next_cursor` back as `?cursor=` for the next page.
+         */
+        List_RiskPoolView: {
+            items: components["schemas"]["RiskPoolView"][];
             /** @description `null` on the last page. */
             next_cursor: string | null;
         };
@@ -1834,6 +2611,26 @@ export interface components {
             eligible: components["schemas"]["EligibleProduct"][];
             ineligible: components["schemas"]["IneligibleProduct"][];
         };
+        /**
+         * MinMaxSpec
+         * @description Normalised within the stage's cohort in the period; takes no settings.
+         */
+        MinMaxSpec: Record<string, never>;
+        /**
+         * ModelRefView
+         * @description A score model's id and version.
+         */
+        ModelRefView: {
+            id: string;
+            /** Format: int32 */
+            version: number;
+        };
+        /**
+         * @description A model's place in its park: a `draft` never used to score; the park's one `active` model,
+         *     which scores indicator values; an `inactive` one, active before.
+         * @enum {string}
+         */
+        ModelStatus: "draft" | "active" | "inactive";
         /** MonthRow */
         MonthRow: {
             /** @description `YYYY-MM`. */
@@ -1975,6 +2772,8 @@ export interface components {
             products: components["schemas"]["ProductShare"][];
             /** @description One row per park. */
             parks: components["schemas"]["ParkRow"][];
+            /** @description Every park's risk-compensation pools today. */
+            risk_pools: components["schemas"]["RiskPoolView"][];
         };
         /** NewApiKey */
         NewApiKey: {
@@ -2009,6 +2808,11 @@ export interface components {
             code: string;
             /** @description The bank's name, such as 成都银行. */
             name: string;
+        };
+        /** NewClaim */
+        NewClaim: {
+            /** @description The bank's loan, enrolled in this pool, non-performing or written off. */
+            loan_id: string;
         };
         /**
          * NewClassification
@@ -2064,6 +2868,21 @@ export interface components {
             founded_on: string;
             /** @default [] */
             qualifications: components["schemas"]["Qualification"][];
+        };
+        /**
+         * NewEntry
+         * @description An enterprise to recommend, with what it says it needs.
+         */
+        NewEntry: {
+            enterprise_id: string;
+            /**
+             * Format: int64
+             * @description The amount it needs, in fen.
+             */
+            amount?: number;
+            /** Format: int32 */
+            term_months?: number;
+            purpose?: string;
         };
         /** NewPark */
         NewPark: {
@@ -2136,6 +2955,22 @@ export interface components {
             /** @description The bank that offers it: an admin must say which; a bank key may omit it. */
             bank_id?: string;
         };
+        /**
+         * NewRecommendationList
+         * @description A new list, as a draft: name the enterprises (`entries`) or give a `rule`, not both.
+         */
+        NewRecommendationList: {
+            name: string;
+            /** @description The banks it goes to. */
+            bank_ids: string[];
+            /**
+             * Format: int32
+             * @description Each bank answers each enterprise within this many Chinese working days of publication.
+             */
+            respond_within_working_days: number;
+            entries?: components["schemas"]["NewEntry"][];
+            rule?: components["schemas"]["RuleSpec"];
+        };
         /** NewRepayment */
         NewRepayment: {
             /**
@@ -2150,6 +2985,56 @@ export interface components {
              */
             paid_on: string;
             /** @description The bank's own reference, unique among the bank's repayments. */
+            reference: string;
+        };
+        /**
+         * NewRiskPool
+         * @description A new pool over some of the park's loan products.
+         */
+        NewRiskPool: {
+            name: string;
+            /** @description The products it covers. */
+            product_ids: string[];
+            /**
+             * Format: int32
+             * @description The share of a bad loan's unpaid principal the pool repays, in basis points (9000 = 90%).
+             */
+            coverage_bps: number;
+            /**
+             * Format: int64
+             * @description The most one claim pays, in fen.
+             */
+            per_loan_cap: number;
+            /**
+             * Format: date
+             * @description Loans drawn from this day to `enrol_to` under a covered product are enrolled.
+             */
+            enrol_from: string;
+            /**
+             * Format: date
+             * @description A day, `YYYY-MM-DD`, from 1900-01-01 to 2200-12-31.
+             */
+            enrol_to: string;
+        };
+        /**
+         * NewScoreModel
+         * @description A new version of the park's model. Leave out `indicators` and `stage_weights` to copy the
+         *     default model (Guidelines 1.0, `GET /default-score-model`).
+         */
+        NewScoreModel: {
+            name: string;
+            indicators?: components["schemas"]["IndicatorSpec"][];
+            stage_weights?: components["schemas"]["StageWeights"];
+            method?: components["schemas"]["ScoringMethod"];
+        };
+        /** NewTopUp */
+        NewTopUp: {
+            /**
+             * Format: int64
+             * @description In fen, at most 100,000,000,000,000 (¥1 trillion).
+             */
+            amount: number;
+            /** @description The office's reference for the transfer, unique within the pool. */
             reference: string;
         };
         /** NewWebhookEndpoint */
@@ -2385,6 +3270,16 @@ export interface components {
             banks: components["schemas"]["BankShare"][];
             /** @description Every product with activity in the park. */
             products: components["schemas"]["ProductShare"][];
+            /**
+             * @description Per bank, its record on the park's recommendation lists published in the window, as of
+             *     `as_of`: take-up, median response in working days, overdue tasks.
+             */
+            recommendations: components["schemas"]["RecommendationShare"][];
+            /**
+             * @description The park's risk-compensation pools today: balance, enrolled principal outstanding,
+             *     leverage and claims paid.
+             */
+            risk_pools: components["schemas"]["RiskPoolView"][];
         };
         /**
          * ProductPatch
@@ -2576,6 +3471,132 @@ export interface components {
             /** Format: double */
             percentile: number;
         };
+        /** RecommendationListView */
+        RecommendationListView: {
+            id: string;
+            park_id: string;
+            name: string;
+            status: components["schemas"]["ListStatus"];
+            /** Format: int32 */
+            respond_within_working_days: number;
+            bank_ids: string[];
+            rule?: components["schemas"]["RuleSpec"];
+            /** Format: uint32 */
+            entry_count: number;
+            /** @description The enterprises, in order; left out of a page of lists. */
+            entries?: components["schemas"]["EntryView"][];
+            /**
+             * @description Per bank, how its tasks stand today (a bank sees only its own); left out of a page of
+             *     lists. The tasks themselves: `GET /recommendation-tasks?list_id=`.
+             */
+            banks?: components["schemas"]["BankTallyView"][];
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            published_at?: string;
+            /** Format: date */
+            published_on?: string;
+            /**
+             * Format: date
+             * @description The last day to answer: `respond_within_working_days` Chinese working days after
+             *     `published_on`.
+             */
+            due_on?: string;
+        };
+        /**
+         * RecommendationShare
+         * @description One bank's record on a park's recommendation lists.
+         */
+        RecommendationShare: {
+            bank_name: string;
+            bank_id: string;
+            /** Format: uint32 */
+            tasks: number;
+            /**
+             * Format: uint32
+             * @description Answered at least once.
+             */
+            answered: number;
+            /**
+             * Format: uint32
+             * @description Contacted or credit granted.
+             */
+            taken_up: number;
+            /** Format: uint32 */
+            credit_granted: number;
+            /** Format: uint32 */
+            declined: number;
+            /**
+             * Format: uint32
+             * @description Open past the deadline today.
+             */
+            overdue: number;
+            /**
+             * Format: uint32
+             * @description Answered after the deadline.
+             */
+            answered_late: number;
+            /**
+             * Format: double
+             * @description `taken_up ÷ tasks`, 0 to 1.
+             */
+            take_up_rate: number;
+            /**
+             * Format: double
+             * @description The median of the Chinese working days from publication to the first answer, over the
+             *     answered tasks; `null` when none is answered.
+             */
+            median_response_working_days: number | null;
+        };
+        /** RecommendationTaskView */
+        RecommendationTaskView: {
+            id: string;
+            list_id: string;
+            park_id: string;
+            bank_id: string;
+            enterprise_id: string;
+            /**
+             * @description The enterprise's name and USCC: a bank may not read the enterprise's record until it
+             *     applies, but knows whom it is sent.
+             */
+            enterprise_name: string;
+            uscc: string;
+            /**
+             * Format: int64
+             * @description The enterprise's stated need, in fen, months and words.
+             */
+            amount?: number;
+            /** Format: int32 */
+            term_months?: number;
+            purpose?: string;
+            /** Format: date */
+            published_on: string;
+            /**
+             * Format: date
+             * @description The last day to answer.
+             */
+            due_on: string;
+            status: components["schemas"]["TaskStatus"];
+            /** @description Open past `due_on`. */
+            overdue: boolean;
+            /**
+             * Format: date-time
+             * @description The bank's first answer.
+             */
+            answered_at?: string;
+            /** Format: date */
+            answered_on?: string;
+            /**
+             * Format: int32
+             * @description Chinese working days from publication to the first answer.
+             */
+            response_working_days?: number;
+            reason?: string;
+            application_id?: string;
+            credit_line_id?: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
         /** RejectionBody */
         RejectionBody: {
             /** @description Why, for the enterprise. */
@@ -2616,11 +3637,93 @@ export interface components {
             /** Format: date-time */
             created_at: string;
         };
+        /** RiskClaimView */
+        RiskClaimView: {
+            id: string;
+            pool_id: string;
+            loan_id: string;
+            park_id: string;
+            bank_id: string;
+            enterprise_id: string;
+            /**
+             * Format: int64
+             * @description The loan's unpaid principal when filed, in fen.
+             */
+            unpaid_principal: number;
+            /**
+             * Format: int64
+             * @description What the claim pays: unpaid principal × coverage_bps ÷ 10,000 (down to the fen), at most
+             *     the pool's per_loan_cap.
+             */
+            amount: number;
+            /**
+             * Format: int64
+             * @description Recoveries returned to the pool since it was paid, in fen.
+             */
+            returned: number;
+            status: components["schemas"]["ClaimStatus"];
+            reason?: string;
+            /** Format: date-time */
+            filed_at: string;
+            /** Format: date-time */
+            decided_at?: string;
+        };
+        /** RiskPoolView */
+        RiskPoolView: {
+            id: string;
+            park_id: string;
+            name: string;
+            product_ids: string[];
+            /** Format: int32 */
+            coverage_bps: number;
+            /** Format: int64 */
+            per_loan_cap: number;
+            /** Format: date */
+            enrol_from: string;
+            /** Format: date */
+            enrol_to: string;
+            /**
+             * Format: int64
+             * @description The sum of the pool's ledger, in fen; never below zero.
+             */
+            balance: number;
+            /**
+             * Format: int64
+             * @description Principal outstanding on its enrolled loans not written off, in fen.
+             */
+            enrolled_outstanding: number;
+            /**
+             * Format: double
+             * @description `enrolled_outstanding ÷ balance` (放大倍数); `null` for an empty pool.
+             */
+            leverage: number | null;
+            /**
+             * Format: int64
+             * @description Claims paid, and what they paid in fen.
+             */
+            claims_paid: number;
+            /** Format: int64 */
+            paid: number;
+            /** Format: date-time */
+            created_at: string;
+        };
         /**
          * @description The four kinds of API key.
          * @enum {string}
          */
         Role: "admin" | "park_office" | "bank" | "enterprise";
+        /**
+         * RuleSpec
+         * @description Enterprises chosen from the park's latest scores: the best `top`, at or above `min_score`, of
+         *     `stages` (every stage when left out).
+         */
+        RuleSpec: {
+            /** Format: uint32 */
+            top?: number;
+            /** Format: double */
+            min_score?: number;
+            stages?: components["schemas"]["Stage"][];
+        };
         /**
          * ScoreImport
          * @description A whole period's scores for the park. It replaces any earlier import of that period.
@@ -2650,6 +3753,48 @@ export interface components {
             indicators: {
                 [key: string]: unknown;
             };
+        };
+        /**
+         * ScoreModelChange
+         * @description Changes to a model that has not scored yet; give the indicators and weights together.
+         */
+        ScoreModelChange: {
+            name?: string;
+            indicators?: components["schemas"]["IndicatorSpec"][];
+            stage_weights?: components["schemas"]["StageWeights"];
+            method?: components["schemas"]["ScoringMethod"];
+        };
+        /** ScoreModelList */
+        ScoreModelList: {
+            items: components["schemas"]["ScoreModelView"][];
+            /** @description Always `null`: a park's versions come in one page. */
+            next_cursor: string | null;
+        };
+        /** ScoreModelView */
+        ScoreModelView: {
+            id: string;
+            park_id: string;
+            /**
+             * Format: int32
+             * @description 1, 2, 3, … within the park.
+             */
+            version: number;
+            name: string;
+            status: components["schemas"]["ModelStatus"];
+            /** @description Whether it has scored a period: then it never changes again. */
+            in_use: boolean;
+            method: components["schemas"]["ScoringMethod"];
+            indicators: components["schemas"]["IndicatorSpec"][];
+            stage_weights: components["schemas"]["StageWeights"];
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            activated_at?: string;
+            /**
+             * Format: date-time
+             * @description When it first scored a period.
+             */
+            used_at?: string;
         };
         /** ScoreView */
         ScoreView: {
@@ -2690,12 +3835,92 @@ export interface components {
             };
             /** Format: date-time */
             imported_at: string;
+            model?: components["schemas"]["ModelRefView"];
+            /** @description How a computed score was reached, indicator by indicator; absent for an imported score. */
+            breakdown?: components["schemas"]["ContributionView"][];
+        };
+        /**
+         * ScoredResult
+         * @description What an indicator-values import stored.
+         */
+        ScoredResult: {
+            park_id: string;
+            period: string;
+            /** @description The active model that computed the scores, and its version. */
+            model_id: string;
+            /** Format: int32 */
+            model_version: number;
+            /**
+             * Format: uint64
+             * @description Scores computed and stored.
+             */
+            scored: number;
+            /**
+             * Format: uint64
+             * @description Enterprises ranked in the park for the period.
+             */
+            ranked: number;
+        };
+        /**
+         * @description How a model adds up its points: each indicator's points (0–100) times its stage weight,
+         *     summed. The only method so far; it is named so that later methods (bonus indicators above
+         *     100, as in the Torch Center's 2.0) can be added without changing what a stored model means.
+         * @enum {string}
+         */
+        ScoringMethod: "weighted_sum";
+        /**
+         * ScoringSpec
+         * @description Exactly one of `bands` and `min_max`.
+         */
+        ScoringSpec: {
+            /**
+             * @description Thresholds to points, ascending by `min`: the value earns the points of the highest band
+             *     it reaches, 0 below the first. Points rise with `min` for a `higher_better` indicator and
+             *     fall for a `lower_better` one.
+             */
+            bands?: components["schemas"]["BandSpec"][];
+            min_max?: components["schemas"]["MinMaxSpec"];
         };
         /**
          * @description The enterprise's stage, which decides the indicator weights (初创期, 成长期, 稳定期).
          * @enum {string}
          */
         Stage: "startup" | "growth" | "mature";
+        /**
+         * StageWeights
+         * @description Per stage, indicator code → weight from 0 to 1; each stage's weights sum to 1. An indicator a
+         *     stage leaves out weighs 0 there.
+         */
+        StageWeights: {
+            startup: {
+                [key: string]: number;
+            };
+            growth: {
+                [key: string]: number;
+            };
+            mature: {
+                [key: string]: number;
+            };
+        };
+        /**
+         * TaskAnswer
+         * @description A bank's answer.
+         */
+        TaskAnswer: {
+            status: components["schemas"]["TaskStatus"];
+            /** @description Required for `declined`; a note otherwise. */
+            reason?: string;
+            /** @description For `credit_granted`: the bank's approved application of this enterprise… */
+            application_id?: string;
+            /** @description …or the credit line the bank granted it. */
+            credit_line_id?: string;
+        };
+        /**
+         * @description Where a bank's task stands: `open` until the bank answers; `contacted` may still become
+         *     `credit_granted` or `declined`, which are final.
+         * @enum {string}
+         */
+        TaskStatus: "open" | "contacted" | "credit_granted" | "declined";
         /**
          * WebhookDelivery
          * @description One attempt to deliver one event.
@@ -4136,6 +5361,2346 @@ export interface operations {
             };
             /** @description No such resource, or one outside the caller's scope. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation or a business rule failed; `details` lists each failure. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An internal error. The message never shows internals. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A service this one depends on is down; retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_score_models: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ScoreModelList"];
+                };
+            };
+            /** @description No API key, or an unknown or revoked one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role may not do this at all. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource, or one outside the caller's scope. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An internal error. The message never shows internals. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A service this one depends on is down; retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_score_model: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes the request safe to retry: the same key with the same body replays the first
+                 *     response.
+                 */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["NewScoreModel"];
+            };
+        };
+        responses: {
+            /** @description Created. On an idempotent replay, the first response, with `Idempotent-Replayed: true`. */
+            201: {
+                headers: {
+                    /** @description `true` when this is the stored response of an earlier request with the same key. */
+                    "IDEMPOTENT-REPLAYED"?: boolean;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ScoreModelView"];
+                };
+            };
+            /**
+             * @description Malformed input: the body is empty or not JSON, the `Idempotency-Key` is unusable, or a
+             *     cursor is not one this service gave out.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No API key, or an unknown or revoked one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role may not do this at all. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource, or one outside the caller's scope. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A state conflict, a duplicate, or a request in flight with the same idempotency key. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than this path accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body's content type is not one this operation accepts. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation or a business rule failed; `details` lists each failure. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An internal error. The message never shows internals. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A service this one depends on is down; retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_default_score_model: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["DefaultScoreModel"];
+                };
+            };
+            /** @description No API key, or an unknown or revoked one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An internal error. The message never shows internals. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A service this one depends on is down; retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_score_model: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ScoreModelView"];
+                };
+            };
+            /** @description No API key, or an unknown or revoked one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role may not do this at all. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource, or one outside the caller's scope. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An internal error. The message never shows internals. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A service this one depends on is down; retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    update_score_model: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["ScoreModelChange"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ScoreModelView"];
+                };
+            };
+            /**
+             * @description Malformed input: the body is empty or not JSON, the `Idempotency-Key` is unusable, or a
+             *     cursor is not one this service gave out.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No API key, or an unknown or revoked one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role may not do this at all. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource, or one outside the caller's scope. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A state conflict, a duplicate, or a request in flight with the same idempotency key. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than this path accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body's content type is not one this operation accepts. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation or a business rule failed; `details` lists each failure. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An internal error. The message never shows internals. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A service this one depends on is down; retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    activate_score_model: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ScoreModelView"];
+                };
+            };
+            /** @description No API key, or an unknown or revoked one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role may not do this at all. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource, or one outside the caller's scope. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A state conflict, a duplicate, or a request in flight with the same idempotency key. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An internal error. The message never shows internals. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A service this one depends on is down; retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    import_indicator_values: {
+        parameters: {
+            query?: {
+                /** @description The period, for a CSV import; for JSON, if given, it must match the body's. */
+                period?: string;
+            };
+            header?: {
+                /**
+                 * @description Makes the request safe to retry: the same key with the same body replays the first
+                 *     response.
+                 */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["IndicatorValuesImport"];
+                "text/csv; charset=utf-8": string;
+            };
+        };
+        responses: {
+            /** @description Created. On an idempotent replay, the first response, with `Idempotent-Replayed: true`. */
+            201: {
+                headers: {
+                    /** @description `true` when this is the stored response of an earlier request with the same key. */
+                    "IDEMPOTENT-REPLAYED"?: boolean;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ScoredResult"];
+                };
+            };
+            /**
+             * @description Malformed input: the body is empty or not JSON, the `Idempotency-Key` is unusable, or a
+             *     cursor is not one this service gave out.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No API key, or an unknown or revoked one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role may not do this at all. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource, or one outside the caller's scope. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A state conflict, a duplicate, or a request in flight with the same idempotency key. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than this path accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body's content type is not one this operation accepts. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation or a business rule failed; `details` lists each failure. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An internal error. The message never shows internals. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A service this one depends on is down; retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_recommendation_list: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes the request safe to retry: the same key with the same body replays the first
+                 *     response.
+                 */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["NewRecommendationList"];
+            };
+        };
+        responses: {
+            /** @description Created. On an idempotent replay, the first response, with `Idempotent-Replayed: true`. */
+            201: {
+                headers: {
+                    /** @description `true` when this is the stored response of an earlier request with the same key. */
+                    "IDEMPOTENT-REPLAYED"?: boolean;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["RecommendationListView"];
+                };
+            };
+            /**
+             * @description Malformed input: the body is empty or not JSON, the `Idempotency-Key` is unusable, or a
+             *     cursor is not one this service gave out.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No API key, or an unknown or revoked one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role may not do this at all. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource, or one outside the caller's scope. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A state conflict, a duplicate, or a request in flight with the same idempotency key. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than this path accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body's content type is not one this operation accepts. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation or a business rule failed; `details` lists each failure. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An internal error. The message never shows internals. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A service this one depends on is down; retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_recommendation_lists: {
+        parameters: {
+            query?: {
+                /** @description Only this park's lists. */
+                park_id?: string;
+                limit?: number;
+                /** @description The `next_cursor` of the previous page. */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["List_RecommendationListView"];
+                };
+            };
+            /**
+             * @description Malformed input: the body is empty or not JSON, the `Idempotency-Key` is unusable, or a
+             *     cursor is not one this service gave out.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No API key, or an unknown or revoked one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role may not do this at all. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation or a business rule failed; `details` lists each failure. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An internal error. The message never shows internals. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A service this one depends on is down; retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_recommendation_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["RecommendationListView"];
+                };
+            };
+            /** @description No API key, or an unknown or revoked one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role may not do this at all. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource, or one outside the caller's scope. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An internal error. The message never shows internals. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A service this one depends on is down; retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    publish_recommendation_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["RecommendationListView"];
+                };
+            };
+            /** @description No API key, or an unknown or revoked one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role may not do this at all. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource, or one outside the caller's scope. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A state conflict, a duplicate, or a request in flight with the same idempotency key. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An internal error. The message never shows internals. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A service this one depends on is down; retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_recommendation_tasks: {
+        parameters: {
+            query?: {
+                /** @description Only tasks in this status. */
+                status?: components["schemas"]["TaskStatus"];
+                /** @description Only this list's tasks. */
+                list_id?: string;
+                /** @description Only this bank's tasks. */
+                bank_id?: string;
+                /** @description Only this enterprise's tasks. */
+                enterprise_id?: string;
+                /** @description Only tasks open past their deadline. */
+                overdue?: boolean;
+                limit?: number;
+                /** @description The `next_cursor` of the previous page. */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["List_RecommendationTaskView"];
+                };
+            };
+            /**
+             * @description Malformed input: the body is empty or not JSON, the `Idempotency-Key` is unusable, or a
+             *     cursor is not one this service gave out.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No API key, or an unknown or revoked one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation or a business rule failed; `details` lists each failure. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An internal error. The message never shows internals. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A service this one depends on is down; retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_recommendation_task: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["RecommendationTaskView"];
+                };
+            };
+            /** @description No API key, or an unknown or revoked one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource, or one outside the caller's scope. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An internal error. The message never shows internals. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A service this one depends on is down; retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    answer_recommendation_task: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["TaskAnswer"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["RecommendationTaskView"];
+                };
+            };
+            /**
+             * @description Malformed input: the body is empty or not JSON, the `Idempotency-Key` is unusable, or a
+             *     cursor is not one this service gave out.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No API key, or an unknown or revoked one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role may not do this at all. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource, or one outside the caller's scope. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A state conflict, a duplicate, or a request in flight with the same idempotency key. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than this path accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body's content type is not one this operation accepts. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation or a business rule failed; `details` lists each failure. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An internal error. The message never shows internals. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A service this one depends on is down; retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_risk_pools: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description The `next_cursor` of the previous page. */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["List_RiskPoolView"];
+                };
+            };
+            /**
+             * @description Malformed input: the body is empty or not JSON, the `Idempotency-Key` is unusable, or a
+             *     cursor is not one this service gave out.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No API key, or an unknown or revoked one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role may not do this at all. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource, or one outside the caller's scope. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation or a business rule failed; `details` lists each failure. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An internal error. The message never shows internals. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A service this one depends on is down; retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_risk_pool: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes the request safe to retry: the same key with the same body replays the first
+                 *     response.
+                 */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["NewRiskPool"];
+            };
+        };
+        responses: {
+            /** @description Created. On an idempotent replay, the first response, with `Idempotent-Replayed: true`. */
+            201: {
+                headers: {
+                    /** @description `true` when this is the stored response of an earlier request with the same key. */
+                    "IDEMPOTENT-REPLAYED"?: boolean;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["RiskPoolView"];
+                };
+            };
+            /**
+             * @description Malformed input: the body is empty or not JSON, the `Idempotency-Key` is unusable, or a
+             *     cursor is not one this service gave out.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No API key, or an unknown or revoked one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role may not do this at all. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource, or one outside the caller's scope. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A state conflict, a duplicate, or a request in flight with the same idempotency key. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than this path accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body's content type is not one this operation accepts. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation or a business rule failed; `details` lists each failure. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An internal error. The message never shows internals. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A service this one depends on is down; retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_risk_pool: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["RiskPoolView"];
+                };
+            };
+            /** @description No API key, or an unknown or revoked one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role may not do this at all. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource, or one outside the caller's scope. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An internal error. The message never shows internals. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A service this one depends on is down; retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    top_up_risk_pool: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes the request safe to retry: the same key with the same body replays the first
+                 *     response.
+                 */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["NewTopUp"];
+            };
+        };
+        responses: {
+            /** @description Created. On an idempotent replay, the first response, with `Idempotent-Replayed: true`. */
+            201: {
+                headers: {
+                    /** @description `true` when this is the stored response of an earlier request with the same key. */
+                    "IDEMPOTENT-REPLAYED"?: boolean;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["RiskPoolView"];
+                };
+            };
+            /**
+             * @description Malformed input: the body is empty or not JSON, the `Idempotency-Key` is unusable, or a
+             *     cursor is not one this service gave out.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No API key, or an unknown or revoked one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role may not do this at all. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource, or one outside the caller's scope. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A state conflict, a duplicate, or a request in flight with the same idempotency key. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than this path accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body's content type is not one this operation accepts. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation or a business rule failed; `details` lists each failure. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An internal error. The message never shows internals. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A service this one depends on is down; retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_risk_pool_entries: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description The `next_cursor` of the previous page. */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["List_LedgerEntryView"];
+                };
+            };
+            /**
+             * @description Malformed input: the body is empty or not JSON, the `Idempotency-Key` is unusable, or a
+             *     cursor is not one this service gave out.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No API key, or an unknown or revoked one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role may not do this at all. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource, or one outside the caller's scope. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation or a business rule failed; `details` lists each failure. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An internal error. The message never shows internals. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A service this one depends on is down; retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_risk_pool_claims: {
+        parameters: {
+            query?: {
+                status?: components["schemas"]["ClaimStatus"];
+                limit?: number;
+                /** @description The `next_cursor` of the previous page. */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["List_RiskClaimView"];
+                };
+            };
+            /**
+             * @description Malformed input: the body is empty or not JSON, the `Idempotency-Key` is unusable, or a
+             *     cursor is not one this service gave out.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No API key, or an unknown or revoked one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role may not do this at all. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource, or one outside the caller's scope. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation or a business rule failed; `details` lists each failure. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An internal error. The message never shows internals. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A service this one depends on is down; retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_risk_claim: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes the request safe to retry: the same key with the same body replays the first
+                 *     response.
+                 */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["NewClaim"];
+            };
+        };
+        responses: {
+            /** @description Created. On an idempotent replay, the first response, with `Idempotent-Replayed: true`. */
+            201: {
+                headers: {
+                    /** @description `true` when this is the stored response of an earlier request with the same key. */
+                    "IDEMPOTENT-REPLAYED"?: boolean;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["RiskClaimView"];
+                };
+            };
+            /**
+             * @description Malformed input: the body is empty or not JSON, the `Idempotency-Key` is unusable, or a
+             *     cursor is not one this service gave out.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No API key, or an unknown or revoked one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role may not do this at all. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource, or one outside the caller's scope. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A state conflict, a duplicate, or a request in flight with the same idempotency key. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than this path accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body's content type is not one this operation accepts. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation or a business rule failed; `details` lists each failure. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An internal error. The message never shows internals. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A service this one depends on is down; retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_risk_claims: {
+        parameters: {
+            query?: {
+                pool_id?: string;
+                status?: components["schemas"]["ClaimStatus"];
+                limit?: number;
+                /** @description The `next_cursor` of the previous page. */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["List_RiskClaimView"];
+                };
+            };
+            /**
+             * @description Malformed input: the body is empty or not JSON, the `Idempotency-Key` is unusable, or a
+             *     cursor is not one this service gave out.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No API key, or an unknown or revoked one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role may not do this at all. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation or a business rule failed; `details` lists each failure. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An internal error. The message never shows internals. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A service this one depends on is down; retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_risk_claim: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["RiskClaimView"];
+                };
+            };
+            /** @description No API key, or an unknown or revoked one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role may not do this at all. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource, or one outside the caller's scope. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An internal error. The message never shows internals. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A service this one depends on is down; retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    approve_risk_claim: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["ClaimDecision"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["RiskClaimView"];
+                };
+            };
+            /**
+             * @description Malformed input: the body is empty or not JSON, the `Idempotency-Key` is unusable, or a
+             *     cursor is not one this service gave out.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No API key, or an unknown or revoked one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role may not do this at all. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource, or one outside the caller's scope. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A state conflict, a duplicate, or a request in flight with the same idempotency key. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than this path accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body's content type is not one this operation accepts. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation or a business rule failed; `details` lists each failure. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An internal error. The message never shows internals. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A service this one depends on is down; retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    reject_risk_claim: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["ClaimDecision"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["RiskClaimView"];
+                };
+            };
+            /**
+             * @description Malformed input: the body is empty or not JSON, the `Idempotency-Key` is unusable, or a
+             *     cursor is not one this service gave out.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No API key, or an unknown or revoked one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role may not do this at all. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource, or one outside the caller's scope. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A state conflict, a duplicate, or a request in flight with the same idempotency key. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than this path accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body's content type is not one this operation accepts. */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1,15 +1,24 @@
-// The admin's pages: national statistics, parks, banks, and API keys (create and revoke).
+// The admin's pages: national statistics, parks (each with its enterprises, their scores, and its
+// score models), banks, and API keys (create and revoke).
 import { useState } from "preact/hooks";
 import { api, unwrap, type Schemas } from "../api/client";
 import { day } from "../format";
 import { roleName, t } from "../i18n";
 import { Action, type Column, Field, Form, Paged, Show, Table, text, useLoad } from "../ui";
-import { StatsFigures } from "./park";
+import { EnterpriseDetail, Enterprises, StatsFigures } from "./park";
+import { RiskPoolShares } from "./risk";
+import { ScoreModelPages } from "./scores";
 
 export function AdminPages({ route }: { route: string[] }) {
   switch (route[0]) {
     case "parks":
-      return <Parks />;
+      if (route[1] && route[2] === "models") {
+        return <ScoreModelPages park={route[1]} base={`#/parks/${route[1]}/models`} route={route.slice(3)} />;
+      }
+      if (route[1] && route[2] === "enterprises" && route[3]) {
+        return <EnterpriseDetail id={route[3]} modelHref={(model) => `#/parks/${route[1]}/models/${model}`} />;
+      }
+      return route[1] ? <Park id={route[1]} /> : <Parks />;
     case "banks":
       return <Banks />;
     case "keys":
@@ -41,6 +50,7 @@ function National() {
                 { label: t("不良率", "NPL ratio"), cell: (p) => `${(p.npl_ratio * 100).toFixed(2)}%`, numeric: true },
               ]}
             />
+            <RiskPoolShares pools={s.risk_pools} />
           </>
         )}
       </Show>
@@ -100,7 +110,7 @@ function Parks() {
       columns={[
         { label: t("编号", "Id"), cell: (p: Schemas["Park"]) => p.id },
         { label: t("代码", "Code"), cell: (p) => <code>{p.code}</code> },
-        { label: t("名称", "Name"), cell: (p) => p.name },
+        { label: t("名称", "Name"), cell: (p) => <a href={`#/parks/${p.id}`}>{p.name}</a> },
         { label: t("地区", "Region"), cell: (p) => p.region },
       ]}
       fields={[
@@ -117,6 +127,23 @@ function Parks() {
         )
       }
     />
+  );
+}
+
+/** One park: its score models, and its enterprises, each with its score. */
+function Park({ id }: { id: string }) {
+  const park = useLoad(() => unwrap(api.GET("/api/v1/parks/{id}", { params: { path: { id } } })), [id]);
+  return (
+    <>
+      <p>
+        <a href="#/parks">{t("← 全部园区", "← All parks")}</a>
+        {" · "}
+        <a href={`#/parks/${id}/models`}>{t("积分模型", "Score models")}</a>
+      </p>
+      <Show loaded={park}>
+        {(p) => <Enterprises park={id} title={t(`${p.name} · 企业`, `${p.name} · enterprises`)} href={(e) => `#/parks/${id}/enterprises/${e}`} />}
+      </Show>
+    </>
   );
 }
 

@@ -1,5 +1,6 @@
-// A bank's pages: the application queue and its decisions, credit lines with disbursements and
-// repayments, and products with their rules, lifecycle and prospects.
+// A bank's pages: the application queue and its decisions, the enterprises parks recommended to it,
+// credit lines with disbursements and repayments, and products with their rules, lifecycle and
+// prospects.
 import { useState } from "preact/hooks";
 import { api, unwrap, type Schemas } from "../api/client";
 import { bps, day, toFen } from "../format";
@@ -7,6 +8,8 @@ import { t, word } from "../i18n";
 import type { Me } from "../main";
 import { Action, Field, Form, Money, Paged, Show, Table, text, useLoad } from "../ui";
 import { LinesOf } from "./park";
+import { BankTasks } from "./recommendations";
+import { BankClaims } from "./risk";
 
 export function BankPages({ me, route }: { me: Me; route: string[] }) {
   switch (route[0]) {
@@ -17,6 +20,10 @@ export function BankPages({ me, route }: { me: Me; route: string[] }) {
       return route[1] ? <ProductDetail id={route[1]} /> : <Products bank={me.bank_id ?? ""} />;
     case "applications":
       return route[1] ? <ApplicationDetail id={route[1]} /> : <Queue />;
+    case "tasks":
+      return <BankTasks />;
+    case "claims":
+      return <BankClaims />;
     default:
       return <Queue />;
   }
@@ -452,9 +459,12 @@ function ProductFields({ product }: { product?: Schemas["ProductView"] }) {
         <input name="description" defaultValue={product?.description} />
       </Field>
       <Field label={t("担保方式", "Credit type")}>
-        <select name="credit_type" defaultValue={product?.credit_type ?? "pure_credit"}>
+        {/* `selected`, not `defaultValue`, which a <select> does not have outside React. */}
+        <select name="credit_type">
           {(["pure_credit", "guaranteed", "ip_pledge"] as const).map((c) => (
-            <option value={c}>{word(c)}</option>
+            <option value={c} selected={c === (product?.credit_type ?? "pure_credit")}>
+              {word(c)}
+            </option>
           ))}
         </select>
       </Field>

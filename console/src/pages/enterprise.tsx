@@ -1,12 +1,14 @@
-// An enterprise's pages: its score and rank, its matches with every failed rule in words, an
-// application form, and its applications, lines and loans.
+// An enterprise's pages: its score and rank, the banks it was recommended to, its matches with
+// every failed rule in words, an application form, and its applications, lines and loans.
 import { api, unwrap, type Schemas } from "../api/client";
 import { bps, toFen } from "../format";
 import { t, word } from "../i18n";
 import type { Me } from "../main";
+import { useBankNames } from "../names";
 import { Field, Form, Money, Show, text, useLoad } from "../ui";
 import { LoansOf } from "./bank";
 import { ApplicationsOf, LinesOf, ScorePanel } from "./park";
+import { EnterpriseRecommendations } from "./recommendations";
 
 export function EnterprisePages({ me, route }: { me: Me; route: string[] }) {
   const id = me.enterprise_id ?? "";
@@ -20,14 +22,6 @@ export function EnterprisePages({ me, route }: { me: Me; route: string[] }) {
   }
 }
 
-/** Every bank's name by id, for products that carry only their bank's id. */
-function useBankNames() {
-  return useLoad(async () => {
-    const page = await unwrap(api.GET("/api/v1/banks", { params: { query: { limit: 500 } } }));
-    return new Map(page.items.map((b) => [b.id, b.name]));
-  }, []);
-}
-
 function Home({ enterprise, name }: { enterprise: string; name: string }) {
   const banks = useBankNames();
   const matches = useLoad(() => unwrap(api.GET("/api/v1/enterprises/{id}/matches", { params: { path: { id: enterprise } } })), [enterprise]);
@@ -35,6 +29,7 @@ function Home({ enterprise, name }: { enterprise: string; name: string }) {
     <section>
       <h1>{name}</h1>
       <ScorePanel id={enterprise} />
+      <EnterpriseRecommendations />
       <Show loaded={matches}>
         {(m) => (
           <>
@@ -42,7 +37,7 @@ function Home({ enterprise, name }: { enterprise: string; name: string }) {
             <ul class="products">
               {m.eligible.map((e) => (
                 <li class="product eligible">
-                  <ProductLine product={e.product} bank={banks.data?.get(e.product.bank_id)} />
+                  <ProductLine product={e.product} bank={banks?.get(e.product.bank_id)} />
                   <span>
                     {t("最高可贷", "up to")} <Money fen={e.offer_max_amount} />
                   </span>
@@ -56,7 +51,7 @@ function Home({ enterprise, name }: { enterprise: string; name: string }) {
             <ul class="products">
               {m.ineligible.map((i) => (
                 <li class="product ineligible" data-product={i.product.name}>
-                  <ProductLine product={i.product} bank={banks.data?.get(i.product.bank_id)} />
+                  <ProductLine product={i.product} bank={banks?.get(i.product.bank_id)} />
                   <ul class="reasons">
                     {i.failed.map((f) => (
                       <li data-rule={f.rule}>{reason(f)}</li>

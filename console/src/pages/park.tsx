@@ -1,11 +1,14 @@
-// A park office's pages: the dashboard, the ranking (百强榜), score import, and the park's
-// enterprises.
+// A park office's pages: the dashboard, the ranking (百强榜), score import, score models,
+// recommendation lists, risk-compensation pools, and the park's enterprises.
 import { useMemo, useState } from "preact/hooks";
 import { api, idempotencyKey, unwrap, type Schemas } from "../api/client";
 import { bps, day, percent } from "../format";
 import { t, word } from "../i18n";
 import type { Me } from "../main";
 import { Card, Chart, ErrorBox, Field, Money, Paged, Show, Table, useLoad, yi } from "../ui";
+import { EnterpriseRecommendations, ListPages, RecommendationShares } from "./recommendations";
+import { RiskPoolPages, RiskPoolShares } from "./risk";
+import { ScoreBreakdown, ScoreModelPages } from "./scores";
 
 export function ParkPages({ me, route }: { me: Me; route: string[] }) {
   const park = me.park_id ?? "";
@@ -14,8 +17,14 @@ export function ParkPages({ me, route }: { me: Me; route: string[] }) {
       return <Ranking park={park} />;
     case "import":
       return <ScoreImport park={park} />;
+    case "models":
+      return <ScoreModelPages park={park} base="#/models" route={route.slice(1)} />;
+    case "lists":
+      return <ListPages park={park} route={route.slice(1)} />;
+    case "pools":
+      return <RiskPoolPages park={park} route={route.slice(1)} />;
     case "enterprises":
-      return route[1] ? <EnterpriseDetail id={route[1]} /> : <Enterprises park={park} />;
+      return route[1] ? <EnterpriseDetail id={route[1]} modelHref={(model) => `#/models/${model}`} /> : <Enterprises park={park} />;
     default:
       return <Dashboard park={park} title={me.scope_name ?? ""} />;
   }
@@ -38,7 +47,15 @@ export function Dashboard({ park, title }: { park: string; title: string }) {
   return (
     <section>
       <h1>{t(`${title} · 总览`, `${title} · dashboard`)}</h1>
-      <Show loaded={stats}>{(s) => <StatsFigures stats={s} />}</Show>
+      <Show loaded={stats}>
+        {(s) => (
+          <>
+            <StatsFigures stats={s} />
+            <RecommendationShares rows={s.recommendations} />
+            <RiskPoolShares pools={s.risk_pools} link />
+          </>
+        )}
+      </Show>
       <Show loaded={monthly}>{(m) => <MonthlyChart months={m.months} />}</Show>
     </section>
   );
@@ -271,17 +288,18 @@ function ScoreImport({ park }: { park: string }) {
   );
 }
 
-function Enterprises({ park }: { park: string }) {
+export function Enterprises({ park, title, href = (id) => `#/enterprises/${id}` }: { park: string; title?: string; href?: (id: string) => string }) {
   return (
     <section>
-      <h1>{t("园区企业", "Enterprises of the park")}</h1>
+      <h1>{title ?? t("园区企业", "Enterprises of the park")}</h1>
       <Paged
         deps={[park]}
         load={(cursor) =>
           unwrap(api.GET("/api/v1/enterprises", { params: { query: { park_id: park, limit: 50, ...(cursor ? { cursor } : {}) } } }))
         }
         columns={[
-          { label: t("企业", "Enterprise"), cell: (e: Schemas["Enterprise"]) => <a href={`#/enterprises/${e.id}`}>{e.name}</a> },
+          { label: t("企业", "Enterprise"), cell: (e: Schemas["Enterprise"]) => <a href={href(e.id)}>{e.name}</a> },
+          { label: t("编号", "Id"), cell: (e) => e.id, numeric: true },
           { label: t("统一社会信用代码", "USCC"), cell: (e) => <code>{e.uscc}</code> },
           { label: t("行业", "Industry"), cell: (e) => e.industry },
           { label: t("成立日期", "Founded"), cell: (e) => day(e.founded_on) },
@@ -292,7 +310,7 @@ function Enterprises({ park }: { park: string }) {
 }
 
 /** One enterprise: its score, applications and credit lines. */
-export function EnterpriseDetail({ id }: { id: string }) {
+export function EnterpriseDetail({ id, modelHref }: { id: string; modelHref?: (model: string) => string }) {
   const enterprise = useLoad(() => unwrap(api.GET("/api/v1/enterprises/{id}", { params: { path: { id } } })), [id]);
   return (
     <section>
@@ -306,39 +324,44 @@ export function EnterpriseDetail({ id }: { id: string }) {
           </>
         )}
       </Show>
-      <ScorePanel id={id} />
+      <ScorePanel id={id} modelHref={modelHref} />
       <h2>{t("贷款申请", "Applications")}</h2>
       <ApplicationsOf enterprise={id} />
       <h2>{t("授信", "Credit lines")}</h2>
       <LinesOf enterprise={id} />
+      <EnterpriseRecommendations enterprise={id} />
     </section>
   );
 }
 
-export function ScorePanel({ id }: { id: string }) {
+/** An enterprise's latest score; a computed one with its breakdown and the model's version. */
+export function ScorePanel({ id, modelHref }: { id: string; modelHref?: (model: string) => string }) {
   const score = useLoad(() => unwrap(api.GET("/api/v1/enterprises/{id}/score", { params: { path: { id } } })), [id]);
   return (
     <>
       <h2>{t("创新积分", "Innovation score")}</h2>
       <Show loaded={score}>
         {(s) => (
-          <div class="cards">
-            <Card id="score" label={t(`积分（${s.period}）`, `Score (${s.period})`)}>
-              {s.score.toFixed(2)}
-            </Card>
-            <Card id="rank" label={t("园区排名", "Rank in the park")}>
-              {s.rank} / {s.park_size}
-            </Card>
-            <Card id="percentile" label={t("百分位", "Percentile")}>
-              {s.percentile.toFixed(2)}
-            </Card>
-            <Card id="stage" label={t("阶段", "Stage")}>
-              {word(s.stage)}
-            </Card>
-            <Card id="stage_rank" label={t("同阶段排名", "Rank in its stage")}>
-              {s.stage_rank} / {s.stage_size}
-            </Card>
-          </div>
+          <>
+            <div class="cards">
+              <Card id="score" label={t(`积分（${s.period}）`, `Score (${s.period})`)}>
+                {s.score.toFixed(2)}
+              </Card>
+              <Card id="rank" label={t("园区排名", "Rank in the park")}>
+                {s.rank} / {s.park_size}
+              </Card>
+              <Card id="percentile" label={t("百分位", "Percentile")}>
+                {s.percentile.toFixed(2)}
+              </Card>
+              <Card id="stage" label={t("阶段", "Stage")}>
+                {word(s.stage)}
+              </Card>
+              <Card id="stage_rank" label={t("同阶段排名", "Rank in its stage")}>
+                {s.stage_rank} / {s.stage_size}
+              </Card>
+            </div>
+            <ScoreBreakdown score={s} modelHref={modelHref} />
+          </>
         )}
       </Show>
     </>
