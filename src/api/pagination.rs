@@ -69,6 +69,23 @@ pub fn parse_id(id: &str, what: &str) -> Result<i64, ApiError> {
     id.parse::<i64>().ok().filter(|&n| n > 0).ok_or_else(|| ApiError::not_found(what))
 }
 
+/// Parses a record id given in a body: one that is not a number names no record, which is a 422 at
+/// its field (`bank_ids[2]`), collected in `errors` so that every bad field is reported at once.
+pub fn body_id(
+    raw: &str,
+    field: impl Into<String>,
+    what: &str,
+    errors: &mut Vec<crate::domain::FieldError>,
+) -> i64 {
+    match raw.parse::<i64>() {
+        Ok(id) if id > 0 => id,
+        _ => {
+            errors.push(crate::domain::FieldError::new(field, format!("there is no {what} with id {raw:?}")));
+            0
+        }
+    }
+}
+
 pub fn encode_score_cursor(cursor: ScoreCursor) -> String {
     encode_cursor(&format!("{}:{}", cursor.score_centi, cursor.enterprise_id))
 }

@@ -16,7 +16,7 @@ use super::{
     idempotency::{Created, Idempotency, IdempotencyKey, body_hash},
     json::JsonBody,
     nullable::Nullable,
-    pagination::{List, after_id, default_limit, filter_id, parse_id},
+    pagination::{List, after_id, body_id, default_limit, filter_id, parse_id},
 };
 use crate::domain::{
     FieldError, Money, Score, Stage, calendar,
@@ -291,17 +291,6 @@ impl Render for TaskView {
     }
 }
 
-/// An id in a body: one that is not a number names no record (422 at its field).
-fn body_id(raw: &str, field: String, what: &str, errors: &mut Vec<FieldError>) -> i64 {
-    match raw.parse::<i64>() {
-        Ok(id) if id > 0 => id,
-        _ => {
-            errors.push(FieldError::new(field, format!("there is no {what} with id {raw:?}")));
-            0
-        }
-    }
-}
-
 fn draft_of(body: NewRecommendationList) -> Result<Draft, ApiError> {
     let mut errors = Vec::new();
     let bank_ids = body
@@ -570,11 +559,11 @@ impl RecommendationsApi {
         let application_id = body
             .application_id
             .as_deref()
-            .map(|raw| body_id(raw, "application_id".into(), "application", &mut errors));
+            .map(|raw| body_id(raw, "application_id", "application", &mut errors));
         let credit_line_id = body
             .credit_line_id
             .as_deref()
-            .map(|raw| body_id(raw, "credit_line_id".into(), "credit line", &mut errors));
+            .map(|raw| body_id(raw, "credit_line_id", "credit line", &mut errors));
         if !errors.is_empty() {
             return Err(ApiError::invalid(errors));
         }

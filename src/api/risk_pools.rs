@@ -17,10 +17,10 @@ use super::{
     idempotency::{Created, Idempotency, IdempotencyKey, body_hash},
     json::JsonBody,
     nullable::Nullable,
-    pagination::{List, after_id, default_limit, encode_cursor, filter_id, parse_id},
+    pagination::{List, after_id, body_id, default_limit, encode_cursor, filter_id, parse_id},
 };
 use crate::domain::{
-    FieldError, Money,
+    Money,
     risk_pool::{self, ClaimStatus, PoolTerms, RiskClaim},
 };
 use crate::service::{
@@ -219,15 +219,7 @@ impl RiskPoolsApi {
             .product_ids
             .iter()
             .enumerate()
-            .map(|(i, raw)| {
-                raw.parse::<i64>().ok().filter(|&n| n > 0).unwrap_or_else(|| {
-                    errors.push(FieldError::new(
-                        format!("product_ids[{i}]"),
-                        format!("there is no product with id {raw:?}"),
-                    ));
-                    0
-                })
-            })
+            .map(|(i, raw)| body_id(raw, format!("product_ids[{i}]"), "product", &mut errors))
             .collect();
         if !errors.is_empty() {
             return Err(ApiError::invalid(errors));
@@ -383,9 +375,11 @@ impl RiskPoolsApi {
             return Ok(Created::new(replayed));
         }
         let pool_id = parse_id(&id.0, "the risk pool")?;
-        let loan_id = body.0.loan_id.parse::<i64>().ok().filter(|&n| n > 0).ok_or_else(|| {
-            ApiError::invalid_field("loan_id", format!("there is no loan {:?} of this bank", body.0.loan_id))
-        })?;
+        let mut errors = Vec::new();
+        let loan_id = body_id(&body.0.loan_id, "loan_id", "loan", &mut errors);
+        if !errors.is_empty() {
+            return Err(ApiError::invalid(errors));
+        }
         let outcome = idempotency
             .run(201, async |w| {
                 Ok(RiskClaimView::from(&risk_pools::file(w, principal, pool_id, loan_id, today()).await?))

@@ -15,11 +15,11 @@ use super::{
     auth::Caller,
     csv::Csv,
     error::{ApiError, ApiResult},
-    idempotency::{Created, Idempotency, IdempotencyKey, body_hash, text_hash},
+    idempotency::{Created, Idempotency, IdempotencyKey, body_hash},
     json::JsonBody,
     nullable::Nullable,
     pagination::parse_id,
-    scores::{cell, csv_import, import_document, text},
+    scores::{Sent, cell, csv_import, import_document, text},
 };
 use crate::domain::{
     FieldError, Period, Stage,
@@ -563,24 +563,13 @@ impl ScoreModelsApi {
         body: ValuesBatch,
     ) -> ApiResult<Created<ScoredResult>> {
         let principal = caller.principal();
-        let (period_text, raw, fingerprint) = match body {
+        let sent = match body {
             ValuesBatch::Json(import) => {
-                if let Some(query) = period.0.as_deref().filter(|q| *q != import.period) {
-                    return Err(ApiError::invalid_field(
-                        "period",
-                        format!("?period={query} does not match the body's period {}", import.period),
-                    ));
-                }
-                (import.period, import.rows, import.fingerprint)
+                Sent::Json { period: import.period, rows: import.rows, fingerprint: import.fingerprint }
             }
-            ValuesBatch::Csv(Csv(text)) => {
-                let period = period
-                    .0
-                    .ok_or_else(|| ApiError::invalid_field("period", "a CSV import needs ?period="))?;
-                let fingerprint = text_hash(&format!("{period}\n{text}"));
-                (period, values_from_csv(&text)?, fingerprint)
-            }
+            ValuesBatch::Csv(Csv(text)) => Sent::Csv(text),
         };
+        let (period_text, raw, fingerprint) = sent.parts(period.0, values_from_csv)?;
         let idempotency = Idempotency::new(&state, &caller, idempotency_key.0, req, fingerprint);
         if let Some(replayed) = idempotency.replay().await? {
             return Ok(Created::new(replayed));

@@ -354,6 +354,40 @@ fn raw_row(row: u32, value: serde_json::Value) -> RawRow {
     }
 }
 
+/// An import as it was sent: JSON, already read row by row, or CSV text.
+pub(super) enum Sent<R> {
+    Json { period: String, rows: Vec<R>, fingerprint: String },
+    Csv(String),
+}
+
+impl<R> Sent<R> {
+    /// The period, the rows and the fingerprint for `Idempotency-Key`. A CSV takes its period from
+    /// `?period=`; JSON has its own, which `?period=`, if given, must match.
+    pub(super) fn parts(
+        self,
+        query: Option<String>,
+        read_csv: impl FnOnce(&str) -> Result<Vec<R>, ApiError>,
+    ) -> Result<(String, Vec<R>, String), ApiError> {
+        match self {
+            Sent::Json { period, rows, fingerprint } => {
+                if let Some(query) = query.filter(|q| *q != period) {
+                    return Err(ApiError::invalid_field(
+                        "period",
+                        format!("?period={query} does not match the body's period {period}"),
+                    ));
+                }
+                Ok((period, rows, fingerprint))
+            }
+            Sent::Csv(text) => {
+                let period =
+                    query.ok_or_else(|| ApiError::invalid_field("period", "a CSV import needs ?period="))?;
+                let fingerprint = text_hash(&format!("{period}\n{text}"));
+                Ok((period, read_csv(&text)?, fingerprint))
+            }
+        }
+    }
+}
+
 /// A CSV import's data row: its 1-based number and its cells.
 pub(super) type CsvRow = (u32, Vec<String>);
 
@@ -449,24 +483,13 @@ impl ScoresApi {
         body: ScoreBatch,
     ) -> ApiResult<Created<ImportResult>> {
         let principal = caller.principal();
-        let (period_text, raw, fingerprint) = match body {
+        let sent = match body {
             ScoreBatch::Json(import) => {
-                if let Some(query) = period.0.as_deref().filter(|q| *q != import.period) {
-                    return Err(ApiError::invalid_field(
-                        "period",
-                        format!("?period={query} does not match the body's period {}", import.period),
-                    ));
-                }
-                (import.period, import.rows, import.fingerprint)
+                Sent::Json { period: import.period, rows: import.rows, fingerprint: import.fingerprint }
             }
-            ScoreBatch::Csv(Csv(text)) => {
-                let period = period
-                    .0
-                    .ok_or_else(|| ApiError::invalid_field("period", "a CSV import needs ?period="))?;
-                let fingerprint = text_hash(&format!("{period}\n{text}"));
-                (period, rows_from_csv(&text)?, fingerprint)
-            }
+            ScoreBatch::Csv(Csv(text)) => Sent::Csv(text),
         };
+        let (period_text, raw, fingerprint) = sent.parts(period.0, rows_from_csv)?;
         let idempotency = Idempotency::new(&state, &caller, idempotency_key.0, req, fingerprint);
         if let Some(replayed) = idempotency.replay().await? {
             return Ok(Created::new(replayed));
