@@ -308,7 +308,7 @@ fn parse_rules(
         if raw.trim().is_empty() {
             continue; // a blank entry names no industry
         }
-        match text::line_problem(&format!("eligibility.industries[{i}]"), raw) {
+        match crate::domain::text::line(&format!("eligibility.industries[{i}]"), raw) {
             Ok(industry) => industries.push(industry),
             Err(problem) => problems.push(problem),
         }

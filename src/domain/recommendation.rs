@@ -54,11 +54,10 @@ impl Need {
         if self.term_months.is_some_and(|t| !(1..=120).contains(&t)) {
             errors.push(FieldError::new(format!("entries[{i}].term_months"), "a term is 1 to 120 months"));
         }
-        if self.purpose.as_ref().is_some_and(|p| p.chars().count() > MAX_TEXT) {
-            errors.push(FieldError::new(
-                format!("entries[{i}].purpose"),
-                format!("a purpose has at most {MAX_TEXT} characters"),
-            ));
+        if let Err(e) =
+            super::text::optional_line(&format!("entries[{i}].purpose"), self.purpose.as_deref(), MAX_TEXT)
+        {
+            errors.push(e);
         }
     }
 }
@@ -178,8 +177,8 @@ pub fn check_answer(current: TaskStatus, answer: &Answer) -> Result<(), AnswerEr
         }
         _ => {}
     }
-    if answer.reason.as_ref().is_some_and(|r| r.chars().count() > MAX_TEXT) {
-        errors.push(FieldError::new("reason", format!("a reason has at most {MAX_TEXT} characters")));
+    if let Err(e) = super::text::optional_line("reason", answer.reason.as_deref(), MAX_TEXT) {
+        errors.push(e);
     }
     if !errors.is_empty() {
         return Err(AnswerError::Invalid(errors));

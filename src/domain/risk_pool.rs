@@ -21,6 +21,10 @@ text_enum!(
 /// Coverage is at most 100%.
 pub const MAX_COVERAGE_BPS: i32 = 10_000;
 pub const MAX_NAME: usize = 128;
+/// The most characters in a top-up's reference.
+pub const MAX_REFERENCE: usize = 64;
+/// The most characters in a decision's reason.
+pub const MAX_REASON: usize = 500;
 pub const MAX_PRODUCTS: usize = 50;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -52,9 +56,8 @@ impl PoolTerms {
     /// Every broken rule, each at its field.
     pub fn check(&self) -> Result<(), Vec<FieldError>> {
         let mut errors = Vec::new();
-        let len = self.name.trim().chars().count();
-        if len == 0 || len > MAX_NAME {
-            errors.push(FieldError::new("name", format!("a name has 1 to {MAX_NAME} characters")));
+        if let Err(e) = super::text::line_within("name", &self.name, MAX_NAME) {
+            errors.push(e);
         }
         if self.product_ids.is_empty() || self.product_ids.len() > MAX_PRODUCTS {
             errors

@@ -129,12 +129,11 @@ impl ModelDefinition {
                     format!("code {} is also indicators[{first}]'s", indicator.code),
                 ));
             }
-            let name_len = indicator.name.trim().chars().count();
-            if name_len == 0 || name_len > MAX_NAME {
-                errors.push(FieldError::new(at("name"), format!("a name has 1 to {MAX_NAME} characters")));
+            if let Err(e) = super::text::line_within(&at("name"), &indicator.name, MAX_NAME) {
+                errors.push(e);
             }
-            if indicator.unit.chars().count() > MAX_UNIT {
-                errors.push(FieldError::new(at("unit"), format!("a unit has at most {MAX_UNIT} characters")));
+            if let Err(e) = super::text::optional_line(&at("unit"), Some(&indicator.unit), MAX_UNIT) {
+                errors.push(e);
             }
             if let Scoring::Bands(bands) = &indicator.scoring {
                 check_bands(bands, indicator.direction, &at("scoring.bands"), &mut errors);
@@ -428,12 +427,7 @@ pub const MAX_MODEL_NAME: usize = 128;
 
 /// Checks a model's name.
 pub fn check_name(name: &str) -> Result<String, FieldError> {
-    let name = name.trim();
-    let len = name.chars().count();
-    if len == 0 || len > MAX_MODEL_NAME || name.chars().any(char::is_control) {
-        return Err(FieldError::new("name", format!("a name has 1 to {MAX_MODEL_NAME} characters")));
-    }
-    Ok(name.to_owned())
+    super::text::line_within("name", name, MAX_MODEL_NAME)
 }
 
 /// A checked row of an indicator-values import.

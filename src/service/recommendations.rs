@@ -8,6 +8,7 @@ use std::collections::HashSet;
 use chrono::NaiveDate;
 
 use super::{Db, Result, Services, Write, require};
+use crate::domain::text;
 use crate::domain::{
     FieldError, Principal, Role, Scope, calendar,
     credit::ApplicationStatus,
@@ -66,10 +67,10 @@ pub async fn create(
     }
     store::parks::get(w.txn(), park_id).await?;
     let mut errors = Vec::new();
-    let name = draft.name.trim().to_owned();
-    if name.is_empty() || name.chars().count() > MAX_NAME || name.chars().any(char::is_control) {
-        errors.push(FieldError::new("name", format!("a name has 1 to {MAX_NAME} characters")));
-    }
+    let name = text::line_within("name", &draft.name, MAX_NAME).unwrap_or_else(|e| {
+        errors.push(e);
+        String::new()
+    });
     if !(1..=MAX_WORKING_DAYS).contains(&draft.respond_within_working_days) {
         errors.push(FieldError::new(
             "respond_within_working_days",
@@ -224,6 +225,7 @@ pub async fn answer(
         return Err(invalid(errors));
     }
     let reason = answer.reason.map(|r| r.trim().to_owned()).filter(|r| !r.is_empty());
+    // check_answer refused a reason with control characters, so it is stored as checked.
     let task = store::recommendations::answer(
         w.txn(),
         &task,

@@ -7,6 +7,7 @@
 use chrono::NaiveDate;
 
 use super::{Db, Result, Write, require};
+use crate::domain::text;
 use crate::domain::{
     FieldError, Money, Principal, Role, Scope,
     events::{Audience, EventType},
@@ -66,14 +67,8 @@ pub async fn top_up(
         )])
         .into());
     }
-    let reference = reference.trim().to_owned();
-    if reference.is_empty() || reference.chars().count() > 64 {
-        return Err(StoreError::Invalid(vec![FieldError::new(
-            "reference",
-            "a reference has 1 to 64 characters",
-        )])
-        .into());
-    }
+    let reference = text::line_within("reference", &reference, risk_pool::MAX_REFERENCE)
+        .map_err(|e| StoreError::Invalid(vec![e]))?;
     let pool = store::risk_pools::top_up(w.txn(), pool_id, amount, reference).await?;
     w.audit("risk_pool.top_up", "risk_pool", pool_id).await?;
     view(w.txn(), pool).await
@@ -177,14 +172,8 @@ pub async fn decide(
 ) -> Result<RiskClaim> {
     require(principal, &[Role::ParkOffice], "decide risk claims")?;
     let claim = store::risk_pools::get_claim(w.txn(), principal.scope, claim_id).await?;
-    let reason = reason.map(|r| r.trim().to_owned()).filter(|r| !r.is_empty());
-    if reason.as_ref().is_some_and(|r| r.chars().count() > 500) {
-        return Err(StoreError::Invalid(vec![FieldError::new(
-            "reason",
-            "a reason has at most 500 characters",
-        )])
-        .into());
-    }
+    let reason = text::optional_line("reason", reason.as_deref(), risk_pool::MAX_REASON)
+        .map_err(|e| StoreError::Invalid(vec![e]))?;
     let claim = if approve {
         // Paid on the loan as it is now, locked against repayments until the commit: a loan
         // repaid since the claim was filed is paid on what is still unpaid, and one performing

@@ -102,6 +102,10 @@ async fn a_claim_pays_coverage_of_the_unpaid_principal_once_and_recoveries_retur
     // An empty pool cannot pay.
     let approve = format!("/api/v1/risk-claims/{claim}/approve");
     l.app.post(&approve, &office, &json!({})).await.expect_error(422, "insufficient_pool");
+    // A reference with a NUL, which PostgreSQL cannot store, is refused at its field.
+    let nul = json!({"amount": 100_000_000, "reference": "E\u{0}ˋ"});
+    let refused = l.app.post(&format!("/api/v1/risk-pools/{pool}/top-ups"), &office, &nul).await;
+    assert_eq!(refused.expect_error(422, "validation_failed").error_fields(), ["reference"]);
     let top_up = json!({"amount": 100_000_000, "reference": "财政拨付-2026-001"});
     let topped =
         l.app.post(&format!("/api/v1/risk-pools/{pool}/top-ups"), &office, &top_up).await.expect(201);
