@@ -16,6 +16,7 @@ mod m20261129_000011_loan_arrears;
 mod m20261129_000012_score_models;
 mod m20261129_000013_recommendations;
 mod m20261129_000014_risk_pools;
+mod m20261203_000015_subsidies;
 
 pub struct Migrator;
 
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000012_score_models::Migration),
             Box::new(m20261129_000013_recommendations::Migration),
             Box::new(m20261129_000014_risk_pools::Migration),
+            Box::new(m20261203_000015_subsidies::Migration),
         ]
     }
 }

@@ -84,6 +84,8 @@ pub enum ErrorCode {
     BelowFloor,
     /// 422: paying the claim would take the risk pool below zero.
     InsufficientPool,
+    /// 422: paying the subsidy claim would exceed the programme's budget.
+    BudgetExhausted,
     /// 422: the `Idempotency-Key` was used before for a different request.
     IdempotencyKeyReused,
     /// 500: a fault on the server; it has been logged.
@@ -263,6 +265,7 @@ impl From<StoreError> for ApiError {
                     Refusal::ExceedsOutstanding => ErrorCode::ExceedsOutstanding,
                     Refusal::BelowFloor => ErrorCode::BelowFloor,
                     Refusal::InsufficientPool => ErrorCode::InsufficientPool,
+                    Refusal::BudgetExhausted => ErrorCode::BudgetExhausted,
                 },
                 message,
                 details

@@ -28,6 +28,7 @@ pub mod risk_pools;
 pub mod score_models;
 pub mod scores;
 pub mod stats;
+pub mod subsidies;
 pub mod text;
 pub mod webhooks;
 
@@ -156,7 +157,8 @@ pub enum ApiTags {
     Webhooks,
     /// Recommendation lists (白名单推送): a park's enterprises pushed to banks, and the banks' answers
     Recommendations,
-    /// Policy money (合): risk-compensation pools and their claims
+    /// Policy money (合): risk-compensation pools, interest subsidies, and the policies an
+    /// enterprise qualifies for
     Policies,
 }
 
@@ -168,7 +170,8 @@ pub type Apis = (
     scores::ScoresApi,
     score_models::ScoreModelsApi,
     recommendations::RecommendationsApi,
-    risk_pools::RiskPoolsApi,
+    // Policy money: risk pools, then interest subsidies (a pair, as poem-openapi joins at most 16).
+    (risk_pools::RiskPoolsApi, subsidies::SubsidiesApi),
     products::ProductsApi,
     matches::MatchesApi,
     applications::ApplicationsApi,
@@ -188,7 +191,7 @@ pub fn openapi_service() -> OpenApiService<Apis, ()> {
         scores::ScoresApi,
         score_models::ScoreModelsApi,
         recommendations::RecommendationsApi,
-        risk_pools::RiskPoolsApi,
+        (risk_pools::RiskPoolsApi, subsidies::SubsidiesApi),
         products::ProductsApi,
         matches::MatchesApi,
         applications::ApplicationsApi,

@@ -31,7 +31,7 @@ use crate::store::{
 
 /// The rules an enterprise must pass. Every rule is optional; the enterprise must pass each one
 /// that is set. An enterprise without a score fails every score rule.
-#[derive(Object, Clone, Default)]
+#[derive(Object, Clone, Debug, Default)]
 #[oai(skip_serializing_if_is_none)]
 pub struct EligibilityRules {
     /// score ≥ this (0 to 1000, at most two decimals).
@@ -260,7 +260,7 @@ impl From<&Product> for ProductView {
 }
 
 /// Parses the rules and tiers, noting each field that cannot be read.
-fn parse_rules(
+pub(super) fn parse_rules(
     rules: &EligibilityRules,
     tiers: &[AmountTierView],
     problems: &mut Vec<FieldError>,

@@ -15,12 +15,13 @@ use super::{
     csv::{Csv, text_cell},
     date::Date,
     error::{ApiError, ApiResult},
+    nullable::Nullable,
     pagination::parse_id,
 };
-use crate::domain::credit::ApplicationStatus;
+use crate::domain::{Money, credit::ApplicationStatus};
 use crate::store::{
     self,
-    stats::{Share, Totals, Window, servicing::Servicing},
+    stats::{PolicyShare, Share, Totals, Window, servicing::Servicing},
 };
 
 /// The loans as of `as_of`: what is outstanding, overdue and non-performing; and what was repaid,
@@ -145,6 +146,8 @@ pub struct BankShare {
     pub disbursed: i64,
     #[oai(flatten)]
     pub servicing: ServicingFigures,
+    #[oai(flatten)]
+    pub policy: PolicyFigures,
 }
 
 #[derive(Object)]
@@ -160,10 +163,54 @@ pub struct ProductShare {
     pub disbursed: i64,
     #[oai(flatten)]
     pub servicing: ServicingFigures,
+    #[oai(flatten)]
+    pub policy: PolicyFigures,
 }
 
-fn bank_share(s: &Share) -> BankShare {
+/// Policy money on a bank's or a product's loans, approved in the window, in fen.
+#[derive(Object, Clone, Copy, Default)]
+pub struct PolicyFigures {
+    /// Risk-pool claims paid to the bank.
+    pub risk_claims_paid: i64,
+    /// Interest subsidies returned on the interest its loans' borrowers repaid.
+    pub subsidies_paid: i64,
+}
+
+/// The park's (or every park's) policy money: pools today, and what was paid in the window.
+#[derive(Object)]
+pub struct PolicyTotals {
+    /// The pools' balances today, in fen.
+    pub pool_balance: i64,
+    /// Principal outstanding on the pools' enrolled loans today, in fen.
+    pub enrolled_outstanding: i64,
+    /// `enrolled_outstanding ÷ pool_balance`; `null` when the pools are empty.
+    pub leverage: Nullable<f64>,
+    #[oai(flatten)]
+    pub paid: PolicyFigures,
+}
+
+fn policy_of(shares: &[PolicyShare], keep: impl Fn(&PolicyShare) -> bool) -> PolicyFigures {
+    shares.iter().filter(|s| keep(s)).fold(PolicyFigures::default(), |t, s| PolicyFigures {
+        risk_claims_paid: t.risk_claims_paid.saturating_add(s.risk_claims_paid.fen()),
+        subsidies_paid: t.subsidies_paid.saturating_add(s.subsidies_paid.fen()),
+    })
+}
+
+fn policy_totals(pools: &[crate::service::risk_pools::PoolView], shares: &[PolicyShare]) -> PolicyTotals {
+    let balance = pools.iter().fold(Money::ZERO, |t, p| t.checked_add(p.pool.balance).unwrap_or(t));
+    let outstanding =
+        pools.iter().fold(Money::ZERO, |t, p| t.checked_add(p.enrolled_outstanding).unwrap_or(t));
+    PolicyTotals {
+        pool_balance: balance.fen(),
+        enrolled_outstanding: outstanding.fen(),
+        leverage: Nullable(crate::domain::risk_pool::leverage(outstanding, balance)),
+        paid: policy_of(shares, |_| true),
+    }
+}
+
+fn bank_share(s: &Share, policy: &[PolicyShare]) -> BankShare {
     BankShare {
+        policy: policy_of(policy, |p| p.bank_id == s.id),
         bank_id: s.id.to_string(),
         bank_name: s.name.clone(),
         enterprises: s.enterprises,
@@ -175,8 +222,9 @@ fn bank_share(s: &Share) -> BankShare {
     }
 }
 
-fn product_share(s: &Share) -> ProductShare {
+fn product_share(s: &Share, policy: &[PolicyShare]) -> ProductShare {
     ProductShare {
+        policy: policy_of(policy, |p| p.product_id == s.id),
         product_id: s.id.to_string(),
         product_name: s.name.clone(),
         bank_id: s.bank_id.to_string(),
@@ -213,6 +261,10 @@ pub struct ParkStats {
     /// The park's risk-compensation pools today: balance, enrolled principal outstanding,
     /// leverage and claims paid.
     pub risk_pools: Vec<super::risk_pools::RiskPoolView>,
+    /// The park's interest subsidy programmes today: budget, committed, paid, remaining.
+    pub subsidy_programs: Vec<super::subsidies::SubsidyProgramView>,
+    /// The pools together today, and the claims and subsidies paid in the window.
+    pub policy_money: PolicyTotals,
 }
 
 /// One bank's record on a park's recommendation lists.
@@ -299,6 +351,10 @@ pub struct NationalStats {
     pub parks: Vec<ParkRow>,
     /// Every park's risk-compensation pools today.
     pub risk_pools: Vec<super::risk_pools::RiskPoolView>,
+    /// Every park's interest subsidy programmes today.
+    pub subsidy_programs: Vec<super::subsidies::SubsidyProgramView>,
+    /// Every pool together today, and the claims and subsidies paid in the window.
+    pub policy_money: PolicyTotals,
 }
 
 /// The day balances are for: the one asked, or else the window's last day if it has passed,
@@ -337,8 +393,14 @@ fn servicing_cells(s: &ServicingFigures) -> [String; 8] {
     ]
 }
 
-/// One row per bank and a total row; each row says the day its balances are for.
-fn csv_of(banks: &[BankShare], t: &StatsTotals, as_of: NaiveDate) -> Result<String, ApiError> {
+/// One row per bank and a total row; each row says the day its balances are for. The pools'
+/// balance and leverage are the park's, so only the total row has them.
+fn csv_of(
+    banks: &[BankShare],
+    t: &StatsTotals,
+    policy: &PolicyTotals,
+    as_of: NaiveDate,
+) -> Result<String, ApiError> {
     let mut writer = csv::Writer::from_writer(Vec::new());
     let fail = |_| ApiError::internal();
     writer
@@ -358,6 +420,10 @@ fn csv_of(banks: &[BankShare], t: &StatsTotals, as_of: NaiveDate) -> Result<Stri
             "interest_repaid_fen",
             "recovered_fen",
             "written_off_fen",
+            "risk_claims_paid_fen",
+            "subsidies_paid_fen",
+            "pool_balance_fen",
+            "leverage",
             "as_of",
         ])
         .map_err(fail)?;
@@ -375,7 +441,13 @@ fn csv_of(banks: &[BankShare], t: &StatsTotals, as_of: NaiveDate) -> Result<Stri
                 ]
                 .into_iter()
                 .chain(servicing_cells(&bank.servicing))
-                .chain([as_of.to_string()]),
+                .chain([
+                    bank.policy.risk_claims_paid.to_string(),
+                    bank.policy.subsidies_paid.to_string(),
+                    String::new(),
+                    String::new(),
+                    as_of.to_string(),
+                ]),
             )
             .map_err(fail)?;
     }
@@ -392,7 +464,13 @@ fn csv_of(banks: &[BankShare], t: &StatsTotals, as_of: NaiveDate) -> Result<Stri
             ]
             .into_iter()
             .chain(servicing_cells(&t.servicing))
-            .chain([as_of.to_string()]),
+            .chain([
+                policy.paid.risk_claims_paid.to_string(),
+                policy.paid.subsidies_paid.to_string(),
+                policy.pool_balance.to_string(),
+                policy.leverage.0.map(|l| format!("{l:.2}")).unwrap_or_default(),
+                as_of.to_string(),
+            ]),
         )
         .map_err(fail)?;
     let bytes = writer.into_inner().map_err(|_| ApiError::internal())?;
@@ -456,6 +534,8 @@ impl StatsApi {
             crate::api::pagination::MAX_LIMIT,
         )
         .await?;
+        let policy = store::stats::policy_by_product(state.db(), Some(park_id), window).await?;
+        let programs = crate::service::subsidies::all(state.db(), Some(park_id)).await?;
         let stats = ParkStats {
             park_id: park.id.to_string(),
             park_name: park.name.clone(),
@@ -463,13 +543,15 @@ impl StatsApi {
             to: window.to,
             as_of,
             totals: (&report.totals).into(),
-            banks: report.banks.iter().map(bank_share).collect(),
-            products: report.products.iter().map(product_share).collect(),
+            banks: report.banks.iter().map(|b| bank_share(b, &policy)).collect(),
+            products: report.products.iter().map(|p| product_share(p, &policy)).collect(),
             recommendations,
             risk_pools: pools.iter().map(Into::into).collect(),
+            subsidy_programs: programs.iter().map(Into::into).collect(),
+            policy_money: policy_totals(&pools, &policy),
         };
         if wants_csv(req) {
-            let csv = csv_of(&stats.banks, &stats.totals, as_of)?;
+            let csv = csv_of(&stats.banks, &stats.totals, &stats.policy_money, as_of)?;
             return Ok(ParkStatsResponse::Ok(ParkStatsContent::Csv(Csv(csv))));
         }
         Ok(ParkStatsResponse::Ok(ParkStatsContent::Json(Json(Box::new(stats)))))
@@ -537,13 +619,15 @@ impl StatsApi {
         let as_of = balances_on(as_of.0, window);
         let report = store::stats::snapshot(state.db(), None, window, as_of).await?;
         let pools = crate::service::risk_pools::all(state.db()).await?;
+        let policy = store::stats::policy_by_product(state.db(), None, window).await?;
+        let programs = crate::service::subsidies::all(state.db(), None).await?;
         let stats = NationalStats {
             from: window.from,
             to: window.to,
             as_of,
             totals: (&report.totals).into(),
-            banks: report.banks.iter().map(bank_share).collect(),
-            products: report.products.iter().map(product_share).collect(),
+            banks: report.banks.iter().map(|b| bank_share(b, &policy)).collect(),
+            products: report.products.iter().map(|p| product_share(p, &policy)).collect(),
             parks: report
                 .parks
                 .iter()
@@ -555,9 +639,11 @@ impl StatsApi {
                 })
                 .collect(),
             risk_pools: pools.iter().map(Into::into).collect(),
+            subsidy_programs: programs.iter().map(Into::into).collect(),
+            policy_money: policy_totals(&pools, &policy),
         };
         if wants_csv(req) {
-            let csv = csv_of(&stats.banks, &stats.totals, as_of)?;
+            let csv = csv_of(&stats.banks, &stats.totals, &stats.policy_money, as_of)?;
             return Ok(NationalStatsResponse::Ok(NationalStatsContent::Csv(Csv(csv))));
         }
         Ok(NationalStatsResponse::Ok(NationalStatsContent::Json(Json(Box::new(stats)))))

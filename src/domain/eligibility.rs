@@ -303,6 +303,22 @@ pub fn evaluate(product: &Offerable<'_>, applicant: &Applicant<'_>, today: Naive
     }
 }
 
+/// Judges an enterprise against rules alone, with no amounts or quota: a policy's eligibility.
+/// Every failed rule, with the same reasons as a product's.
+pub fn judge_rules(rules: &Eligibility, applicant: &Applicant<'_>, today: NaiveDate) -> Vec<FailedRule> {
+    let rules_only = Offerable {
+        eligibility: rules,
+        amount_tiers: &[],
+        min_amount: Money::ZERO,
+        max_amount: Money::ZERO,
+        remaining_quota: Money::ZERO,
+    };
+    match evaluate(&rules_only, applicant, today) {
+        Verdict::Eligible { .. } => Vec::new(),
+        Verdict::Ineligible { failed } => failed,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -56,6 +56,8 @@ event_types! {
     RecommendationOverdue => "recommendation.overdue", "A recommendation task passed its deadline unanswered (the daily job); `data` is the task.";
     RiskClaimFiled => "risk_claim.filed", "A bank claimed on a risk-compensation pool; `data` is the claim.";
     RiskClaimDecided => "risk_claim.decided", "A park office approved (and the pool paid) or rejected a claim; `data` is the claim.";
+    SubsidyClaimFiled => "subsidy_claim.filed", "An enterprise, or its park office for it, claimed an interest subsidy; `data` is the claim.";
+    SubsidyClaimDecided => "subsidy_claim.decided", "A park office approved (and the programme paid) or rejected a subsidy claim; `data` is the claim.";
     WebhookEndpointDisabled => "webhook_endpoint.disabled", "An endpoint failed for its whole retry schedule and was disabled; `data` is the endpoint.";
 }
 

@@ -15,6 +15,7 @@ pub mod score;
 pub mod score_import;
 pub mod score_model;
 pub mod servicing;
+pub mod subsidy;
 pub mod text;
 pub mod uscc;
 pub mod webhook;

@@ -18,6 +18,7 @@ pub mod recommendations;
 pub mod risk_pools;
 pub mod score_models;
 pub mod scores;
+pub mod subsidies;
 pub mod webhooks;
 
 use std::sync::Arc;

@@ -174,6 +174,14 @@ pub async fn get_visible(
     enterprise_of(found.ok_or(StoreError::NotFound)?)
 }
 
+/// Reads one enterprise and locks its row until the commit (on PostgreSQL; SQLite has one writer):
+/// what a use case does to the enterprise's own tallies, such as a subsidy cap, runs one at a time.
+pub async fn lock(db: &impl ConnectionTrait, id: i64) -> Result<Enterprise, StoreError> {
+    use sea_orm::QuerySelect;
+    let found = enterprise::Entity::find_by_id(id).lock_exclusive().one(db).await?;
+    enterprise_of(found.ok_or(StoreError::NotFound)?)
+}
+
 pub async fn get(db: &impl ConnectionTrait, id: i64) -> Result<Enterprise, StoreError> {
     enterprise_of(enterprise::Entity::find_by_id(id).one(db).await?.ok_or(StoreError::NotFound)?)
 }

@@ -16,6 +16,7 @@ pub mod risk_pools;
 pub mod score_models;
 pub mod scores;
 pub mod stats;
+pub mod subsidies;
 pub mod webhooks;
 
 use std::time::Duration;
@@ -109,6 +110,8 @@ pub enum Refusal {
     BelowFloor,
     /// Paying a claim would take a risk pool below zero.
     InsufficientPool,
+    /// Paying a subsidy claim would take a programme past its budget.
+    BudgetExhausted,
 }
 
 impl From<DbErr> for StoreError {

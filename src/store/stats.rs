@@ -12,7 +12,7 @@ use entity::{
 };
 use sea_orm::{
     AccessMode, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait,
-    IsolationLevel, JoinType, QueryFilter, QuerySelect, RelationTrait, TransactionTrait,
+    IsolationLevel, JoinType, QueryFilter, QuerySelect, QueryTrait, RelationTrait, TransactionTrait,
     sea_query::{Expr, Func, SimpleExpr},
 };
 
@@ -534,4 +534,87 @@ pub async fn monthly(
         }
     }
     Ok(months.into_values().collect())
+}
+
+/// Policy money paid to one bank's loans under one product, in the window (by the day the claim
+/// was approved): risk-pool claims paid to the bank, and interest subsidies returned on its
+/// loans' interest.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PolicyShare {
+    pub bank_id: i64,
+    pub product_id: i64,
+    pub risk_claims_paid: Money,
+    pub subsidies_paid: Money,
+}
+
+/// [`PolicyShare`] per bank and product, of one park or all, by bank then product.
+pub async fn policy_by_product(
+    db: &impl ConnectionTrait,
+    park_id: Option<i64>,
+    window: Window,
+) -> Result<Vec<PolicyShare>, StoreError> {
+    use crate::domain::risk_pool::ClaimStatus;
+    use entity::{risk_claim, subsidy_claim, subsidy_claim_line};
+    let approved = ClaimStatus::Approved.as_str();
+    let claims: Vec<(i64, i64, Option<i64>)> = risk_claim::Entity::find()
+        .select_only()
+        .column(risk_claim::Column::BankId)
+        .column(loan::Column::ProductId)
+        .expr_as(sum_as_bigint((risk_claim::Entity, risk_claim::Column::Amount)), "paid")
+        .join(
+            JoinType::InnerJoin,
+            sea_orm::RelationDef::from(
+                risk_claim::Entity::belongs_to(loan::Entity)
+                    .from(risk_claim::Column::LoanId)
+                    .to(loan::Column::Id),
+            ),
+        )
+        .filter(risk_claim::Column::Status.eq(approved))
+        .filter(window.instants(risk_claim::Column::DecidedAt))
+        .apply_if(park_id, |q, park| q.filter(risk_claim::Column::ParkId.eq(park)))
+        .group_by(risk_claim::Column::BankId)
+        .group_by(loan::Column::ProductId)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let subsidies: Vec<(i64, i64, Option<i64>)> = subsidy_claim_line::Entity::find()
+        .select_only()
+        .column(subsidy_claim_line::Column::BankId)
+        .column(subsidy_claim_line::Column::ProductId)
+        .expr_as(sum_as_bigint((subsidy_claim_line::Entity, subsidy_claim_line::Column::Amount)), "paid")
+        .filter(
+            subsidy_claim_line::Column::ClaimId.in_subquery(
+                subsidy_claim::Entity::find()
+                    .select_only()
+                    .column(subsidy_claim::Column::Id)
+                    .filter(subsidy_claim::Column::Status.eq(approved))
+                    .filter(window.instants(subsidy_claim::Column::DecidedAt))
+                    .apply_if(park_id, |q, park| q.filter(subsidy_claim::Column::ParkId.eq(park)))
+                    .into_query(),
+            ),
+        )
+        .group_by(subsidy_claim_line::Column::BankId)
+        .group_by(subsidy_claim_line::Column::ProductId)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut shares: BTreeMap<(i64, i64), PolicyShare> = BTreeMap::new();
+    let money = |what: &str, fen: Option<i64>| super::money("policy_money", 0, what, fen.unwrap_or(0));
+    for (bank_id, product_id, paid) in claims {
+        let share = shares.entry((bank_id, product_id)).or_insert(PolicyShare {
+            bank_id,
+            product_id,
+            ..Default::default()
+        });
+        share.risk_claims_paid = money("risk_claims_paid", paid)?;
+    }
+    for (bank_id, product_id, paid) in subsidies {
+        let share = shares.entry((bank_id, product_id)).or_insert(PolicyShare {
+            bank_id,
+            product_id,
+            ..Default::default()
+        });
+        share.subsidies_paid = money("subsidies_paid", paid)?;
+    }
+    Ok(shares.into_values().collect())
 }

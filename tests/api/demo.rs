@@ -257,6 +257,49 @@ async fn chengdu_pool(app: &TestApp, keys: &innoloan::demo::DemoKeys, chengdu: &
     assert!(pool["enrolled_outstanding"].as_i64().unwrap() > 0 && pool["leverage"].as_f64().unwrap() > 0.0);
     let national = app.get("/api/v1/stats", &keys.admin).await.expect(200).body;
     assert_eq!(national["risk_pools"][0]["id"], pool["id"]);
+    chengdu_subsidy(app, keys, chengdu).await;
+}
+
+async fn chengdu_subsidy(app: &TestApp, keys: &innoloan::demo::DemoKeys, chengdu: &str) {
+    // Synthetic programme: 30% of interest repaid, three claims, two paid.
+    let programs = app
+        .get(&format!("/api/v1/parks/{chengdu}/subsidy-programs"), &keys.park_office)
+        .await
+        .expect(200)
+        .body;
+    let program = &programs["items"][0];
+    assert_eq!((program["share_bps"].as_i64(), program["budget"].as_i64()), (Some(3_000), Some(500_000_000)));
+    let claims = app
+        .get(
+            &format!("/api/v1/subsidy-claims?program_id={}", program["id"].as_str().unwrap()),
+            &keys.park_office,
+        )
+        .await
+        .expect(200)
+        .body;
+    let claims = claims["items"].as_array().unwrap();
+    let statuses: Vec<&str> = claims.iter().map(|c| c["status"].as_str().unwrap()).collect();
+    assert_eq!(statuses, ["approved", "approved", "filed"]);
+    let paid: i64 = claims[..2].iter().map(|c| c["amount"].as_i64().unwrap()).sum();
+    assert!(paid > 0);
+    assert_eq!(
+        (program["paid"].as_i64(), program["committed"].as_i64()),
+        (Some(paid), claims[2]["amount"].as_i64())
+    );
+    // 成都美洽 has not claimed: the programme and the pool are among its policies.
+    let policies = app
+        .get(&format!("/api/v1/enterprises/{}/policies", keys.meiqia_id), &keys.enterprise)
+        .await
+        .expect(200)
+        .body;
+    let kinds: Vec<&str> = policies["eligible"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["policy"]["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["subsidy_program", "risk_pool"], "{policies}");
+    assert!(policies["eligible"][0]["estimated_amount"].as_i64().unwrap() > 0, "{policies}");
 }
 
 fn keys_meiqia(keys: &innoloan::demo::DemoKeys) -> String {

@@ -25,3 +25,4 @@ mod score_models;
 mod scores;
 mod service;
 mod stats;
+mod subsidies;
