@@ -250,6 +250,10 @@ pools = merge(*[ids(f"/parks/{p}/risk-pools", admin_key) for p in parks])
 claims = merge(ids("/risk-claims?limit=20", role_key), ids("/risk-claims?limit=20", admin_key))
 loans = merge(ids("/loans?limit=20", role_key), ids("/loans?limit=20", admin_key))
 
+# Subsidy programmes (成都 has the demo's) and their claims.
+programs = merge(*[ids(f"/parks/{p}/subsidy-programs", admin_key) for p in parks])
+subsidy_claims = merge(ids("/subsidy-claims?limit=20", role_key), ids("/subsidy-claims?limit=20", admin_key))
+
 # Keys that exist to be revoked by DELETE /api-keys/{id} (see the hook below).
 spare_keys = [call("POST", "/api-keys", admin_key,
                    {"name": f"schemathesis-spare-{i}", "role": "admin"})["id"] for i in range(12)]
@@ -271,6 +275,7 @@ dictionaries = {
     "usccs": usccs, "new_usccs": [new_uscc() for _ in range(40)],
     "score_models": score_models, "lists": lists, "tasks": tasks,
     "pools": pools, "claims": claims, "loans": loans,
+    "programs": programs, "subsidy_claims": subsidy_claims,
     "task_answers": ["contacted", "declined", "credit_granted"],
     "periods": ["2021", "2022", "2023"], "past_dates": past, "future_dates": future,
     "stat_dates": ["2022-01-01", "2022-06-30", "2022-12-31", str(today)],
@@ -316,6 +321,13 @@ operations = [
     (rf"^/api/v1/risk-pools/{ID}", {"path.id": binding("pools", 0.7), "body.loan_id": binding("loans", 0.7)}),
     (r"^/api/v1/risk-claims$", {"query.pool_id": binding("pools")}),
     (rf"^/api/v1/risk-claims/{ID}", {"path.id": binding("claims", 0.7)}),
+    (rf"^/api/v1/subsidy-programs/{ID}", {"path.id": binding("programs", 0.7),
+                                          "body.enterprise_id": binding("enterprises", 0.7),
+                                          "body.from": binding("past_dates", 0.6),
+                                          "body.to": binding("past_dates", 0.6)}),
+    (r"^/api/v1/subsidy-claims$", {"query.program_id": binding("programs"),
+                                   "query.enterprise_id": binding("enterprises")}),
+    (rf"^/api/v1/subsidy-claims/{ID}", {"path.id": binding("subsidy_claims", 0.7)}),
     (r"^/api/v1/recommendation-lists$", {"query.park_id": binding("parks")}),
     (rf"^/api/v1/recommendation-lists/{ID}", {"path.id": binding("lists", 0.7)}),
     (r"^/api/v1/recommendation-tasks$", {"query.list_id": binding("lists"), "query.bank_id": binding("banks")}),

@@ -233,7 +233,7 @@ pub async fn decide(
 pub enum Policy {
     Subsidy(ProgramView),
     /// A pool covering a published product, with the product.
-    Pool(RiskPool, Product),
+    Pool(RiskPool, Box<Product>),
 }
 
 /// An open policy the enterprise qualifies for: for a programme, the subsidy on the interest it
@@ -321,12 +321,12 @@ pub async fn policies(
                 }
                 match evaluate(&product.offerable(), &applicant, today) {
                     Verdict::Eligible { offer_max_amount } => out.eligible.push(Eligible {
-                        policy: Policy::Pool(pool.clone(), product),
+                        policy: Policy::Pool(pool.clone(), Box::new(product)),
                         estimated_amount: None,
                         offer_max_amount: Some(offer_max_amount),
                     }),
                     Verdict::Ineligible { failed } => {
-                        out.ineligible.push((Policy::Pool(pool.clone(), product), failed));
+                        out.ineligible.push((Policy::Pool(pool.clone(), Box::new(product)), failed));
                     }
                 }
             }

@@ -123,6 +123,16 @@ const MATRIX: &[Row] = &[
     scoped("get_risk_claim",           [S(200), S(200), S(200), S(403)], [S(200), S(404), S(404), S(403)]),
     scoped("approve_risk_claim",       [S(200), S(200), S(403), S(403)], [S(200), S(404), S(403), S(403)]),
     scoped("reject_risk_claim",        [S(200), S(200), S(403), S(403)], [S(200), S(404), S(403), S(403)]),
+    scoped("create_subsidy_program",   [S(201), S(201), S(403), S(403)], [S(201), S(404), S(403), S(403)]),
+    scoped("list_subsidy_programs",    [LISTED, LISTED, S(403), LISTED], [LISTED, S(404), S(403), S(404)]),
+    scoped("get_subsidy_program",      [S(200), S(200), S(403), S(200)], [S(200), S(404), S(403), S(404)]),
+    scoped("create_subsidy_claim",     [S(201), S(201), S(403), S(201)], [S(201), S(404), S(403), S(404)]),
+    scoped("list_subsidy_program_claims", [S(200), S(200), S(403), S(200)], [S(200), S(404), S(403), S(404)]),
+    scoped("list_subsidy_claims",      [LISTED, LISTED, S(403), LISTED], [LISTED, HIDDEN, S(403), HIDDEN]),
+    scoped("get_subsidy_claim",        [S(200), S(200), S(403), S(200)], [S(200), S(404), S(403), S(404)]),
+    scoped("approve_subsidy_claim",    [S(200), S(200), S(403), S(403)], [S(200), S(404), S(403), S(403)]),
+    scoped("reject_subsidy_claim",     [S(200), S(200), S(403), S(403)], [S(200), S(404), S(403), S(403)]),
+    scoped("get_enterprise_policies",  [S(200), S(200), S(403), S(200)], [S(200), S(404), S(403), S(404)]),
     scoped("create_product",           [S(201), S(403), S(201), S(403)], [S(201), S(403), S(422), S(403)]),
     scoped("list_products",            [LISTED, LISTED, LISTED, LISTED], [LISTED, HIDDEN, HIDDEN, HIDDEN]),
     scoped("update_product",           [S(200), S(403), S(200), S(403)], [S(200), S(403), S(404), S(403)]),
@@ -391,6 +401,9 @@ struct Tenant {
     /// A risk pool over the product, topped up, and a claim filed on it.
     pool: String,
     claim: String,
+    /// A subsidy programme of the park, and a claim filed on it for the enterprise's interest.
+    program: String,
+    subsidy_claim: String,
 }
 
 impl Tenant {
@@ -448,6 +461,8 @@ impl Tenant {
         app.post(&format!("/api/v1/risk-pools/{pool}/top-ups"), &app.admin_key, &top_up).await.expect(201);
         let bad = bad_loan(app, &firm_key, &bank_key, &product, &firm, &format!("bad-{tag}")).await;
         let claim = claim_on(app, &bank_key, &pool, &bad).await;
+        repaid_interest(app, &firm_key, &bank_key, &product, &firm, tag).await;
+        let (program, subsidy_claim) = subsidy_claim(app, &park, &firm).await;
         Self {
             park,
             office_key_id,
@@ -468,8 +483,63 @@ impl Tenant {
             task,
             pool,
             claim,
+            program,
+            subsidy_claim,
         }
     }
+}
+
+/// A loan of `firm` under `product` drawn 90 days ago on a line backdated for it, and repaid
+/// today with its interest: ¥10,000 × 4% × 90 ÷ 360 = ¥100.
+async fn repaid_interest(
+    app: &TestApp,
+    firm_key: &str,
+    bank_key: &str,
+    product: &str,
+    firm: &str,
+    tag: &str,
+) {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let application =
+        app.post("/api/v1/applications", firm_key, &application_body(product, firm)).await.expect(201).id();
+    let approved =
+        app.post(&format!("/api/v1/applications/{application}/approve"), bank_key, &approval_body()).await;
+    let line = approved.expect(200).body["credit_line"]["id"].as_str().expect("a line").to_owned();
+    let granted = chrono::Utc::now() - chrono::Duration::days(100);
+    entity::credit_line::Entity::update_many()
+        .col_expr(entity::credit_line::Column::GrantedAt, sea_orm::sea_query::Expr::value(granted))
+        .filter(entity::credit_line::Column::Id.eq(line.parse::<i64>().expect("an id")))
+        .exec(&app.db)
+        .await
+        .expect("the line backdated");
+    let on = chrono::Utc::now().date_naive() - chrono::Duration::days(90);
+    let draw = json!({"amount": LOAN, "reference": format!("old-{tag}"), "disbursed_on": on.to_string()});
+    let path = format!("/api/v1/credit-lines/{line}/disbursements");
+    let loan = app.post(&path, bank_key, &draw).await.expect(201).id();
+    let repay = json!({"amount": 20_000, "paid_on": chrono::Utc::now().date_naive().to_string(), "reference": format!("old-{tag}")});
+    let paid = app.post(&format!("/api/v1/loans/{loan}/repayments"), bank_key, &repay).await.expect(201);
+    assert_eq!(paid.body["interest_paid"], 10_000);
+}
+
+/// A new subsidy programme of `park`, made by the admin.
+async fn subsidy_program(app: &TestApp, park: &str) -> String {
+    let today = chrono::Utc::now().date_naive();
+    let body = json!({
+        "name": "贴息", "share_bps": 3_000, "first_loan_bonus_bps": 1_000, "per_enterprise_cap": LOAN,
+        "budget": 1_000_000_000_i64, "from": (today - chrono::Duration::days(365)).to_string(), "to": today.to_string(),
+    });
+    let path = format!("/api/v1/parks/{park}/subsidy-programs");
+    app.post(&path, &app.admin_key, &body).await.expect(201).id()
+}
+
+/// A new subsidy programme of `park`, and a claim on it for `firm`'s interest, by the admin.
+async fn subsidy_claim(app: &TestApp, park: &str, firm: &str) -> (String, String) {
+    let today = chrono::Utc::now().date_naive();
+    let program = subsidy_program(app, park).await;
+    let claim = json!({"enterprise_id": firm, "from": (today - chrono::Duration::days(365)).to_string(), "to": today.to_string()});
+    let path = format!("/api/v1/subsidy-programs/{program}/claims");
+    let claim = app.post(&path, &app.admin_key, &claim).await.expect(201).id();
+    (program, claim)
 }
 
 /// A new non-performing loan of `firm` under `product`: applied for, approved, drawn, and
@@ -743,6 +813,39 @@ impl World {
                 let action = if operation == "approve_risk_claim" { "approve" } else { "reject" };
                 Call::post(format!("/api/v1/risk-claims/{claim}/{action}"), json!({"reason": "审核意见"}))
             }
+            "create_subsidy_program" => {
+                let today = chrono::Utc::now().date_naive();
+                Call::post(
+                    format!("/api/v1/parks/{}/subsidy-programs", t.park),
+                    json!({"name": format!("贴息 {n}"), "share_bps": 2_000, "per_enterprise_cap": LOAN,
+                           "budget": LOAN, "from": "2020-01-01", "to": today.to_string()}),
+                )
+            }
+            "list_subsidy_programs" => {
+                Call::list(&format!("/api/v1/parks/{}/subsidy-programs", t.park), &t.program)
+            }
+            "get_subsidy_program" => Call::get(format!("/api/v1/subsidy-programs/{}", t.program)),
+            // A new programme each time, so that the enterprise's interest is unclaimed in it.
+            "create_subsidy_claim" => {
+                let program = subsidy_program(&self.app, &t.park).await;
+                let today = chrono::Utc::now().date_naive();
+                Call::post(
+                    format!("/api/v1/subsidy-programs/{program}/claims"),
+                    json!({"enterprise_id": t.firm, "from": (today - chrono::Duration::days(365)).to_string(),
+                           "to": today.to_string()}),
+                )
+            }
+            "list_subsidy_program_claims" => {
+                Call::get(format!("/api/v1/subsidy-programs/{}/claims", t.program))
+            }
+            "list_subsidy_claims" => Call::list("/api/v1/subsidy-claims", &t.subsidy_claim),
+            "get_subsidy_claim" => Call::get(format!("/api/v1/subsidy-claims/{}", t.subsidy_claim)),
+            "approve_subsidy_claim" | "reject_subsidy_claim" => {
+                let (_, claim) = subsidy_claim(&self.app, &t.park, &t.firm).await;
+                let action = if operation == "approve_subsidy_claim" { "approve" } else { "reject" };
+                Call::post(format!("/api/v1/subsidy-claims/{claim}/{action}"), json!({"reason": "审核意见"}))
+            }
+            "get_enterprise_policies" => Call::get(format!("/api/v1/enterprises/{}/policies", t.firm)),
             "create_product" => Call::post("/api/v1/products", product_body(&format!("m{n}"), &t.bank)),
             "list_products" => Call::list("/api/v1/products", self.product_to_read(side)),
             "update_product" => Call::new(
