@@ -45,6 +45,28 @@ impl<T: ToJSON + ParseFromJSON + Send + Sync> Created<T> {
     }
 }
 
+/// An action that moved money, done by the request or by its first try.
+#[derive(ApiResponse)]
+pub enum Done<T: ToJSON + ParseFromJSON + Send + Sync> {
+    /// Done. On an idempotent replay, the first response, with `Idempotent-Replayed: true`.
+    #[oai(status = 200)]
+    Done(
+        Json<T>,
+        /// `true` when this is the stored response of an earlier request with the same key.
+        #[oai(header = "Idempotent-Replayed")]
+        Option<bool>,
+    ),
+}
+
+impl<T: ToJSON + ParseFromJSON + Send + Sync> Done<T> {
+    pub fn new(outcome: Outcome<T>) -> Self {
+        match outcome {
+            Outcome::Fresh(value) => Done::Done(Json(value), None),
+            Outcome::Replayed(value) => Done::Done(Json(value), Some(true)),
+        }
+    }
+}
+
 /// What an idempotent request produced.
 pub enum Outcome<T> {
     Fresh(T),

@@ -14,7 +14,7 @@ use super::{
     auth::Caller,
     date::Date,
     error::{ApiError, ApiResult},
-    idempotency::{Created, Idempotency, IdempotencyKey, body_hash},
+    idempotency::{Created, Done, Idempotency, IdempotencyKey, body_hash},
     json::JsonBody,
     nullable::Nullable,
     pagination::{List, after_id, body_id, default_limit, encode_cursor, filter_id, parse_id},
@@ -467,16 +467,34 @@ impl RiskPoolsApi {
     ///
     /// The pool's park office. The pool pays the claim with one conditional debit, whatever the
     /// concurrency: 422 `insufficient_pool` when its balance is less than the claim. 409 when the
-    /// claim is already decided.
+    /// claim is already decided. A replay with the same `Idempotency-Key` answers the same.
     #[oai(path = "/risk-claims/:id/approve", method = "post", operation_id = "approve_risk_claim")]
     async fn approve_risk_claim(
         &self,
         caller: Caller,
         state: Data<&AppState>,
         id: Path<String>,
+        req: &Request,
+        /// Makes the request safe to retry: the same key with the same body replays the first
+        /// response.
+        #[oai(name = "Idempotency-Key", validator(min_length = 1, max_length = 255))]
+        idempotency_key: IdempotencyKey,
         body: JsonBody<ClaimDecision>,
-    ) -> ApiResult<Json<RiskClaimView>> {
-        decide(&state, &caller, &id.0, true, body.0.reason).await
+    ) -> ApiResult<Done<RiskClaimView>> {
+        let idempotency = Idempotency::new(&state, &caller, idempotency_key.0, req, body_hash(&body.0));
+        if let Some(replayed) = idempotency.replay().await? {
+            return Ok(Done::new(replayed));
+        }
+        let id = parse_id(&id.0, "the claim")?;
+        let principal = caller.principal();
+        let reason = body.0.reason;
+        let outcome = idempotency
+            .run(200, async |w| {
+                Ok(RiskClaimView::from(&risk_pools::decide(w, principal, id, true, reason).await?))
+            })
+            .await
+            .map_err(|e| e.naming("the claim"))?;
+        Ok(Done::new(outcome))
     }
 
     /// Reject a claim

@@ -14,7 +14,7 @@ use super::{
     auth::Caller,
     date::Date,
     error::{ApiError, ApiResult, ErrorDetail},
-    idempotency::{Created, Idempotency, IdempotencyKey, body_hash},
+    idempotency::{Created, Done, Idempotency, IdempotencyKey, body_hash},
     json::JsonBody,
     pagination::{List, after_id, body_id, default_limit, encode_cursor, filter_id, parse_id},
     products::{EligibilityRules, parse_rules},
@@ -505,16 +505,34 @@ impl SubsidiesApi {
     ///
     /// The programme's park office. The budget pays the claim with one conditional update,
     /// whatever the concurrency: 422 `budget_exhausted` when less than the claim is left. 409 when
-    /// the claim is already decided.
+    /// the claim is already decided. A replay with the same `Idempotency-Key` answers the same.
     #[oai(path = "/subsidy-claims/:id/approve", method = "post", operation_id = "approve_subsidy_claim")]
     async fn approve_subsidy_claim(
         &self,
         caller: Caller,
         state: Data<&AppState>,
         id: Path<String>,
+        req: &Request,
+        /// Makes the request safe to retry: the same key with the same body replays the first
+        /// response.
+        #[oai(name = "Idempotency-Key", validator(min_length = 1, max_length = 255))]
+        idempotency_key: IdempotencyKey,
         body: JsonBody<ClaimDecision>,
-    ) -> ApiResult<Json<SubsidyClaimView>> {
-        decide(&state, &caller, &id.0, true, body.0.reason).await
+    ) -> ApiResult<Done<SubsidyClaimView>> {
+        let idempotency = Idempotency::new(&state, &caller, idempotency_key.0, req, body_hash(&body.0));
+        if let Some(replayed) = idempotency.replay().await? {
+            return Ok(Done::new(replayed));
+        }
+        let id = parse_id(&id.0, "the claim")?;
+        let principal = caller.principal();
+        let reason = body.0.reason;
+        let outcome = idempotency
+            .run(200, async |w| {
+                Ok(SubsidyClaimView::from(&subsidies::decide(w, principal, id, true, reason).await?))
+            })
+            .await
+            .map_err(|e| e.naming("the claim"))?;
+        Ok(Done::new(outcome))
     }
 
     /// Reject a subsidy claim

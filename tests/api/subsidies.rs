@@ -8,7 +8,7 @@ use futures_util::future::join_all;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
 use serde_json::{Value, json};
 
-use crate::credit::{Lending, apply, approval, lending};
+use crate::credit::{Lending, apply, approval, lending, post_with_key};
 
 fn today() -> NaiveDate {
     Utc::now().date_naive()
@@ -114,9 +114,12 @@ async fn a_claim_returns_a_share_of_interest_repaid_once_and_approvals_keep_to_t
     for_firm["enterprise_id"] = json!(l.firm);
     let refiled = l.app.post(&claims, &office, &for_firm).await.expect(201);
     assert_eq!(refiled.body["amount"], 180_000);
-    let approved =
-        l.app.post(&format!("/api/v1/subsidy-claims/{}/approve", refiled.id()), &office, &json!({})).await;
-    assert_eq!(approved.expect(200).body["status"], "approved");
+    // Approving pays money, so a retry with the same key replays the answer and pays once.
+    let approve = format!("/api/v1/subsidy-claims/{}/approve", refiled.id());
+    let approved = post_with_key(&l.app, &approve, &office, "approve-1", &json!({})).await.expect(200);
+    assert_eq!(approved.body["status"], "approved");
+    let again = post_with_key(&l.app, &approve, &office, "approve-1", &json!({})).await.expect(200);
+    assert_eq!((again.header("Idempotent-Replayed"), &again.body), (Some("true"), &approved.body));
     let view = l.app.get(&format!("/api/v1/subsidy-programs/{program_id}"), &l.firm_key).await.expect(200);
     assert_eq!(
         (view.body["paid"].as_i64(), view.body["committed"].as_i64(), view.body["remaining"].as_i64()),
