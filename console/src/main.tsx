@@ -73,6 +73,7 @@ function Shell({ me, onSignOut, onLang }: { me: Me; onSignOut: () => void; onLan
       ["models", t("积分模型", "Score models")],
       ["lists", t("推荐清单", "Recommendation lists")],
       ["pools", t("风险补偿资金池", "Risk pools")],
+      ["subsidies", t("贴息项目", "Subsidy programmes")],
       ["enterprises", t("园区企业", "Enterprises")],
     ],
     bank: [
@@ -84,6 +85,7 @@ function Shell({ me, onSignOut, onLang }: { me: Me; onSignOut: () => void; onLan
     ],
     enterprise: [
       ["", t("积分与匹配", "Score and matches")],
+      ["policies", t("政策匹配", "Policies")],
       ["mine", t("我的申请与贷款", "My applications and loans")],
     ],
     admin: [

@@ -4,9 +4,9 @@
 //
 // Each role signs in with the key the demo printed. The tests check what the issue promised,
 // save one screenshot of each role's main page, and of the score model, recommendation list,
-// recommended-enterprise and score-breakdown pages, at 1280 and 375 px under
-// target/console-screenshots/, and run axe-core on each of them: no serious or critical
-// violation is allowed.
+// recommended-enterprise, score-breakdown, subsidy programme and policies pages, at 1280 and
+// 375 px under target/console-screenshots/, and run axe-core on each of them: no serious or
+// critical violation is allowed.
 import { spawn } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -371,6 +371,99 @@ try {
     await context.close();
   });
 
+  const programme = "成都高新区科技型企业贷款贴息";
+  await check(`the 成都高新区 office sees ${programme} with 3 claims (2 approved, 1 filed), approves the filed one, and the dashboard shows it`, async () => {
+    const { context, page, problems } = await signIn(browser, demo, demo.keys.office);
+    await page.click("nav a[href='#/subsidies']");
+    const programmes = await rowsOf(page, "贴息项目列表");
+    const row = programmes.find((r) => r.startsWith(`${programme} `));
+    // Budget ¥500万, share 30%, bonus 10%, cap ¥20万 per enterprise, open.
+    assert(row && /^\S+ ¥500万 .* 30\.00% 10\.00% ¥20万 2022-01-01 – \d{4}-12-31 申报期内$/.test(row), `the programme's row: ${row}`);
+    await page.click(`a:text('${programme}')`);
+    await page.locator("h1", { hasText: programme }).waitFor();
+    const claims = page.locator("table:has(caption:text('贴息申请明细')) tbody tr");
+    await claims.first().waitFor();
+    assert((await claims.count()) === 3, `${await claims.count()} claims, not 3`);
+    assert((await page.locator("tbody [data-status=approved]").count()) === 2, "not 2 approved claims");
+    const filed = claims.filter({ has: page.locator("[data-status=filed]") });
+    assert((await filed.count()) === 1, "not 1 filed claim");
+    // Each claim names its enterprise, not a fallback id.
+    await page.waitForFunction(() => [...document.querySelectorAll("tbody [data-enterprise]")].every((e) => !e.textContent.includes("企业 #")));
+    const amount = Number(await filed.locator(".money").nth(1).getAttribute("data-fen"));
+    assert(amount > 0, `the filed claim's amount: ${amount}`);
+    const before = await figure(page, "paid");
+    const remaining = await figure(page, "remaining");
+    await filed.locator("button", { hasText: "批准并支付" }).click();
+    await page.waitForFunction(
+      (expected) => document.querySelector("[data-figure=paid] .money")?.getAttribute("data-fen") === expected,
+      String(before + amount),
+    );
+    assert((await figure(page, "remaining")) === remaining - amount, "the remaining budget did not fall by the claim");
+    await page.waitForFunction(() => document.querySelectorAll("tbody [data-status=approved]").length === 3);
+    // The dashboard: policy money and the programme.
+    await page.click("nav a[href='#/']");
+    const listed = await rowsOf(page, "贴息项目");
+    assert(listed.some((r) => r.startsWith(`${programme} `)), `the dashboard's programmes: ${listed.join(" | ")}`);
+    assert((await figure(page, "subsidies_paid")) >= before + amount, "the dashboard's subsidies paid do not count the approval");
+    assert((await figure(page, "pool_balance")) > 0, "the dashboard shows no pool balance");
+    const banks = await rowsOf(page, "按银行");
+    assert(banks.some((r) => r.startsWith("成都银行 ") && /¥[\d.,]+万$/.test(r)), `成都银行's subsidies paid: ${banks.join(" | ")}`);
+    assert(problems.length === 0, problems.join("; "));
+    await context.close();
+  });
+
+  await check("the 成都高新区 office opens a subsidy programme: bad fields named first, then its page", async () => {
+    const { context, page, problems } = await signIn(browser, demo, demo.keys.office);
+    await page.click("nav a[href='#/subsidies']");
+    await page.fill("input[name=name]", "浏览器测试贴息项目");
+    await page.fill("input[name=share]", "150");
+    await page.fill("input[name=bonus]", "10");
+    await page.fill("input[name=per_enterprise_cap]", "0");
+    await page.fill("input[name=budget]", "1000000");
+    await page.fill("input[name=min_score]", "60");
+    await page.fill("input[name=from]", "2024-01-01");
+    await page.fill("input[name=to]", "2030-12-31");
+    await page.click("button:text('设立项目')");
+    const error = page.locator(".error[data-code=validation_failed]");
+    await error.waitFor();
+    const text = await error.innerText();
+    assert(text.includes("share_bps") && text.includes("per_enterprise_cap"), `the fields' errors: ${text}`);
+    await page.fill("input[name=share]", "20");
+    await page.fill("input[name=per_enterprise_cap]", "200000");
+    await page.click("button:text('设立项目')");
+    await page.locator("h1", { hasText: "浏览器测试贴息项目" }).waitFor();
+    assert((await figure(page, "budget")) === 100_000_000, "the budget is not ¥100万 in fen");
+    const facts = await page.locator(".facts").innerText();
+    assert(facts.includes("20.00%") && facts.includes("10.00%") && facts.includes("积分不低于 60"), `the programme's facts: ${facts}`);
+    assert(problems.filter((p) => !p.includes("422")).length === 0, problems.join("; "));
+    await context.close();
+  });
+
+  await check(`成都美洽 qualifies for ${programme} with a positive estimate and for 金熊猫积分贷 under the pool, claims, and sees its claim filed`, async () => {
+    const { context, page, problems } = await signIn(browser, demo, demo.keys.enterprise);
+    await page.click("nav a[href='#/policies']");
+    const offer = page.locator(".policy.eligible[data-kind=subsidy_program]", { hasText: programme });
+    await offer.waitFor();
+    const estimate = Number(await offer.locator("[data-estimate] .money").getAttribute("data-fen"));
+    assert(estimate > 0, `the estimated subsidy: ${estimate}`);
+    const pool = page.locator(".policy.eligible[data-kind=risk_pool][data-policy='成都高新区科技信贷风险补偿资金池']", { hasText: "金熊猫积分贷" });
+    await pool.waitFor();
+    assert((await pool.innerText()).includes("80.00%"), `the pool's coverage: ${await pool.innerText()}`);
+    await offer.locator("button", { hasText: "申请贴息" }).click();
+    const filed = offer.locator(".ok[data-claim]");
+    await filed.waitFor();
+    const amount = Number(await filed.locator(".money").first().getAttribute("data-fen"));
+    assert(amount === estimate, `the claim pays ${amount}, the estimate was ${estimate}`);
+    const mine = page.locator("table:has(caption:text('贴息申请明细')) tbody tr", { has: page.locator("[data-status=filed]") });
+    await mine.first().waitFor();
+    assert((await mine.first().innerText()).includes(programme), `the claim's row: ${await mine.first().innerText()}`);
+    // Nothing is left to claim: a second claim is refused, in words.
+    await offer.locator("button", { hasText: "申请贴息" }).click();
+    await offer.locator(".error[data-code=validation_failed]").waitFor();
+    assert(problems.filter((p) => !p.includes("422")).length === 0, problems.join("; "));
+    await context.close();
+  });
+
   await check("the 成都高新区 office sees on an enterprise's page the banks it was recommended to", async () => {
     const { context, page, problems } = await signIn(browser, demo, demo.keys.office);
     const task = await page.evaluate(async () => {
@@ -492,6 +585,17 @@ try {
       await page.click("nav a[href='#/claims']");
       await page.locator("input[name=loan_id]").waitFor();
       await page.locator("table:has(caption:text('代偿申请')), p.muted").first().waitFor();
+    });
+    await mainPage(browser, demo, demo.keys.office, "park-office-subsidy", async (page) => {
+      await page.click("nav a[href='#/subsidies']");
+      await page.click(`a:text('${programme}')`);
+      await page.locator("[data-figure=remaining] .money").waitFor();
+      await page.locator("table:has(caption:text('贴息申请明细')) tbody tr").first().waitFor();
+    });
+    await mainPage(browser, demo, demo.keys.enterprise, "enterprise-policies", async (page) => {
+      await page.click("nav a[href='#/policies']");
+      await page.locator(".policy.eligible").first().waitFor();
+      await page.locator("table:has(caption:text('贴息申请明细')), p.muted").first().waitFor();
     });
     await mainPage(browser, demo, demo.keys.admin, "admin-score", async (page) => {
       await page.click("nav a[href='#/parks']");

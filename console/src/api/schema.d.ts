@@ -788,7 +788,7 @@ export interface paths {
          * Approve a claim
          * @description The pool's park office. The pool pays the claim with one conditional debit, whatever the
          *     concurrency: 422 `insufficient_pool` when its balance is less than the claim. 409 when the
-         *     claim is already decided.
+         *     claim is already decided. A replay with the same `Idempotency-Key` answers the same.
          *
          *     **Who:** admins and park offices.
          */
@@ -815,6 +815,204 @@ export interface paths {
          *     **Who:** admins and park offices.
          */
         post: operations["reject_risk_claim"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/parks/{id}/subsidy-programs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List a park's subsidy programmes
+         * @description The park's office, its enterprises, or an admin.
+         *
+         *     **Who:** admins, park offices and enterprises.
+         */
+        get: operations["list_subsidy_programs"];
+        put?: never;
+        /**
+         * Open an interest subsidy programme
+         * @description The park's office (or an admin). Enterprises of the park that pass `eligibility` claim a
+         *     share of the interest they repaid from `from` to `to`; approvals never pay past `budget`.
+         *
+         *     **Who:** admins and park offices.
+         */
+        post: operations["create_subsidy_program"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/subsidy-programs/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a subsidy programme
+         * @description Its park's office, the park's enterprises, or an admin.
+         *
+         *     **Who:** admins, park offices and enterprises.
+         */
+        get: operations["get_subsidy_program"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/subsidy-programs/{id}/claims": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List a programme's claims
+         * @description Its park's office and an admin see every claim on it, an enterprise of the park its own.
+         *     The same as `GET /subsidy-claims?program_id=`.
+         *
+         *     **Who:** admins, park offices and enterprises.
+         */
+        get: operations["list_subsidy_program_claims"];
+        put?: never;
+        /**
+         * Claim an interest subsidy
+         * @description The enterprise for itself, or its park office for it. The claim counts the interest the
+         *     enterprise repaid from `from` to `to` that no claim of the programme counts yet, and is
+         *     computed, not typed. 422 `ineligible` with every failed rule when the enterprise does not
+         *     qualify; 422 when there is nothing left to claim or its cap is reached.
+         *
+         *     **Who:** admins, park offices and enterprises.
+         */
+        post: operations["create_subsidy_claim"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/subsidy-claims": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List subsidy claims
+         * @description An enterprise sees its claims, a park office its park's, an admin all; `?program_id=`,
+         *     `?enterprise_id=` and `?status=` narrow them.
+         *
+         *     **Who:** admins, park offices and enterprises.
+         */
+        get: operations["list_subsidy_claims"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/subsidy-claims/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a subsidy claim
+         * @description **Who:** admins, park offices and enterprises.
+         */
+        get: operations["get_subsidy_claim"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/subsidy-claims/{id}/approve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Approve a subsidy claim
+         * @description The programme's park office. The budget pays the claim with one conditional update,
+         *     whatever the concurrency: 422 `budget_exhausted` when less than the claim is left. 409 when
+         *     the claim is already decided. A replay with the same `Idempotency-Key` answers the same.
+         *
+         *     **Who:** admins and park offices.
+         */
+        post: operations["approve_subsidy_claim"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/subsidy-claims/{id}/reject": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reject a subsidy claim
+         * @description The programme's park office, with a reason. The interest it counted may be claimed again.
+         *     409 when the claim is already decided.
+         *
+         *     **Who:** admins and park offices.
+         */
+        post: operations["reject_subsidy_claim"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/enterprises/{id}/policies": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The policies an enterprise qualifies for
+         * @description The enterprise itself, its park office, or an admin. Every open subsidy programme of its
+         *     park, and every published product an open risk pool of its park covers, judged by the same
+         *     engine and with the same reasons as matches. An eligible programme shows the subsidy on
+         *     the interest already repaid and not yet claimed.
+         *
+         *     **Who:** admins, park offices and enterprises.
+         */
+        get: operations["get_enterprise_policies"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1823,6 +2021,16 @@ export interface components {
              * @description Principal unpaid when loans were written off (核销), in fen.
              */
             written_off: number;
+            /**
+             * Format: int64
+             * @description Risk-pool claims paid to the bank.
+             */
+            risk_claims_paid: number;
+            /**
+             * Format: int64
+             * @description Interest subsidies returned on the interest its loans' borrowers repaid.
+             */
+            subsidies_paid: number;
         };
         /**
          * BankTallyView
@@ -2092,6 +2300,21 @@ export interface components {
              */
             min_stage_percentile?: number;
         };
+        /** EligiblePolicy */
+        EligiblePolicy: {
+            policy: components["schemas"]["PolicyView"];
+            /**
+             * Format: int64
+             * @description A programme: the subsidy, in fen, on the interest the enterprise has repaid in its window
+             *     and not yet claimed, within its cap and the budget left.
+             */
+            estimated_amount?: number;
+            /**
+             * Format: int64
+             * @description A pool-covered product: the most the enterprise may borrow under it, in fen.
+             */
+            offer_max_amount?: number;
+        };
         /** EligibleProduct */
         EligibleProduct: {
             product: components["schemas"]["ProductView"];
@@ -2154,7 +2377,7 @@ export interface components {
          * @description Every error code the service answers with. The code is stable; the message may change.
          * @enum {string}
          */
-        ErrorCode: "malformed_body" | "invalid_cursor" | "invalid_idempotency_key" | "bad_request" | "unauthorized" | "forbidden" | "not_found" | "no_score" | "method_not_allowed" | "conflict" | "invalid_state" | "idempotency_key_in_flight" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "ineligible" | "product_not_published" | "quota_exceeded" | "exceeds_available" | "exceeds_outstanding" | "below_floor" | "insufficient_pool" | "idempotency_key_reused" | "internal" | "unavailable";
+        ErrorCode: "malformed_body" | "invalid_cursor" | "invalid_idempotency_key" | "bad_request" | "unauthorized" | "forbidden" | "not_found" | "no_score" | "method_not_allowed" | "conflict" | "invalid_state" | "idempotency_key_in_flight" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "ineligible" | "product_not_published" | "quota_exceeded" | "exceeds_available" | "exceeds_outstanding" | "below_floor" | "insufficient_pool" | "budget_exhausted" | "idempotency_key_reused" | "internal" | "unavailable";
         /**
          * ErrorDetail
          * @description One failed field, import row or eligibility rule.
@@ -2198,7 +2421,7 @@ export interface components {
          * @description The kinds of event. The name is `<resource>.<what happened>`.
          * @enum {string}
          */
-        EventType: "enterprise.registered" | "scores.imported" | "product.published" | "product.suspended" | "product.retired" | "application.submitted" | "application.under_review" | "application.approved" | "application.rejected" | "application.withdrawn" | "credit_line.granted" | "disbursement.created" | "credit_line.closed" | "loan.created" | "repayment.recorded" | "loan.overdue" | "loan.classified" | "loan.written_off" | "recommendation.published" | "recommendation.answered" | "recommendation.overdue" | "risk_claim.filed" | "risk_claim.decided" | "webhook_endpoint.disabled";
+        EventType: "enterprise.registered" | "scores.imported" | "product.published" | "product.suspended" | "product.retired" | "application.submitted" | "application.under_review" | "application.approved" | "application.rejected" | "application.withdrawn" | "credit_line.granted" | "disbursement.created" | "credit_line.closed" | "loan.created" | "repayment.recorded" | "loan.overdue" | "loan.classified" | "loan.written_off" | "recommendation.published" | "recommendation.answered" | "recommendation.overdue" | "risk_claim.filed" | "risk_claim.decided" | "subsidy_claim.filed" | "subsidy_claim.decided" | "webhook_endpoint.disabled";
         /**
          * EventView
          * @description Something that happened to a resource.
@@ -2281,6 +2504,12 @@ export interface components {
             values: {
                 [key: string]: unknown;
             };
+        };
+        /** IneligiblePolicy */
+        IneligiblePolicy: {
+            policy: components["schemas"]["PolicyView"];
+            /** @description Every rule the enterprise fails, each as `{rule, required, actual, message}`. */
+            failed: components["schemas"]["ErrorDetail"][];
         };
         /** IneligibleProduct */
         IneligibleProduct: {
@@ -2495,6 +2724,24 @@ export interface components {
          */
         List_RiskPoolView: {
             items: components["schemas"]["RiskPoolView"][];
+            /** @description `null` on the last page. */
+            next_cursor: string | null;
+        };
+        /**
+         * List_SubsidyClaimView
+         * @description A page of records; pass `next_cursor` back as `?cursor=` for the next page.
+         */
+        List_SubsidyClaimView: {
+            items: components["schemas"]["SubsidyClaimView"][];
+            /** @description `null` on the last page. */
+            next_cursor: string | null;
+        };
+        /**
+         * List_SubsidyProgramView
+         * @description A page of records; pass `next_cursor` back as `?cursor=` for the next page.
+         */
+        List_SubsidyProgramView: {
+            items: components["schemas"]["SubsidyProgramView"][];
             /** @description `null` on the last page. */
             next_cursor: string | null;
         };
@@ -2774,6 +3021,9 @@ export interface components {
             parks: components["schemas"]["ParkRow"][];
             /** @description Every park's risk-compensation pools today. */
             risk_pools: components["schemas"]["RiskPoolView"][];
+            /** @description Every park's interest subsidy programmes today. */
+            subsidy_programs: components["schemas"]["SubsidyProgramView"][];
+            policy_money: components["schemas"]["PolicyTotals"];
         };
         /** NewApiKey */
         NewApiKey: {
@@ -3026,6 +3276,67 @@ export interface components {
             indicators?: components["schemas"]["IndicatorSpec"][];
             stage_weights?: components["schemas"]["StageWeights"];
             method?: components["schemas"]["ScoringMethod"];
+        };
+        /**
+         * NewSubsidyClaim
+         * @description A claim for the interest an enterprise repaid in a window.
+         */
+        NewSubsidyClaim: {
+            /**
+             * @description The enterprise the claim is for: an enterprise's own id (or left out), or one of the park
+             *     office's enterprises.
+             */
+            enterprise_id?: string;
+            /**
+             * Format: date
+             * @description Interest repaid from `from` to `to`, both in the programme's window, counts.
+             */
+            from: string;
+            /**
+             * Format: date
+             * @description A day, `YYYY-MM-DD`, from 1900-01-01 to 2200-12-31.
+             */
+            to: string;
+        };
+        /**
+         * NewSubsidyProgram
+         * @description A new interest subsidy programme of the park.
+         */
+        NewSubsidyProgram: {
+            name: string;
+            /**
+             * Format: int32
+             * @description The share of interest repaid that is returned, in basis points (3000 = 30%).
+             */
+            share_bps: number;
+            /**
+             * Format: int32
+             * @description Added to the share for interest repaid on the enterprise's first loan on the platform, in
+             *     basis points; the share and the bonus together are at most 10000.
+             * @default 0
+             */
+            first_loan_bonus_bps: number;
+            /**
+             * Format: int64
+             * @description The most one enterprise receives from the programme, in fen; at most the budget.
+             */
+            per_enterprise_cap: number;
+            /**
+             * Format: int64
+             * @description The programme's whole budget, in fen; approvals never pay past it.
+             */
+            budget: number;
+            eligibility?: components["schemas"]["EligibilityRules"];
+            /**
+             * Format: date
+             * @description Interest repaid from this day to `to` counts.
+             */
+            from: string;
+            /**
+             * Format: date
+             * @description A day, `YYYY-MM-DD`, from 1900-01-01 to 2200-12-31.
+             */
+            to: string;
         };
         /** NewTopUp */
         NewTopUp: {
@@ -3280,6 +3591,89 @@ export interface components {
              *     leverage and claims paid.
              */
             risk_pools: components["schemas"]["RiskPoolView"][];
+            /** @description The park's interest subsidy programmes today: budget, committed, paid, remaining. */
+            subsidy_programs: components["schemas"]["SubsidyProgramView"][];
+            policy_money: components["schemas"]["PolicyTotals"];
+        };
+        /**
+         * Policies
+         * @description Every open programme of the enterprise's park and every published product an open pool of
+         *     its park covers, split into those it qualifies for and those it does not.
+         */
+        Policies: {
+            eligible: components["schemas"]["EligiblePolicy"][];
+            ineligible: components["schemas"]["IneligiblePolicy"][];
+        };
+        /**
+         * @description What kind of policy money.
+         * @enum {string}
+         */
+        PolicyKind: "subsidy_program" | "risk_pool";
+        /**
+         * PolicyTotals
+         * @description The park's (or every park's) policy money: pools today, and what was paid in the window.
+         */
+        PolicyTotals: {
+            /**
+             * Format: int64
+             * @description The pools' balances today, in fen.
+             */
+            pool_balance: number;
+            /**
+             * Format: int64
+             * @description Principal outstanding on the pools' enrolled loans today, in fen.
+             */
+            enrolled_outstanding: number;
+            /**
+             * Format: double
+             * @description `enrolled_outstanding ÷ pool_balance`; `null` when the pools are empty.
+             */
+            leverage: number | null;
+            /**
+             * Format: int64
+             * @description Risk-pool claims paid to the bank.
+             */
+            risk_claims_paid: number;
+            /**
+             * Format: int64
+             * @description Interest subsidies returned on the interest its loans' borrowers repaid.
+             */
+            subsidies_paid: number;
+        };
+        /**
+         * PolicyView
+         * @description A programme, or a pool-covered product.
+         */
+        PolicyView: {
+            kind: components["schemas"]["PolicyKind"];
+            /** @description The programme's or the pool's id. */
+            id: string;
+            /** @description The programme's or the pool's name. */
+            name: string;
+            park_id: string;
+            /**
+             * Format: int32
+             * @description A programme: its share, bonus, cap, budget left and window.
+             */
+            share_bps?: number;
+            /** Format: int32 */
+            first_loan_bonus_bps?: number;
+            /** Format: int64 */
+            per_enterprise_cap?: number;
+            /** Format: int64 */
+            remaining_budget?: number;
+            /** Format: date */
+            from?: string;
+            /** Format: date */
+            to?: string;
+            /** @description A pool: the covered product, its bank, and what the pool covers. */
+            product_id?: string;
+            product_name?: string;
+            bank_id?: string;
+            /** Format: int32 */
+            coverage_bps?: number;
+            /** Format: int64 */
+            per_loan_cap?: number;
         };
         /**
          * ProductPatch
@@ -3369,6 +3763,16 @@ export interface components {
              * @description Principal unpaid when loans were written off (核销), in fen.
              */
             written_off: number;
+            /**
+             * Format: int64
+             * @description Risk-pool claims paid to the bank.
+             */
+            risk_claims_paid: number;
+            /**
+             * Format: int64
+             * @description Interest subsidies returned on the interest its loans' borrowers repaid.
+             */
+            subsidies_paid: number;
         };
         /**
          * @description Where a product is in its life: `draft → published ⇄ suspended → retired`.
@@ -3901,6 +4305,83 @@ export interface components {
             mature: {
                 [key: string]: number;
             };
+        };
+        /** SubsidyClaimView */
+        SubsidyClaimView: {
+            id: string;
+            program_id: string;
+            park_id: string;
+            enterprise_id: string;
+            /** Format: date */
+            from: string;
+            /** Format: date */
+            to: string;
+            /**
+             * Format: int64
+             * @description The interest repaid in the window that the claim counts, in fen: repayments no other
+             *     claim of the programme counts, recoveries on written-off loans aside.
+             */
+            interest_basis: number;
+            /**
+             * Format: int64
+             * @description The part of `interest_basis` repaid on the enterprise's first loan, which earns the bonus.
+             */
+            bonus_basis: number;
+            /**
+             * Format: int32
+             * @description How many repayments it counts.
+             */
+            repayments: number;
+            /**
+             * Format: int64
+             * @description What it pays, in fen: each repayment's interest × (share_bps, plus first_loan_bonus_bps on
+             *     the first loan) ÷ 10,000, down to the fen, up to what is left of the enterprise's cap.
+             */
+            amount: number;
+            status: components["schemas"]["ClaimStatus"];
+            reason?: string;
+            /** Format: date-time */
+            filed_at: string;
+            /** Format: date-time */
+            decided_at?: string;
+        };
+        /** SubsidyProgramView */
+        SubsidyProgramView: {
+            id: string;
+            park_id: string;
+            name: string;
+            /** Format: int32 */
+            share_bps: number;
+            /** Format: int32 */
+            first_loan_bonus_bps: number;
+            /** Format: int64 */
+            per_enterprise_cap: number;
+            /** Format: int64 */
+            budget: number;
+            eligibility: components["schemas"]["EligibilityRules"];
+            /** Format: date */
+            from: string;
+            /** Format: date */
+            to: string;
+            /**
+             * Format: int64
+             * @description Claims filed and not yet decided, in fen.
+             */
+            committed: number;
+            /**
+             * Format: int64
+             * @description Claims approved, in fen; never more than the budget.
+             */
+            paid: number;
+            /**
+             * Format: int64
+             * @description `budget − paid`, in fen.
+             */
+            remaining: number;
+            /** @description Whether today is in the window. */
+            open: boolean;
+            /** Format: date-time */
+            created_at: string;
         };
         /**
          * TaskAnswer
@@ -7504,7 +7985,13 @@ export interface operations {
     approve_risk_claim: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes the request safe to retry: the same key with the same body replays the first
+                 *     response.
+                 */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 id: string;
             };
@@ -7516,8 +8003,11 @@ export interface operations {
             };
         };
         responses: {
+            /** @description Done. On an idempotent replay, the first response, with `Idempotent-Replayed: true`. */
             200: {
                 headers: {
+                    /** @description `true` when this is the stored response of an earlier request with the same key. */
+                    "IDEMPOTENT-REPLAYED"?: boolean;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7710,6 +8200,969 @@ export interface operations {
             };
             /** @description Validation or a business rule failed; `details` lists each failure. */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An internal error. The message never shows internals. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A service this one depends on is down; retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_subsidy_programs: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description The `next_cursor` of the previous page. */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["List_SubsidyProgramView"];
+                };
+            };
+            /**
+             * @description Malformed input: the body is empty or not JSON, the `Idempotency-Key` is unusable, or a
+             *     cursor is not one this service gave out.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No API key, or an unknown or revoked one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role may not do this at all. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource, or one outside the caller's scope. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation or a business rule failed; `details` lists each failure. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An internal error. The message never shows internals. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A service this one depends on is down; retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_subsidy_program: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes the request safe to retry: the same key with the same body replays the first
+                 *     response.
+                 */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["NewSubsidyProgram"];
+            };
+        };
+        responses: {
+            /** @description Created. On an idempotent replay, the first response, with `Idempotent-Replayed: true`. */
+            201: {
+                headers: {
+                    /** @description `true` when this is the stored response of an earlier request with the same key. */
+                    "IDEMPOTENT-REPLAYED"?: boolean;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["SubsidyProgramView"];
+                };
+            };
+            /**
+             * @description Malformed input: the body is empty or not JSON, the `Idempotency-Key` is unusable, or a
+             *     cursor is not one this service gave out.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No API key, or an unknown or revoked one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role may not do this at all. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource, or one outside the caller's scope. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A state conflict, a duplicate, or a request in flight with the same idempotency key. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than this path accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body's content type is not one this operation accepts. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation or a business rule failed; `details` lists each failure. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An internal error. The message never shows internals. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A service this one depends on is down; retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_subsidy_program: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["SubsidyProgramView"];
+                };
+            };
+            /** @description No API key, or an unknown or revoked one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role may not do this at all. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource, or one outside the caller's scope. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An internal error. The message never shows internals. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A service this one depends on is down; retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_subsidy_program_claims: {
+        parameters: {
+            query?: {
+                status?: components["schemas"]["ClaimStatus"];
+                limit?: number;
+                /** @description The `next_cursor` of the previous page. */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["List_SubsidyClaimView"];
+                };
+            };
+            /**
+             * @description Malformed input: the body is empty or not JSON, the `Idempotency-Key` is unusable, or a
+             *     cursor is not one this service gave out.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No API key, or an unknown or revoked one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role may not do this at all. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource, or one outside the caller's scope. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation or a business rule failed; `details` lists each failure. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An internal error. The message never shows internals. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A service this one depends on is down; retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_subsidy_claim: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes the request safe to retry: the same key with the same body replays the first
+                 *     response.
+                 */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["NewSubsidyClaim"];
+            };
+        };
+        responses: {
+            /** @description Created. On an idempotent replay, the first response, with `Idempotent-Replayed: true`. */
+            201: {
+                headers: {
+                    /** @description `true` when this is the stored response of an earlier request with the same key. */
+                    "IDEMPOTENT-REPLAYED"?: boolean;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["SubsidyClaimView"];
+                };
+            };
+            /**
+             * @description Malformed input: the body is empty or not JSON, the `Idempotency-Key` is unusable, or a
+             *     cursor is not one this service gave out.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No API key, or an unknown or revoked one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role may not do this at all. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource, or one outside the caller's scope. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A state conflict, a duplicate, or a request in flight with the same idempotency key. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than this path accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body's content type is not one this operation accepts. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation or a business rule failed; `details` lists each failure. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An internal error. The message never shows internals. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A service this one depends on is down; retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_subsidy_claims: {
+        parameters: {
+            query?: {
+                program_id?: string;
+                enterprise_id?: string;
+                status?: components["schemas"]["ClaimStatus"];
+                limit?: number;
+                /** @description The `next_cursor` of the previous page. */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["List_SubsidyClaimView"];
+                };
+            };
+            /**
+             * @description Malformed input: the body is empty or not JSON, the `Idempotency-Key` is unusable, or a
+             *     cursor is not one this service gave out.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No API key, or an unknown or revoked one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role may not do this at all. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation or a business rule failed; `details` lists each failure. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An internal error. The message never shows internals. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A service this one depends on is down; retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_subsidy_claim: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["SubsidyClaimView"];
+                };
+            };
+            /** @description No API key, or an unknown or revoked one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role may not do this at all. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource, or one outside the caller's scope. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An internal error. The message never shows internals. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A service this one depends on is down; retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    approve_subsidy_claim: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes the request safe to retry: the same key with the same body replays the first
+                 *     response.
+                 */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["ClaimDecision"];
+            };
+        };
+        responses: {
+            /** @description Done. On an idempotent replay, the first response, with `Idempotent-Replayed: true`. */
+            200: {
+                headers: {
+                    /** @description `true` when this is the stored response of an earlier request with the same key. */
+                    "IDEMPOTENT-REPLAYED"?: boolean;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["SubsidyClaimView"];
+                };
+            };
+            /**
+             * @description Malformed input: the body is empty or not JSON, the `Idempotency-Key` is unusable, or a
+             *     cursor is not one this service gave out.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No API key, or an unknown or revoked one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role may not do this at all. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource, or one outside the caller's scope. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A state conflict, a duplicate, or a request in flight with the same idempotency key. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than this path accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body's content type is not one this operation accepts. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation or a business rule failed; `details` lists each failure. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An internal error. The message never shows internals. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A service this one depends on is down; retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    reject_subsidy_claim: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["ClaimDecision"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["SubsidyClaimView"];
+                };
+            };
+            /**
+             * @description Malformed input: the body is empty or not JSON, the `Idempotency-Key` is unusable, or a
+             *     cursor is not one this service gave out.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No API key, or an unknown or revoked one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role may not do this at all. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource, or one outside the caller's scope. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A state conflict, a duplicate, or a request in flight with the same idempotency key. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than this path accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body's content type is not one this operation accepts. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation or a business rule failed; `details` lists each failure. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An internal error. The message never shows internals. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A service this one depends on is down; retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_enterprise_policies: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Policies"];
+                };
+            };
+            /** @description No API key, or an unknown or revoked one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role may not do this at all. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource, or one outside the caller's scope. */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -7,6 +7,7 @@ import { roleName, t } from "../i18n";
 import { Action, type Column, Field, Form, Paged, Show, Table, text, useLoad } from "../ui";
 import { EnterpriseDetail, Enterprises, StatsFigures } from "./park";
 import { RiskPoolShares } from "./risk";
+import { PolicyMoney, SubsidyProgramShares } from "./subsidy";
 import { ScoreModelPages } from "./scores";
 
 export function AdminPages({ route }: { route: string[] }) {
@@ -50,7 +51,9 @@ function National() {
                 { label: t("不良率", "NPL ratio"), cell: (p) => `${(p.npl_ratio * 100).toFixed(2)}%`, numeric: true },
               ]}
             />
+            <PolicyMoney totals={s.policy_money} />
             <RiskPoolShares pools={s.risk_pools} />
+            <SubsidyProgramShares programs={s.subsidy_programs} />
           </>
         )}
       </Show>

@@ -1,5 +1,6 @@
 // An enterprise's pages: its score and rank, the banks it was recommended to, its matches with
-// every failed rule in words, an application form, and its applications, lines and loans.
+// every failed rule in words, an application form, its applications, lines and loans, and the
+// policies it qualifies for (subsidy.tsx).
 import { api, unwrap, type Schemas } from "../api/client";
 import { bps, toFen } from "../format";
 import { t, word } from "../i18n";
@@ -9,12 +10,15 @@ import { Field, Form, Money, Show, text, useLoad } from "../ui";
 import { LoansOf } from "./bank";
 import { ApplicationsOf, LinesOf, ScorePanel } from "./park";
 import { EnterpriseRecommendations } from "./recommendations";
+import { EnterprisePolicies } from "./subsidy";
 
 export function EnterprisePages({ me, route }: { me: Me; route: string[] }) {
   const id = me.enterprise_id ?? "";
   switch (route[0]) {
     case "apply":
       return <Apply enterprise={id} product={route[1] ?? ""} />;
+    case "policies":
+      return <EnterprisePolicies enterprise={id} />;
     case "mine":
       return <Mine enterprise={id} />;
     default:
@@ -52,11 +56,7 @@ function Home({ enterprise, name }: { enterprise: string; name: string }) {
               {m.ineligible.map((i) => (
                 <li class="product ineligible" data-product={i.product.name}>
                   <ProductLine product={i.product} bank={banks?.get(i.product.bank_id)} />
-                  <ul class="reasons">
-                    {i.failed.map((f) => (
-                      <li data-rule={f.rule}>{reason(f)}</li>
-                    ))}
-                  </ul>
+                  <Reasons failed={i.failed} />
                 </li>
               ))}
             </ul>
@@ -72,7 +72,18 @@ function stageWords(list: string | undefined): string {
 }
 
 /** A failed rule in words: the service's sentence in English, and ours in Chinese. */
-function reason(f: Schemas["ErrorDetail"]): string {
+/** Every rule failed, one line each in words: for products and policies alike. */
+export function Reasons({ failed }: { failed: Schemas["ErrorDetail"][] }) {
+  return (
+    <ul class="reasons">
+      {failed.map((f) => (
+        <li data-rule={f.rule}>{reason(f)}</li>
+      ))}
+    </ul>
+  );
+}
+
+export function reason(f: Schemas["ErrorDetail"]): string {
   const none = f.actual === undefined || f.actual === "";
   const zh: Record<string, string> = {
     min_score: none ? `尚无创新积分；最低要求 ${f.required}` : `积分 ${f.actual} 低于最低要求 ${f.required}`,

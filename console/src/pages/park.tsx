@@ -1,5 +1,6 @@
 // A park office's pages: the dashboard, the ranking (百强榜), score import, score models,
-// recommendation lists, risk-compensation pools, and the park's enterprises.
+// recommendation lists, risk-compensation pools, interest subsidy programmes, and the park's
+// enterprises.
 import { useMemo, useState } from "preact/hooks";
 import { api, idempotencyKey, unwrap, type Schemas } from "../api/client";
 import { bps, day, percent } from "../format";
@@ -9,6 +10,7 @@ import { Card, Chart, ErrorBox, Field, Money, Paged, Show, Table, useLoad, yi } 
 import { EnterpriseRecommendations, ListPages, RecommendationShares } from "./recommendations";
 import { RiskPoolPages, RiskPoolShares } from "./risk";
 import { ScoreBreakdown, ScoreModelPages } from "./scores";
+import { PolicyMoney, SubsidyPages, SubsidyProgramShares } from "./subsidy";
 
 export function ParkPages({ me, route }: { me: Me; route: string[] }) {
   const park = me.park_id ?? "";
@@ -23,6 +25,8 @@ export function ParkPages({ me, route }: { me: Me; route: string[] }) {
       return <ListPages park={park} route={route.slice(1)} />;
     case "pools":
       return <RiskPoolPages park={park} route={route.slice(1)} />;
+    case "subsidies":
+      return <SubsidyPages park={park} route={route.slice(1)} />;
     case "enterprises":
       return route[1] ? <EnterpriseDetail id={route[1]} modelHref={(model) => `#/models/${model}`} /> : <Enterprises park={park} />;
     default:
@@ -52,7 +56,9 @@ export function Dashboard({ park, title }: { park: string; title: string }) {
           <>
             <StatsFigures stats={s} />
             <RecommendationShares rows={s.recommendations} />
+            <PolicyMoney totals={s.policy_money} />
             <RiskPoolShares pools={s.risk_pools} link />
+            <SubsidyProgramShares programs={s.subsidy_programs} link />
           </>
         )}
       </Show>
@@ -129,6 +135,8 @@ export function StatsFigures({ stats }: { stats: Totals }) {
           { label: t("放款金额", "Disbursed"), cell: (b) => <Money fen={b.disbursed} />, numeric: true },
           { label: t("贷款余额", "Outstanding"), cell: (b) => <Money fen={b.principal_outstanding} />, numeric: true },
           { label: t("不良率", "NPL ratio"), cell: (b) => percent(b.npl_ratio), numeric: true },
+          { label: t("风险补偿已代偿", "Risk claims paid"), cell: (b) => <Money fen={b.risk_claims_paid} />, numeric: true },
+          { label: t("贴息已拨付", "Subsidies paid"), cell: (b) => <Money fen={b.subsidies_paid} />, numeric: true },
         ]}
       />
       <Table

@@ -49,8 +49,24 @@ export function RiskPoolShares({ pools, link }: { pools: Pool[]; link?: boolean 
   );
 }
 
-/** A claim's status in words. */
-function ClaimState({ claim }: { claim: Claim }) {
+/** The status filter of a list of claims: risk claims and subsidy claims alike. */
+export function ClaimStatusFilter({ name, value, onChange }: { name: string; value: string; onChange: (v: string) => void }) {
+  return (
+    <div class="filters">
+      <Field label={t("状态", "Status")}>
+        <select name={name} value={value} onChange={(e) => onChange(e.currentTarget.value)}>
+          <option value="">{t("全部", "All")}</option>
+          <option value="filed">{t("待审核", "filed")}</option>
+          <option value="approved">{word("approved")}</option>
+          <option value="rejected">{word("rejected")}</option>
+        </select>
+      </Field>
+    </div>
+  );
+}
+
+/** A claim's status in words: a risk claim's or a subsidy claim's. */
+export function ClaimState({ claim }: { claim: { status: Schemas["ClaimStatus"] } }) {
   return <span data-status={claim.status}>{claim.status === "filed" ? t("待审核", "filed") : word(claim.status)}</span>;
 }
 
@@ -319,16 +335,7 @@ function Claims({
   const banks = useBankNames();
   return (
     <>
-      <div class="filters">
-        <Field label={t("状态", "Status")}>
-          <select name="claim_status" value={status} onChange={(e) => setStatus(e.currentTarget.value)}>
-            <option value="">{t("全部", "All")}</option>
-            <option value="filed">{t("待审核", "filed")}</option>
-            <option value="approved">{word("approved")}</option>
-            <option value="rejected">{word("rejected")}</option>
-          </select>
-        </Field>
-      </div>
+      <ClaimStatusFilter name="claim_status" value={status} onChange={setStatus} />
       <Paged
         deps={[pool, status, deciding, ...deps]}
         caption={t("代偿申请明细", "Claims, one by one")}
@@ -369,7 +376,8 @@ function Claims({
                   cell: (c: Claim) =>
                     c.status === "filed" ? (
                       <Decision
-                        claim={c}
+                        approve={() => api.POST("/api/v1/risk-claims/{id}/approve", { params: { path: { id: c.id } }, body: {} })}
+                        reject={(reason) => api.POST("/api/v1/risk-claims/{id}/reject", { params: { path: { id: c.id } }, body: { reason } })}
                         onDecided={() => {
                           setDeciding((n) => n + 1);
                           onDecided?.();
@@ -387,8 +395,19 @@ function Claims({
   );
 }
 
-/** Approve, or reject with a reason, one filed claim. */
-function Decision({ claim, onDecided }: { claim: Claim; onDecided: () => void }) {
+/** A call deciding one claim, as openapi-fetch gives it. */
+type Decide = Promise<{ data?: unknown; error?: unknown; response: Response }>;
+
+/** Approve, or reject with a reason, one filed claim: a risk claim or a subsidy claim. */
+export function Decision({
+  approve,
+  reject,
+  onDecided,
+}: {
+  approve: () => Decide;
+  reject: (reason: string) => Decide;
+  onDecided: () => void;
+}) {
   const [rejecting, setRejecting] = useState(false);
   const [error, setError] = useState<unknown>();
   if (rejecting) {
@@ -400,7 +419,7 @@ function Decision({ claim, onDecided }: { claim: Claim; onDecided: () => void })
           const reason = text(new FormData(event.currentTarget), "reason");
           setError(undefined);
           try {
-            await unwrap(api.POST("/api/v1/risk-claims/{id}/reject", { params: { path: { id: claim.id } }, body: { reason } }));
+            await unwrap(reject(reason));
             onDecided();
           } catch (e) {
             setError(e);
@@ -426,7 +445,7 @@ function Decision({ claim, onDecided }: { claim: Claim; onDecided: () => void })
       <Action
         label={t("批准并支付", "Approve and pay")}
         run={async () => {
-          await unwrap(api.POST("/api/v1/risk-claims/{id}/approve", { params: { path: { id: claim.id } }, body: {} }));
+          await unwrap(approve());
           onDecided();
         }}
       />
