@@ -47,7 +47,8 @@ pub struct NewSubsidyProgram {
     /// basis points; the share and the bonus together are at most 10000.
     #[oai(default, validator(minimum(value = "0"), maximum(value = "10000")))]
     pub first_loan_bonus_bps: i32,
-    /// The most one enterprise receives from the programme, in fen; at most the budget.
+    /// The most one enterprise receives from the programme, in fen (the budget binds first when
+    /// it is less).
     #[oai(validator(minimum(value = "1"), maximum(value = "1000000000000000")))]
     pub per_enterprise_cap: i64,
     /// The programme's whole budget, in fen; approvals never pay past it.

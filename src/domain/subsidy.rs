@@ -44,7 +44,8 @@ impl ProgramTerms {
         }
         if !(0..=MAX_SHARE_BPS).contains(&self.first_loan_bonus_bps) {
             errors.push(FieldError::new("first_loan_bonus_bps", "a bonus is 0 to 10000 basis points"));
-        } else if self.share_bps + self.first_loan_bonus_bps > MAX_SHARE_BPS {
+        } else if i64::from(self.share_bps) + i64::from(self.first_loan_bonus_bps) > i64::from(MAX_SHARE_BPS)
+        {
             errors.push(FieldError::new(
                 "first_loan_bonus_bps",
                 format!(

@@ -173,7 +173,18 @@ pub async fn file(
         &[ClaimStatus::Filed, ClaimStatus::Approved],
     )
     .await?;
+    // Within the cap, and within what the budget has left: a claim larger than that could never
+    // be approved. Approval checks the budget again, in its own conditional update.
     let cap_left = program.terms.per_enterprise_cap.saturating_sub(claimed);
+    if program.remaining() == Money::ZERO {
+        return Err(StoreError::Refused {
+            code: store::Refusal::BudgetExhausted,
+            message: "the programme's budget is spent: nothing more can be paid".to_owned(),
+            details: Vec::new(),
+        }
+        .into());
+    }
+    let cap_left = cap_left.min(program.remaining());
     if cap_left == Money::ZERO {
         return Err(Error::invalid(
             "enterprise_id",

@@ -176,9 +176,11 @@ pub async fn get_visible(
 
 /// Reads one enterprise and locks its row until the commit (on PostgreSQL; SQLite has one writer):
 /// what a use case does to the enterprise's own tallies, such as a subsidy cap, runs one at a time.
+/// `FOR NO KEY UPDATE`, so that rows referring to the enterprise (loans, scores) may still be
+/// written meanwhile.
 pub async fn lock(db: &impl ConnectionTrait, id: i64) -> Result<Enterprise, StoreError> {
-    use sea_orm::QuerySelect;
-    let found = enterprise::Entity::find_by_id(id).lock_exclusive().one(db).await?;
+    use sea_orm::{QuerySelect, sea_query::LockType};
+    let found = enterprise::Entity::find_by_id(id).lock(LockType::NoKeyUpdate).one(db).await?;
     enterprise_of(found.ok_or(StoreError::NotFound)?)
 }
 

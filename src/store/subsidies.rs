@@ -10,7 +10,7 @@ use entity::{
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect, QueryTrait, RelationTrait, Set,
-    sea_query::{Expr, ExprTrait},
+    sea_query::{Expr, ExprTrait, Query},
 };
 
 use super::{FieldError, Page, Refusal, StoreError};
@@ -161,14 +161,21 @@ pub async fn unclaimed(
         .filter(repayment::Column::PaidOn.lte(to))
         .filter(repayment::Column::Recovery.eq(false))
         .filter(repayment::Column::InterestPaid.gt(0))
+        // NOT EXISTS on the lines' key (programme, repayment): one index probe per repayment,
+        // however many the programme has counted.
         .filter(
-            repayment::Column::Id.not_in_subquery(
-                line::Entity::find()
-                    .select_only()
-                    .column(line::Column::RepaymentId)
-                    .filter(line::Column::ProgramId.eq(program_id))
-                    .into_query(),
-            ),
+            Expr::exists(
+                Query::select()
+                    .expr(Expr::value(1))
+                    .from(line::Entity)
+                    .and_where(Expr::col((line::Entity, line::Column::ProgramId)).eq(program_id))
+                    .and_where(
+                        Expr::col((line::Entity, line::Column::RepaymentId))
+                            .equals((repayment::Entity, repayment::Column::Id)),
+                    )
+                    .to_owned(),
+            )
+            .not(),
         )
         .order_by_asc(repayment::Column::PaidOn)
         .order_by_asc(repayment::Column::Id)
@@ -355,35 +362,4 @@ pub async fn reject(
     decide(db, claim, ClaimStatus::Rejected, Some(reason)).await?;
     line::Entity::delete_many().filter(line::Column::ClaimId.eq(claim.id)).exec(db).await?;
     get_claim(db, Scope::All, claim.id).await
-}
-
-/// Subsidies paid (approved claims), per bank and product whose loans' interest they returned,
-/// in one park or all: `(bank_id, product_id, paid fen)`.
-pub async fn paid_by_product(
-    db: &impl ConnectionTrait,
-    park_id: Option<i64>,
-) -> Result<Vec<(i64, i64, i64)>, StoreError> {
-    let rows: Vec<(i64, i64, Option<i64>)> = line::Entity::find()
-        .select_only()
-        .column(line::Column::BankId)
-        .column(line::Column::ProductId)
-        .expr_as(super::sum_as_bigint((line::Entity, line::Column::Amount)), "paid")
-        .filter(
-            line::Column::ClaimId.in_subquery(
-                claim::Entity::find()
-                    .select_only()
-                    .column(claim::Column::Id)
-                    .filter(claim::Column::Status.eq(ClaimStatus::Approved.as_str()))
-                    .apply_if(park_id, |q, park| q.filter(claim::Column::ParkId.eq(park)))
-                    .into_query(),
-            ),
-        )
-        .group_by(line::Column::BankId)
-        .group_by(line::Column::ProductId)
-        .order_by_asc(line::Column::BankId)
-        .order_by_asc(line::Column::ProductId)
-        .into_tuple()
-        .all(db)
-        .await?;
-    Ok(rows.into_iter().map(|(bank, product, paid)| (bank, product, paid.unwrap_or(0))).collect())
 }

@@ -137,28 +137,38 @@ async fn a_claim_returns_a_share_of_interest_repaid_once_and_approvals_keep_to_t
     let full = l.app.post(&claims, &l.firm_key, &window()).await.expect_error(422, "validation_failed");
     assert_eq!(full.error_fields(), ["enterprise_id"]);
 
-    // A budget that cannot pay refuses the approval. A second programme, of ¥100 with a cap of
-    // ¥1,000, counts all three repayments afresh: ¥1,440 + ¥360 + ¥360 = ¥2,160, capped at ¥1,000.
+    // A budget never pays past its total. A second programme, of ¥100 with a cap of ¥1,000,
+    // counts the three repayments afresh, but a claim stops at what the budget has left: the
+    // first takes ¥100 of the first line (¥1,440), the next ¥100 of the second (¥360).
     let small = l.app.post(&programs, &office, &program(100_000, 10_000, json!({}))).await.expect(201).id();
-    let small_claim = l
-        .app
-        .post(&format!("/api/v1/subsidy-programs/{small}/claims"), &l.firm_key, &window())
+    let small_claims = format!("/api/v1/subsidy-programs/{small}/claims");
+    let first_small = l.app.post(&small_claims, &l.firm_key, &window()).await.expect(201);
+    let second_small = l.app.post(&small_claims, &l.firm_key, &window()).await.expect(201);
+    assert_eq!(
+        (first_small.body["amount"].as_i64(), second_small.body["amount"].as_i64()),
+        (Some(10_000), Some(10_000))
+    );
+    assert_eq!(second_small.body["interest_basis"], 120_000);
+    l.app
+        .post(&format!("/api/v1/subsidy-claims/{}/approve", first_small.id()), &office, &json!({}))
         .await
-        .expect(201);
-    assert_eq!(small_claim.body["amount"], 100_000);
+        .expect(200);
     let refused = l
         .app
-        .post(&format!("/api/v1/subsidy-claims/{}/approve", small_claim.id()), &office, &json!({}))
+        .post(&format!("/api/v1/subsidy-claims/{}/approve", second_small.id()), &office, &json!({}))
         .await
         .expect_error(422, "budget_exhausted");
     assert_eq!(refused.error_fields(), ["amount"]);
+    // Spent, the programme takes no more claims.
+    l.app.post(&small_claims, &l.firm_key, &window()).await.expect_error(422, "budget_exhausted");
 
-    // The park's statistics: ¥1,800 paid on the bank's loans under the product, in JSON and CSV.
+    // The park's statistics: ¥1,800 + ¥100 paid on the bank's loans under the product, in JSON
+    // and CSV.
     let stats = l.app.get(&format!("/api/v1/parks/{}/stats", l.park), &office).await.expect(200).body;
-    assert_eq!(stats["policy_money"]["subsidies_paid"], 180_000);
+    assert_eq!(stats["policy_money"]["subsidies_paid"], 190_000);
     assert_eq!(
         (stats["banks"][0]["subsidies_paid"].as_i64(), stats["products"][0]["subsidies_paid"].as_i64()),
-        (Some(180_000), Some(180_000))
+        (Some(190_000), Some(190_000))
     );
     assert_eq!(stats["subsidy_programs"].as_array().unwrap().len(), 2);
     let response = l
@@ -175,7 +185,7 @@ async fn a_claim_returns_a_share_of_interest_repaid_once_and_approvals_keep_to_t
     let column = reader.headers().unwrap().iter().position(|h| h == "subsidies_paid_fen").unwrap();
     let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
     let total = rows.last().unwrap()[column].to_owned();
-    assert_eq!(total, "180000");
+    assert_eq!(total, "190000");
     // Events for the enterprise and its park office.
     let feed = l.app.get("/api/v1/events?types=subsidy_claim.filed,subsidy_claim.decided", &l.firm_key).await;
     assert!(feed.expect(200).body["items"].as_array().unwrap().len() >= 5);

@@ -3318,7 +3318,8 @@ export interface components {
             first_loan_bonus_bps: number;
             /**
              * Format: int64
-             * @description The most one enterprise receives from the programme, in fen; at most the budget.
+             * @description The most one enterprise receives from the programme, in fen (the budget binds first when
+             *     it is less).
              */
             per_enterprise_cap: number;
             /**
