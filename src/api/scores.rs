@@ -575,26 +575,17 @@ impl ScoresApi {
         let park_id = parse_id(&id.0, "the park")?;
         state.park(park_id).await?;
         let after = score_cursor(cursor.0.as_deref())?;
-        let period = match period.0 {
-            Some(period) => Some(
+        let period = period
+            .0
+            .map(|period| {
                 Period::parse(&period)
-                    .map_err(|e| ApiError::invalid_field("period", e.to_string()))?
-                    .as_str()
-                    .to_owned(),
-            ),
-            None => store::scores::latest_period(state.db(), park_id).await?,
-        };
-        let Some(period) = period else {
-            return Ok(Json(Ranking {
-                park_id: park_id.to_string(),
-                period: None,
-                stage: stage.0,
-                items: Vec::new(),
-                next_cursor: Nullable(None),
-            }));
-        };
-        let (ranked, next) =
-            store::scores::ranking(state.db(), park_id, &period, stage.0, after, limit.0).await?;
+                    .map(|p| p.as_str().to_owned())
+                    .map_err(|e| ApiError::invalid_field("period", e.to_string()))
+            })
+            .transpose()?;
+        let page =
+            store::scores::ranking(state.db(), park_id, period.as_deref(), stage.0, after, limit.0).await?;
+        let (period, ranked, next) = (page.period, page.ranked, page.next);
         let items = ranked
             .into_iter()
             .map(|r| RankingEntry {
@@ -610,7 +601,7 @@ impl ScoresApi {
         let next_cursor = next.map(encode_score_cursor);
         Ok(Json(Ranking {
             park_id: park_id.to_string(),
-            period: Some(period),
+            period,
             stage: stage.0,
             items,
             next_cursor: next_cursor.into(),

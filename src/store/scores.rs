@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 use entity::{enterprise, score};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    sea_query::{Expr, ExprTrait, Query},
 };
 
 use super::{FieldError, StoreError};
@@ -236,15 +237,40 @@ impl ScoreCursor {
     }
 }
 
-/// The park's ranking for a period, best first, ties by enterprise id.
+/// A ranking's row as read: enterprise id, name, USCC, score (centi), stage, rank, percentile
+/// (centi), period.
+type RankingRow = (i64, String, String, i32, String, i32, i32, String);
+
+/// A page of a park's ranking, and the period it ranks (`None` when the park has no scores).
+pub struct RankingPage {
+    pub period: Option<String>,
+    pub ranked: Vec<Ranked>,
+    pub next: Option<ScoreCursor>,
+}
+
+/// The park's ranking for a period (its latest when `None`), best first, ties by enterprise id.
+/// One query: the latest period is a subquery of it. Only an empty page asks again, for the
+/// period's name.
 pub async fn ranking(
     db: &impl ConnectionTrait,
     park_id: i64,
-    period: &str,
+    period: Option<&str>,
     stage: Option<Stage>,
     after: Option<ScoreCursor>,
     limit: u64,
-) -> Result<(Vec<Ranked>, Option<ScoreCursor>), StoreError> {
+) -> Result<RankingPage, StoreError> {
+    let period_filter = match period {
+        Some(period) => score::Column::Period.eq(period),
+        None => score::Column::Period.in_subquery(
+            Query::select()
+                .column(score::Column::Period)
+                .from(score::Entity)
+                .and_where(Expr::col(score::Column::ParkId).eq(park_id))
+                .order_by(score::Column::PeriodKey, sea_orm::Order::Desc)
+                .limit(1)
+                .to_owned(),
+        ),
+    };
     // Only the columns a ranking shows: no indicators to decode for a hundred rows.
     let mut query = score::Entity::find()
         .select_only()
@@ -255,7 +281,7 @@ pub async fn ranking(
         .column(score::Column::Stage)
         .inner_join(enterprise::Entity)
         .filter(score::Column::ParkId.eq(park_id))
-        .filter(score::Column::Period.eq(period));
+        .filter(period_filter);
     // Within a stage, the stage's own rank and percentile.
     query = match stage {
         Some(stage) => query
@@ -267,7 +293,8 @@ pub async fn ranking(
     if let Some(after) = after {
         query = query.filter(after.rest());
     }
-    let rows: Vec<(i64, String, String, i32, String, i32, i32)> = query
+    let rows: Vec<RankingRow> = query
+        .column(score::Column::Period)
         .order_by_desc(score::Column::ScoreCenti)
         .order_by_asc(score::Column::EnterpriseId)
         .limit(limit + 1)
@@ -277,7 +304,8 @@ pub async fn ranking(
     let has_more = rows.len() as u64 > limit;
     let corrupt = |what: &str| super::corrupt("scores", park_id, what, "a value this version cannot read");
     let mut ranked = Vec::with_capacity(rows.len());
-    for (enterprise_id, name, uscc, score_centi, stage, rank, percentile_centi) in
+    let ranked_period = rows.first().map(|row| row.7.clone());
+    for (enterprise_id, name, uscc, score_centi, stage, rank, percentile_centi, _) in
         rows.into_iter().take(usize::try_from(limit).unwrap_or(usize::MAX))
     {
         ranked.push(Ranked {
@@ -295,5 +323,11 @@ pub async fn ranking(
     } else {
         None
     };
-    Ok((ranked, next))
+    let period = match (period, ranked_period) {
+        (Some(asked), _) => Some(asked.to_owned()),
+        (None, Some(latest)) => Some(latest),
+        // An empty page (a stage with no one, or past the end): name the period anyway.
+        (None, None) => latest_period(db, park_id).await?,
+    };
+    Ok(RankingPage { period, ranked, next })
 }

@@ -404,6 +404,13 @@ async fn a_stage_ranks_its_own_enterprises_and_products_may_ask_for_stages() {
         listed,
         vec![(ids[2].clone(), 1, 100.0), (ids[3].clone(), 2, 66.66), (ids[4].clone(), 3, 33.33)]
     );
+    assert_eq!(startups["period"], "2022");
+    let mature = app.get(&format!("/api/v1/parks/{park}/rankings?stage=mature"), &app.admin_key).await;
+    let mature = mature.expect(200).body;
+    assert_eq!(
+        (mature["period"].as_str(), mature["items"].as_array().map(Vec::len)),
+        (Some("2022"), Some(1))
+    );
     app.get(&format!("/api/v1/parks/{park}/rankings?stage=teenage"), &app.admin_key).await.expect(422);
 
     // A product for start-ups in the top half of their stage: the second start-up qualifies
