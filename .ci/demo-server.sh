@@ -30,6 +30,13 @@ stop_demo() {
   fi
 }
 
+# `innoloan verify` on the demo's database, after everything the run wrote: every maintained
+# statistics total must equal what the rows say. Prints its report; fails on any drift.
+verify_demo() {
+  [[ -n "$DB_NAME" ]] || { echo "verify_demo: no demo database"; return 1; }
+  DATABASE_URL="$(db_url "$DB_NAME")" RUST_LOG=warn "$BIN" verify
+}
+
 # Whether GET <url> answers 2xx; the optional second argument is an API key.
 http_ok() {
   python3 - "$@" <<'PY' 2>/dev/null

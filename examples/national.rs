@@ -34,7 +34,6 @@ const PER_PARK: usize = 7_000;
 const BANKS: usize = 20;
 const PRODUCTS_PER_BANK: usize = 5;
 const LINES: usize = 100_000;
-const DISBURSEMENTS: usize = 1_000_000;
 const INDUSTRIES: [&str; 5] =
     ["software", "biomedicine", "optoelectronics", "new_materials", "intelligent_manufacturing"];
 
@@ -186,6 +185,12 @@ async fn main() {
     let start = NaiveDate::from_ymd_opt(2021, 1, 4).unwrap();
     let today = Utc::now().date_naive();
     let mut disbursement_id = 0usize;
+    // `NATIONAL_DISBURSEMENTS=10000000` for the scale check of the statistics.
+    let disbursement_total: usize = std::env::var("NATIONAL_DISBURSEMENTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000)
+        .max(LINES);
     for line in 1..=LINES {
         let park = rng.random_range(0..PARKS);
         let enterprise = enterprise_ids[park][rng.random_range(0..PER_PARK)];
@@ -200,7 +205,7 @@ async fn main() {
         let park_id = park_ids[park];
         writeln!(applications, "{line},{enterprise},{product},{bank},{park_id},{amount},12,研发,approved,{terms},2022,8000,{amount},{submitted},{submitted},{granted},").unwrap();
         // Ten disbursements a line on average, drawing between half and all of it.
-        let count = DISBURSEMENTS / LINES;
+        let count = disbursement_total / LINES;
         let share = amount / 2 / count as i64 + rng.random_range(0..amount / 2 / count as i64);
         let mut drawn = 0;
         for k in 0..count {
@@ -251,6 +256,11 @@ async fn main() {
         "# {LINES} credit lines and {disbursement_id} disbursements after {:.1} s",
         started.elapsed().as_secs_f64()
     );
+    // The rows went in by COPY, past the use cases: build the statistics' totals from them, as a
+    // database that predates the totals gets them.
+    let built = std::time::Instant::now();
+    innoloan::store::totals::rebuild(&db, chrono::Utc::now().date_naive()).await.unwrap();
+    println!("# statistics totals built from the rows in {:.1} s", built.elapsed().as_secs_f64());
 
     let new = directory::NewKey {
         name: "load-admin".into(),

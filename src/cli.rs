@@ -76,6 +76,31 @@ pub async fn migrate(config: &Config) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `innoloan verify`: recomputes the maintained totals from the rows and prints what differs;
+/// answers whether nothing did. With `repair`, rebuilds them afterwards (and answers true).
+pub async fn verify(config: &Config, repair: bool) -> anyhow::Result<bool> {
+    let db = store::connect(&config.database_url, 2).await?;
+    store::migrate(&db).await?;
+    let today = chrono::Utc::now().date_naive();
+    let started = std::time::Instant::now();
+    let found = store::totals::verify(&db, today).await?;
+    for drift in &found.drift {
+        println!("drift: {drift}");
+    }
+    println!(
+        "verify: {} totals checked in {:.1} s, {} differ from the rows",
+        found.checked,
+        started.elapsed().as_secs_f64(),
+        found.drift.len()
+    );
+    if repair && !found.drift.is_empty() {
+        store::totals::rebuild(&db, today).await?;
+        println!("verify: rebuilt every total from the rows");
+        return Ok(true);
+    }
+    Ok(found.drift.is_empty())
+}
+
 /// The scope a new key is confined to, named by codes as an operator would know them.
 pub struct KeyScope {
     pub park: Option<String>,

@@ -23,6 +23,9 @@ pub struct Config {
     pub redis_url: Option<String>,
     /// `SCORE_CACHE=off` reads every score from the database: for measuring what the cache saves.
     pub score_cache_enabled: bool,
+    /// `SCORE_CACHE_NEAR=off` asks Redis on every look-up instead of keeping confirmed copies in
+    /// process (`cache::near`): for measuring what the near tier saves.
+    pub score_cache_near: bool,
     /// Prefixed to every Redis key, so that several deployments (or tests) can share a server.
     pub redis_key_prefix: String,
     /// How long a Redis call may take before the look-up falls back to the database.
@@ -62,6 +65,7 @@ impl Default for Config {
             database_max_connections: 16,
             redis_url: None,
             score_cache_enabled: true,
+            score_cache_near: true,
             redis_key_prefix: "innoloan".into(),
             redis_timeout: Duration::from_millis(250),
             score_cache_ttl: Duration::from_secs(600),
@@ -88,6 +92,7 @@ impl std::fmt::Debug for Config {
             .field("database_max_connections", &self.database_max_connections)
             .field("redis_url", &self.redis_url.as_deref().map(redacted))
             .field("score_cache_enabled", &self.score_cache_enabled)
+            .field("score_cache_near", &self.score_cache_near)
             .field("redis_key_prefix", &self.redis_key_prefix)
             .field("redis_timeout", &self.redis_timeout)
             .field("score_cache_ttl", &self.score_cache_ttl)
@@ -187,6 +192,17 @@ impl Config {
                 Some(other) => {
                     return Err(ConfigError {
                         name: "SCORE_CACHE",
+                        value: other.into(),
+                        why: "expected on or off".into(),
+                    });
+                }
+            },
+            score_cache_near: match var("SCORE_CACHE_NEAR").as_deref() {
+                None | Some("on") => true,
+                Some("off") => false,
+                Some(other) => {
+                    return Err(ConfigError {
+                        name: "SCORE_CACHE_NEAR",
                         value: other.into(),
                         why: "expected on or off".into(),
                     });

@@ -18,6 +18,12 @@ enum Command {
     Demo,
     /// Apply pending migrations and exit.
     Migrate,
+    /// Recompute every maintained statistics total from the rows and report any difference;
+    /// exits 1 when one differs. With --repair, then replace them all with what the rows say.
+    Verify {
+        #[arg(long)]
+        repair: bool,
+    },
     /// Manage API keys.
     Keys {
         #[command(subcommand)]
@@ -90,6 +96,12 @@ async fn main() -> anyhow::Result<()> {
         Command::Serve => cli::serve(config).await,
         Command::Demo => cli::demo(config).await,
         Command::Migrate => cli::migrate(&config).await,
+        Command::Verify { repair } => {
+            if !cli::verify(&config, repair).await? {
+                std::process::exit(1);
+            }
+            Ok(())
+        }
         Command::Keys { command: KeysCommand::Create { role, name, park, bank, uscc } } => {
             let scope = cli::KeyScope { park, bank, uscc };
             let (description, secret) = cli::create_key(&config, role.into(), &name, scope).await?;

@@ -17,6 +17,7 @@ mod m20261129_000012_score_models;
 mod m20261129_000013_recommendations;
 mod m20261129_000014_risk_pools;
 mod m20261203_000015_subsidies;
+mod m20261203_000016_totals;
 
 pub struct Migrator;
 
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000013_recommendations::Migration),
             Box::new(m20261129_000014_risk_pools::Migration),
             Box::new(m20261203_000015_subsidies::Migration),
+            Box::new(m20261203_000016_totals::Migration),
         ]
     }
 }

@@ -3,7 +3,10 @@
 
 use chrono::Utc;
 use poem::web::Data;
-use poem_openapi::{ApiResponse, Object, OpenApi, param::Path};
+use poem_openapi::{
+    ApiResponse, Object, OpenApi,
+    param::{Path, Query},
+};
 
 use super::{
     ApiTags, AppState,
@@ -11,7 +14,7 @@ use super::{
     error::{ApiError, ApiResult, ErrorDetail},
     nullable::Nullable,
     pagination::parse_id,
-    products::ProductView,
+    products::{ProductSummary, ProductView},
     raw_json::{Rendered, SerdeJson},
 };
 use crate::domain::{Scope, product::match_all};
@@ -27,15 +30,23 @@ pub struct MatchScore {
 }
 
 #[derive(Object, serde::Serialize)]
+#[oai(skip_serializing_if_is_none)]
 pub struct EligibleProduct {
-    pub product: Rendered<ProductView>,
+    pub product: Rendered<ProductSummary>,
+    /// The whole product, with `?expand=product`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub product_detail: Option<Rendered<ProductView>>,
     /// The most the enterprise may borrow under this product, in fen.
     pub offer_max_amount: i64,
 }
 
 #[derive(Object, serde::Serialize)]
+#[oai(skip_serializing_if_is_none)]
 pub struct IneligibleProduct {
-    pub product: Rendered<ProductView>,
+    pub product: Rendered<ProductSummary>,
+    /// The whole product, with `?expand=product`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub product_detail: Option<Rendered<ProductView>>,
     /// Every rule the enterprise fails, each as `{rule, required, actual, message}`.
     pub failed: Vec<ErrorDetail>,
 }
@@ -67,14 +78,28 @@ impl MatchesApi {
     ///
     /// The enterprise itself, its park office, or an admin. Each published product is either
     /// eligible, with the most the enterprise may borrow, or ineligible, with every rule it fails.
-    /// A product whose remaining quota is below its smallest loan fails `quota_exhausted`.
+    /// A product whose remaining quota is below its smallest loan fails `quota_exhausted`. Each
+    /// product is a summary (id, bank, name, credit type, amounts, rates, terms); `?expand=product`
+    /// adds the whole record as `product_detail`.
     #[oai(path = "/enterprises/:id/matches", method = "get", operation_id = "get_enterprise_matches")]
     async fn get_enterprise_matches(
         &self,
         caller: Caller,
         state: Data<&AppState>,
         id: Path<String>,
+        /// `product`: add each product's whole record.
+        expand: Query<Option<String>>,
     ) -> ApiResult<MatchesFound> {
+        let expand = match expand.0.as_deref() {
+            None => false,
+            Some("product") => true,
+            Some(other) => {
+                return Err(ApiError::invalid_field(
+                    "expand",
+                    format!("{other:?} cannot be expanded; the one expansion is \"product\""),
+                ));
+            }
+        };
         let principal = caller.principal();
         let id = parse_id(&id.0, "the enterprise")?;
         let enterprise = state.enterprise(id).await?.ok_or_else(|| ApiError::not_found("the enterprise"))?;
@@ -93,7 +118,7 @@ impl MatchesApi {
         let applicant = profile.applicant(score.as_ref().map(|s| s.standing()));
         let today = Utc::now().date_naive();
 
-        let matched = match_all(&catalogue.products, |(product, _)| product, &applicant, today);
+        let matched = match_all(&catalogue.products, |p| &p.product, &applicant, today);
 
         let score = score.map(|s| MatchScore {
             period: s.period,
@@ -104,16 +129,18 @@ impl MatchesApi {
         let eligible = matched
             .eligible
             .into_iter()
-            .map(|((_, product), offer)| EligibleProduct {
-                product: product.clone(),
+            .map(|(p, offer)| EligibleProduct {
+                product: p.summary.clone(),
+                product_detail: expand.then(|| p.view.clone()),
                 offer_max_amount: offer.fen(),
             })
             .collect();
         let ineligible = matched
             .ineligible
             .into_iter()
-            .map(|((_, product), failed)| IneligibleProduct {
-                product: product.clone(),
+            .map(|(p, failed)| IneligibleProduct {
+                product: p.summary.clone(),
+                product_detail: expand.then(|| p.view.clone()),
                 failed: failed.into_iter().map(ErrorDetail::from).collect(),
             })
             .collect();

@@ -66,11 +66,18 @@ pub struct AppState {
     rendered: Arc<std::sync::Mutex<Option<Arc<RenderedCatalogue>>>>,
 }
 
+pub struct RenderedProduct {
+    pub product: Product,
+    pub view: Rendered<products::ProductView>,
+    pub summary: Rendered<products::ProductSummary>,
+}
+
 /// The published products, each with its JSON serialized once for every response that lists it.
 pub struct RenderedCatalogue {
     /// The catalogue these were rendered from.
     source: Arc<Catalogue>,
-    pub products: Vec<(Product, Rendered<products::ProductView>)>,
+    /// Each product with its whole record and its summary, each rendered once.
+    pub products: Vec<RenderedProduct>,
 }
 
 impl AppState {
@@ -102,7 +109,11 @@ impl AppState {
         let products = catalogue
             .products
             .iter()
-            .map(|p| (p.clone(), Rendered::new(&products::ProductView::from(p))))
+            .map(|p| RenderedProduct {
+                product: p.clone(),
+                view: Rendered::new(&products::ProductView::from(p)),
+                summary: Rendered::new(&products::ProductSummary::from(p)),
+            })
             .collect();
         let rendered = Arc::new(RenderedCatalogue { source: catalogue, products });
         if let Ok(mut slot) = self.rendered.lock() {

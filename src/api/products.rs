@@ -159,6 +159,42 @@ pub struct ProductPatch {
     pub revolving: Option<bool>,
 }
 
+/// What a list of matches shows of a product: enough to choose one and apply. The whole record
+/// is `GET /products/{id}`, or `?expand=product` on the matches.
+#[derive(Object)]
+pub struct ProductSummary {
+    pub id: String,
+    pub bank_id: String,
+    pub name: String,
+    pub credit_type: CreditType,
+    pub min_amount: i64,
+    pub max_amount: i64,
+    pub rate_bps_min: i32,
+    pub rate_bps_max: i32,
+    pub term_months_min: i32,
+    pub term_months_max: i32,
+    pub revolving: bool,
+}
+
+impl From<&Product> for ProductSummary {
+    fn from(p: &Product) -> Self {
+        let t = &p.terms;
+        Self {
+            id: p.id.to_string(),
+            bank_id: p.bank_id.to_string(),
+            name: p.name.clone(),
+            credit_type: p.credit_type,
+            min_amount: t.min_amount.fen(),
+            max_amount: t.max_amount.fen(),
+            rate_bps_min: t.rate_bps_min.bps(),
+            rate_bps_max: t.rate_bps_max.bps(),
+            term_months_min: t.term_months_min,
+            term_months_max: t.term_months_max,
+            revolving: t.revolving,
+        }
+    }
+}
+
 #[derive(Object)]
 #[oai(skip_serializing_if_is_none)]
 pub struct ProductView {

@@ -512,7 +512,7 @@ impl StatsApi {
         let park = state.park(park_id).await?;
         let window = window(from.0.map(|d| d.0), to.0.map(|d| d.0))?;
         let as_of = balances_on(as_of.0, window);
-        let report = store::stats::snapshot(state.db(), Some(park_id), window, as_of).await?;
+        let (report, policy) = store::stats::figures(state.db(), Some(park_id), window, as_of).await?;
         let tallies = crate::service::recommendations::park_tally(
             state.db(),
             park_id,
@@ -521,11 +521,14 @@ impl StatsApi {
             as_of,
         )
         .await?;
-        let mut recommendations = Vec::with_capacity(tallies.len());
-        for tally in &tallies {
-            let bank = store::banks::get(state.db(), tally.bank_id).await?;
-            recommendations.push(RecommendationShare { bank_name: bank.name, tally: tally.into() });
-        }
+        let bank_names = store::banks::names(state.db(), tallies.iter().map(|t| t.bank_id)).await?;
+        let recommendations = tallies
+            .iter()
+            .map(|tally| RecommendationShare {
+                bank_name: bank_names.get(&tally.bank_id).cloned().unwrap_or_default(),
+                tally: tally.into(),
+            })
+            .collect();
         let (pools, _) = crate::service::risk_pools::list(
             state.db(),
             crate::domain::Principal::command_line(),
@@ -534,7 +537,6 @@ impl StatsApi {
             crate::api::pagination::MAX_LIMIT,
         )
         .await?;
-        let policy = store::stats::policy_by_product(state.db(), Some(park_id), window).await?;
         let programs = crate::service::subsidies::all(state.db(), Some(park_id)).await?;
         let stats = ParkStats {
             park_id: park.id.to_string(),
@@ -576,7 +578,7 @@ impl StatsApi {
         require_park_office(&caller, park_id)?;
         state.park(park_id).await?;
         let months =
-            store::stats::monthly(state.db(), park_id, window(from.0.map(|d| d.0), to.0.map(|d| d.0))?)
+            store::stats::months(state.db(), park_id, window(from.0.map(|d| d.0), to.0.map(|d| d.0))?)
                 .await?;
         Ok(Json(MonthlyStats {
             park_id: park_id.to_string(),
@@ -617,9 +619,8 @@ impl StatsApi {
     ) -> ApiResult<NationalStatsResponse> {
         let window = window(from.0.map(|d| d.0), to.0.map(|d| d.0))?;
         let as_of = balances_on(as_of.0, window);
-        let report = store::stats::snapshot(state.db(), None, window, as_of).await?;
+        let (report, policy) = store::stats::figures(state.db(), None, window, as_of).await?;
         let pools = crate::service::risk_pools::all(state.db()).await?;
-        let policy = store::stats::policy_by_product(state.db(), None, window).await?;
         let programs = crate::service::subsidies::all(state.db(), None).await?;
         let stats = NationalStats {
             from: window.from,

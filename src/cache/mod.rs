@@ -5,8 +5,13 @@
 //! import bumps the generation after it commits and before it answers, so that every later
 //! look-up, on any process, misses and reads the new scores. A reader that raced the import can
 //! only write an entry under the old generation, which no later reader accepts.
+//!
+//! With Redis, each process also keeps the scores it read in memory (the near tier, see
+//! [`near`]), served while Redis has confirmed the park's generation within a short lease; an
+//! import waits out the lease before it answers, so the promise above still holds.
 
 mod memory;
+mod near;
 mod redis;
 
 use std::sync::Arc;
@@ -52,6 +57,7 @@ impl ScoreCache {
                 &config.redis_key_prefix,
                 config.redis_timeout,
                 config.score_cache_ttl,
+                config.score_cache_near,
             )?),
             None => Backend::Memory(MemoryCache::new(config.score_cache_ttl)),
         };

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use redis::{AsyncCommands, Client, aio::ConnectionManager, aio::ConnectionManagerConfig};
 
+use super::near::{self, NearTier};
 use super::{FaultLog, Lookup};
 
 /// The shape of a cached score (`domain::score::EnterpriseScore` as JSON). Raise it whenever
@@ -25,10 +26,18 @@ pub struct RedisCache {
     faults: Arc<FaultLog>,
     /// Parks whose invalidation has not reached Redis yet.
     pending: Arc<Mutex<HashSet<i64>>>,
+    /// This process's copies (`SCORE_CACHE_NEAR`, on by default).
+    near: Option<NearTier>,
 }
 
 impl RedisCache {
-    pub fn new(url: &str, prefix: &str, timeout: Duration, ttl: Duration) -> redis::RedisResult<Self> {
+    pub fn new(
+        url: &str,
+        prefix: &str,
+        timeout: Duration,
+        ttl: Duration,
+        near: bool,
+    ) -> redis::RedisResult<Self> {
         let client = Client::open(url)?;
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(timeout))
@@ -43,8 +52,10 @@ impl RedisCache {
             ttl_seconds: ttl.as_secs().max(1),
             faults: Arc::new(FaultLog::new(Duration::from_secs(30))),
             pending: Arc::default(),
+            near: near.then(NearTier::default),
         };
         cache.spawn_retry_of_pending_invalidations();
+        cache.spawn_confirmations();
         Ok(cache)
     }
 
@@ -86,19 +97,31 @@ impl RedisCache {
         if self.is_pending(park_id) {
             return Lookup::Unavailable;
         }
+        if let Some(json) = self.near.as_ref().and_then(|near| near.get(park_id, enterprise_id)) {
+            return Lookup::Hit(json.to_string());
+        }
         let mut connection = self.connection.clone();
         let mut command = redis::cmd("MGET");
         command.arg(self.generation_key(park_id)).arg(self.entry_key(park_id, enterprise_id));
+        let asked_at = std::time::Instant::now();
         let call = command.query_async::<(Option<u64>, Option<String>)>(&mut connection);
         match self.with_timeout("Redis look-up failed", call).await {
             Some((generation, entry)) => {
                 let generation = generation.unwrap_or(0);
+                if let Some(near) = &self.near {
+                    near.confirm(park_id, generation, asked_at);
+                }
                 let current = entry
                     .as_deref()
                     .and_then(|e| e.split_once('\n'))
                     .filter(|(g, _)| g.parse() == Ok(generation));
                 match current {
-                    Some((_, json)) => Lookup::Hit(json.to_owned()),
+                    Some((_, json)) => {
+                        if let Some(near) = &self.near {
+                            near.put(park_id, generation, enterprise_id, Arc::from(json));
+                        }
+                        Lookup::Hit(json.to_owned())
+                    }
                     None => Lookup::Miss { generation },
                 }
             }
@@ -109,6 +132,9 @@ impl RedisCache {
     /// Stores an entry under the generation its reader saw. A slow reader may overwrite a newer
     /// entry with an older generation's; the next reader then misses and reads the database.
     pub async fn put(&self, park_id: i64, generation: u64, enterprise_id: i64, json: String) {
+        if let Some(near) = &self.near {
+            near.put(park_id, generation, enterprise_id, Arc::from(json.as_str()));
+        }
         let mut connection = self.connection.clone();
         let entry = format!("{generation}\n{json}");
         let call =
@@ -122,12 +148,51 @@ impl RedisCache {
         self.with_timeout("Redis invalidation failed", call).await.is_some()
     }
 
+    /// Bumps the park's generation; with the near tier, then waits out the lease, so that no
+    /// process still serves a copy confirmed before the bump when the import answers.
     pub async fn invalidate_park(&self, park_id: i64) {
-        if !self.bump_generation(park_id).await
-            && let Ok(mut pending) = self.pending.lock()
-        {
+        if let Some(near) = &self.near {
+            near.forget(park_id);
+        }
+        if self.bump_generation(park_id).await {
+            if self.near.is_some() {
+                tokio::time::sleep(near::LEASE).await;
+            }
+        } else if let Ok(mut pending) = self.pending.lock() {
             pending.insert(park_id);
         }
+    }
+
+    /// Confirms, every third of the lease and in one `MGET`, the generation of every park this
+    /// process holds copies of; ends when the cache is dropped.
+    fn spawn_confirmations(&self) {
+        let Some(near) = &self.near else { return };
+        let weak = near.downgrade();
+        let cache = RedisCache { near: None, pending: Arc::new(Mutex::new(HashSet::new())), ..self.clone() };
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(near::LEASE / 3);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                let Some(near) = NearTier::upgrade(&weak) else { break };
+                let parks = near.parks();
+                if parks.is_empty() {
+                    continue;
+                }
+                let mut command = redis::cmd("MGET");
+                for park_id in &parks {
+                    command.arg(cache.generation_key(*park_id));
+                }
+                let mut connection = cache.connection.clone();
+                let asked_at = std::time::Instant::now();
+                let call = command.query_async::<Vec<Option<u64>>>(&mut connection);
+                if let Some(generations) = cache.with_timeout("Redis confirmation failed", call).await {
+                    for (park_id, generation) in parks.into_iter().zip(generations) {
+                        near.confirm(park_id, generation.unwrap_or(0), asked_at);
+                    }
+                }
+            }
+        });
     }
 
     fn spawn_retry_of_pending_invalidations(&self) {

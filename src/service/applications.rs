@@ -116,6 +116,14 @@ pub async fn submit(
         offer_max_amount: offer,
     };
     let application = store::credit::insert_application(txn, new, at).await?;
+    store::totals::application_moved(
+        txn,
+        application.park_id,
+        application.submitted_at,
+        None,
+        application.status,
+    )
+    .await?;
     w.audit("application.submit", "application", application.id).await?;
     w.event(EventType::ApplicationSubmitted, application.audience(), &application);
     Ok(application)
@@ -149,6 +157,7 @@ async fn move_on(
         let now = store::credit::get_application(w.txn(), app.id).await?;
         return Err(refused(now.status, action));
     }
+    store::totals::application_moved(w.txn(), app.park_id, app.submitted_at, Some(app.status), next).await?;
     Ok(())
 }
 
@@ -230,6 +239,7 @@ pub async fn approve(
         },
     )
     .await?;
+    store::totals::line_granted(w.txn(), &line).await?;
     w.audit("application.approve", "application", app.id).await?;
     w.audit("credit_line.grant", "credit_line", line.id).await?;
     // The product's remaining quota, which matches show, has changed.

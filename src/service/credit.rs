@@ -139,6 +139,7 @@ pub async fn disburse(
     let loan = store::loans::insert(txn, &line, &row, maturity, method, schedule).await?;
     // Enrolled in the park's risk pool that covers the product on the day it was drawn, if any.
     store::risk_pools::enrol(txn, loan.id, loan.park_id, loan.product_id, loan.disbursed_on).await?;
+    store::totals::disbursed(txn, &loan, today).await?;
     w.audit("disbursement.create", "disbursement", row.id).await?;
     w.event(EventType::DisbursementCreated, line.audience(), &row);
     w.event(EventType::LoanCreated, loan.audience(), &loan);

@@ -41,6 +41,10 @@ pub async fn run_day(services: &Services, day: NaiveDate) -> Result<Option<DayRu
     if !store::daily::claim(services.db(), day, store::now(), lease_end()).await? {
         return Ok(None);
     }
+    if day == Utc::now().date_naive() {
+        // Today's statistics read balances as of today: what fell overdue overnight moves now.
+        store::totals::roll_every_park(services.db(), day).await?;
+    }
     let (mut cursor, mut overdue, mut reclassified) = store::daily::progress(services.db(), day).await?;
     let yesterday = day.pred_opt().unwrap_or(day);
     loop {

@@ -41,6 +41,7 @@ pub async fn classify(
     }
     store::loans::classify(w.txn(), loan.id, classification, &reason).await?;
     let classified = store::loans::get(w.txn(), crate::domain::Scope::All, loan.id).await?;
+    store::totals::classified(w.txn(), &loan, &classified, today).await?;
     w.audit("loan.classify", "loan", loan.id).await?;
     w.event(EventType::LoanClassified, classified.audience(), &classified);
     Ok(classified)
@@ -63,6 +64,7 @@ pub async fn write_off(w: &mut Write<'_>, principal: Principal, id: i64, today: 
     }
     store::loans::write_off(w.txn(), loan.id, today).await?;
     let written_off = store::loans::get(w.txn(), crate::domain::Scope::All, loan.id).await?;
+    store::totals::written_off(w.txn(), &loan, &written_off, today).await?;
     w.audit("loan.write_off", "loan", loan.id).await?;
     w.event(EventType::LoanWrittenOff, written_off.audience(), &written_off);
     Ok(written_off)
@@ -135,6 +137,8 @@ pub async fn repay(
     };
     let repayment = store::loans::record_repayment(w.txn(), &loan, new, store::now()).await?;
     store::credit::repaid(w.txn(), loan.credit_line_id, repayment.principal_paid).await?;
+    let after = store::loans::get(w.txn(), crate::domain::Scope::All, loan.id).await?;
+    store::totals::repaid(w.txn(), &loan, &after, &repayment, today).await?;
     // A loan whose risk-pool claim was paid returns the pool's share of what it recovers.
     store::risk_pools::return_recovery(w.txn(), loan.id, repayment.principal_paid).await?;
     w.audit("repayment.create", "repayment", repayment.id).await?;

@@ -202,7 +202,10 @@ pub async fn decide(
             .into());
         }
         let now = RiskClaim { unpaid_principal: unpaid, amount, ..claim };
-        store::risk_pools::approve(w.txn(), &now, reason).await?
+        let paid = store::risk_pools::approve(w.txn(), &now, reason).await?;
+        let decided_at = paid.decided_at.unwrap_or_else(store::now);
+        store::totals::risk_claim_paid(w.txn(), &loan, paid.amount, decided_at).await?;
+        paid
     } else {
         let reason = reason.ok_or_else(|| {
             StoreError::Invalid(vec![FieldError::new("reason", "a rejection needs a reason")])

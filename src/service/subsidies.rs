@@ -228,7 +228,11 @@ pub async fn decide(
     let reason = text::optional_line("reason", reason.as_deref(), subsidy::MAX_REASON)
         .map_err(|e| StoreError::Invalid(vec![e]))?;
     let claim = if approve {
-        store::subsidies::approve(w.txn(), &claim, reason).await?
+        let paid = store::subsidies::approve(w.txn(), &claim, reason).await?;
+        let by_product = store::subsidies::paid_by_product(w.txn(), paid.id).await?;
+        let decided_at = paid.decided_at.unwrap_or_else(store::now);
+        store::totals::subsidy_paid(w.txn(), paid.park_id, &by_product, decided_at).await?;
+        paid
     } else {
         let reason = reason.ok_or_else(|| Error::invalid("reason", "a rejection needs a reason"))?;
         store::subsidies::reject(w.txn(), &claim, reason).await?

@@ -34,6 +34,15 @@ pub async fn get(db: &impl ConnectionTrait, id: i64) -> Result<Bank, StoreError>
     bank::Entity::find_by_id(id).one(db).await?.map(bank_of).ok_or(StoreError::NotFound)
 }
 
+/// The names of these banks, in one query.
+pub async fn names(
+    db: &impl ConnectionTrait,
+    ids: impl IntoIterator<Item = i64>,
+) -> Result<std::collections::HashMap<i64, String>, StoreError> {
+    let found = bank::Entity::find().filter(bank::Column::Id.is_in(ids)).all(db).await?;
+    Ok(found.into_iter().map(|b| (b.id, b.name)).collect())
+}
+
 pub async fn find_by_code(db: &impl ConnectionTrait, code: &str) -> Result<Bank, StoreError> {
     let found = bank::Entity::find().filter(bank::Column::Code.eq(code)).one(db).await?;
     found.map(bank_of).ok_or(StoreError::NotFound)

@@ -56,6 +56,7 @@ pub async fn create(
     .map_err(|e| {
         super::conflict_on_unique(e, || format!("an enterprise with USCC {uscc} is already registered"))
     })?;
+    super::totals::registered(db, model.park_id, 1).await?;
     enterprise_of(model)
 }
 
@@ -70,6 +71,7 @@ pub async fn create_many(
         return Err(StoreError::NotFound);
     }
     let now = super::now();
+    super::totals::registered(db, park_id, i64::try_from(batch.len()).unwrap_or(i64::MAX)).await?;
     let usccs: Vec<String> = batch.iter().map(|e| e.uscc.as_str().to_owned()).collect();
     let mut models = batch.into_iter().map(|new| {
         let mut qualifications = new.qualifications;

@@ -17,12 +17,13 @@ pub mod score_models;
 pub mod scores;
 pub mod stats;
 pub mod subsidies;
+pub mod totals;
 pub mod webhooks;
 
 use std::time::Duration;
 
 use migration::MigratorTrait;
-use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr, SqlErr};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend, DbErr, SqlErr, Statement, Value};
 
 /// What a store call can fail with, in terms the API can answer.
 #[derive(Debug, thiserror::Error)]
@@ -189,8 +190,13 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnecti
     Database::connect(options).await
 }
 
+/// Runs the migrations, then builds the maintained totals if this database has none yet.
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
-    migration::Migrator::up(db, None).await
+    migration::Migrator::up(db, None).await?;
+    totals::ensure_built(db).await.map_err(|e| match e {
+        StoreError::Db(e) => e,
+        other => DbErr::Custom(other.to_string()),
+    })
 }
 
 /// Reads one page of `query` in id order, after the id `after`.
@@ -256,4 +262,29 @@ impl<T> Page<T> {
 pub fn now() -> chrono::DateTime<chrono::Utc> {
     use chrono::SubsecRound;
     chrono::Utc::now().trunc_subsecs(6)
+}
+
+/// Raw SQL with numbered parameters in the database's own style.
+pub(crate) struct Sql {
+    backend: DbBackend,
+    values: Vec<Value>,
+}
+
+impl Sql {
+    pub(crate) fn new(backend: DbBackend) -> Self {
+        Self { backend, values: Vec::new() }
+    }
+
+    /// A parameter holding `value`.
+    pub(crate) fn bind(&mut self, value: impl Into<Value>) -> String {
+        self.values.push(value.into());
+        match self.backend {
+            DbBackend::Postgres => format!("${}", self.values.len()),
+            _ => format!("?{}", self.values.len()),
+        }
+    }
+
+    pub(crate) fn statement(self, sql: String) -> Statement {
+        Statement::from_sql_and_values(self.backend, sql, self.values)
+    }
 }

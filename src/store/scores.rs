@@ -101,6 +101,7 @@ pub async fn import(
         let chunk: Vec<score::ActiveModel> = models.by_ref().take(INSERT_CHUNK).collect();
         score::Entity::insert_many(chunk).exec_without_returning(db).await?;
     }
+    super::totals::recount_scored(db, park_id).await?;
     Ok(ImportSummary { imported, ranked: imported })
 }
 

@@ -1,6 +1,7 @@
 //! Park and national statistics: SQL aggregates over the covering indexes, never a scan of rows
 //! into memory (but for loans replayed as of a past day, see [`servicing`]).
 
+pub mod maintained;
 pub mod servicing;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -167,7 +168,18 @@ pub async fn snapshot(
     window: Window,
     as_of: NaiveDate,
 ) -> Result<Report, StoreError> {
-    let txn = match db.get_database_backend() {
+    let txn = read_snapshot(db).await?;
+    let report = report(&txn, park_id, window, as_of).await?;
+    txn.commit().await?;
+    Ok(report)
+}
+
+/// A read-only transaction that reads one snapshot: REPEATABLE READ on PostgreSQL; SQLite reads
+/// one snapshot in any transaction.
+pub(crate) async fn read_snapshot(
+    db: &DatabaseConnection,
+) -> Result<sea_orm::DatabaseTransaction, StoreError> {
+    Ok(match db.get_database_backend() {
         DbBackend::Postgres => {
             let txn = db
                 .begin_with_config(Some(IsolationLevel::RepeatableRead), Some(AccessMode::ReadOnly))
@@ -177,10 +189,34 @@ pub async fn snapshot(
             txn
         }
         _ => db.begin().await?,
-    };
-    let report = report(&txn, park_id, window, as_of).await?;
-    txn.commit().await?;
-    Ok(report)
+    })
+}
+
+/// A park's or the nation's statistics with the policy money per bank and product: today's from
+/// the maintained totals, any other day's or window's from the rows.
+pub async fn figures(
+    db: &DatabaseConnection,
+    park_id: Option<i64>,
+    window: Window,
+    as_of: NaiveDate,
+) -> Result<(Report, Vec<PolicyShare>), StoreError> {
+    let today = Utc::now().date_naive();
+    if maintained::covers(window, as_of, today)
+        && let Some(figures) = maintained::report(db, park_id, today).await?
+    {
+        return Ok(figures);
+    }
+    let report = snapshot(db, park_id, window, as_of).await?;
+    let policy = policy_by_product(db, park_id, window).await?;
+    Ok((report, policy))
+}
+
+/// A park's months: from the monthly totals for whole months, else from the rows.
+pub async fn months(db: &DatabaseConnection, park_id: i64, window: Window) -> Result<Vec<Month>, StoreError> {
+    if maintained::covers_months(window, Utc::now().date_naive()) {
+        return maintained::monthly(db, park_id, window).await;
+    }
+    monthly(db, park_id, window).await
 }
 
 /// The statistics of one park (`Some`) or of every park (`None`), for the window, with the
@@ -356,6 +392,20 @@ pub async fn report(
             .enterprises = n;
     }
 
+    finish(db, park_id, parks, per_park, banks, products, product_banks).await
+}
+
+/// The last steps of a report, from rows or from totals: the products offered in the park (or
+/// anywhere), names, and the sum over parks.
+async fn finish(
+    db: &impl ConnectionTrait,
+    park_id: Option<i64>,
+    parks: Vec<Park>,
+    mut per_park: BTreeMap<i64, Totals>,
+    mut banks: BTreeMap<i64, Share>,
+    mut products: BTreeMap<i64, Share>,
+    mut product_banks: HashMap<i64, i64>,
+) -> Result<Report, StoreError> {
     // Products offered in the park count as activity too, so that a park's partner banks show
     // even before their first grant. A draft is its bank's alone: it is offered nowhere yet.
     let offered_ids: Vec<i64> = product_park::Entity::find()
@@ -452,15 +502,17 @@ pub struct Month {
 }
 
 /// `YYYY-MM` of a timestamp or date column, in the database's own dialect.
-fn month_of(backend: DbBackend, column: &str, is_timestamp: bool) -> SimpleExpr {
+pub(crate) fn month_sql(backend: DbBackend, column: &str, is_timestamp: bool) -> String {
     match backend {
-        DbBackend::Postgres if is_timestamp => {
-            Expr::cust(format!("to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM')"))
-        }
-        DbBackend::Postgres => Expr::cust(format!("to_char({column}, 'YYYY-MM')")),
+        DbBackend::Postgres if is_timestamp => format!("to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM')"),
+        DbBackend::Postgres => format!("to_char({column}, 'YYYY-MM')"),
         // SQLite keeps dates and timestamps as ISO 8601 text, which begins with the month.
-        _ => Expr::cust(format!("substr({column}, 1, 7)")),
+        _ => format!("substr({column}, 1, 7)"),
     }
+}
+
+fn month_of(backend: DbBackend, column: &str, is_timestamp: bool) -> SimpleExpr {
+    Expr::cust(month_sql(backend, column, is_timestamp))
 }
 
 /// A park's credit granted, disbursed and repaid, month by month, oldest first.

@@ -363,3 +363,25 @@ pub async fn reject(
     line::Entity::delete_many().filter(line::Column::ClaimId.eq(claim.id)).exec(db).await?;
     get_claim(db, Scope::All, claim.id).await
 }
+
+/// What a claim's lines pay per bank and product, in fen.
+pub async fn paid_by_product(
+    db: &impl ConnectionTrait,
+    claim_id: i64,
+) -> Result<std::collections::BTreeMap<(i64, i64), i64>, StoreError> {
+    use entity::subsidy_claim_line;
+    let lines: Vec<(i64, i64, i64)> = subsidy_claim_line::Entity::find()
+        .select_only()
+        .column(subsidy_claim_line::Column::BankId)
+        .column(subsidy_claim_line::Column::ProductId)
+        .column(subsidy_claim_line::Column::Amount)
+        .filter(subsidy_claim_line::Column::ClaimId.eq(claim_id))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut paid = std::collections::BTreeMap::new();
+    for (bank_id, product_id, amount) in lines {
+        *paid.entry((bank_id, product_id)).or_insert(0) += amount;
+    }
+    Ok(paid)
+}

@@ -195,6 +195,27 @@ impl TestApp {
         into_reply(request.send().await.expect("the request is sent")).await
     }
 
+    /// Asserts that every maintained statistics total equals what the rows say (`innoloan
+    /// verify`), and that today's statistics read from the totals equal those summed from rows.
+    pub async fn verify_totals(&self) {
+        let today = chrono::Utc::now().date_naive();
+        let found = store::totals::verify(&self.db, today).await.expect("verify runs");
+        let drift: Vec<String> = found.drift.iter().map(ToString::to_string).collect();
+        assert!(drift.is_empty(), "the totals drifted from the rows:\n{}", drift.join("\n"));
+        let national = self.get("/api/v1/stats", &self.admin_key).await.expect(200).body;
+        let summed = self.get("/api/v1/stats?from=1900-01-01", &self.admin_key).await.expect(200).body;
+        let strip = |mut v: Value| {
+            v.as_object_mut().expect("an object").remove("from");
+            v
+        };
+        assert_eq!(strip(national), strip(summed), "today's statistics from the totals differ from the rows");
+    }
+
+    /// Rebuilds the totals after a test changed rows behind the use cases' back.
+    pub async fn rebuild_totals(&self) {
+        store::totals::rebuild(&self.db, chrono::Utc::now().date_naive()).await.expect("rebuild runs");
+    }
+
     pub async fn create_park(&self, code: &str, name: &str) -> String {
         let body = json!({"code": code, "name": name, "region": "测试省"});
         self.post("/api/v1/parks", &self.admin_key, &body).await.expect(201).id()

@@ -88,6 +88,7 @@ async fn installment_loans_take_whole_months_within_the_term() {
     assert_eq!(reply.expect(422).error_fields(), vec!["maturity_date"]);
     let reply = draw(&l, &line, body("EI-5", months(6), "weekly")).await;
     reply.expect(422);
+    l.app.verify_totals().await;
 }
 
 #[tokio::test]
@@ -146,6 +147,7 @@ async fn repayments_are_allocated_refused_past_the_balance_and_idempotent() {
     assert_eq!(listed.body["items"].as_array().unwrap().len(), 2);
     let feed = l.app.get("/api/v1/events?types=repayment.recorded", &l.firm_key).await.expect(200);
     assert_eq!(feed.body["items"].as_array().unwrap().len(), 2);
+    l.app.verify_totals().await;
 }
 
 #[tokio::test]
@@ -181,6 +183,7 @@ async fn days_past_due_set_the_classification_floor_as_of_a_day() {
         assert_eq!(listed.body["items"][0]["id"], id.as_str(), "{as_of} {class}");
     }
     l.app.get(&format!("/api/v1/loans/{id}?as_of=not-a-day"), &l.bank_key).await.expect(422);
+    l.app.verify_totals().await;
 }
 
 #[tokio::test]
@@ -250,6 +253,7 @@ async fn a_bank_classifies_worse_never_better_and_writes_off_only_a_loss() {
     let feed =
         l.app.get("/api/v1/events?types=loan.classified,loan.written_off", &l.bank_key).await.expect(200);
     assert_eq!(feed.body["items"].as_array().unwrap().len(), 3);
+    l.app.verify_totals().await;
 }
 
 #[tokio::test]
@@ -339,6 +343,7 @@ async fn the_daily_job_tells_of_loans_falling_overdue_and_reclassified_once_a_da
         feed.body["items"].as_array().unwrap().iter().map(|e| e["type"].as_str().unwrap()).collect();
     assert_eq!(types, ["loan.overdue", "loan.classified", "loan.classified"]);
     assert!(feed.body["items"].as_array().unwrap().iter().all(|e| e["data"]["id"] == id.as_str()));
+    l.app.verify_totals().await;
 }
 
 /// A line of `amount` fen granted under a revolving product of the same bank.
@@ -412,4 +417,5 @@ async fn repaid_principal_may_be_drawn_again_on_a_revolving_line_only() {
         (now["disbursed_total"].clone(), now["principal_outstanding"].clone(), now["available"].clone()),
         (json!(1_300_000), json!(1_000_000), json!(0))
     );
+    l.app.verify_totals().await;
 }

@@ -512,6 +512,7 @@ async fn repaid_interest(
         .exec(&app.db)
         .await
         .expect("the line backdated");
+    app.rebuild_totals().await;
     let on = chrono::Utc::now().date_naive() - chrono::Duration::days(90);
     let draw = json!({"amount": LOAN, "reference": format!("old-{tag}"), "disbursed_on": on.to_string()});
     let path = format!("/api/v1/credit-lines/{line}/disbursements");
@@ -1137,4 +1138,6 @@ async fn every_role_gets_what_the_contract_gives_inside_and_outside_its_scope() 
         failures.len(),
         failures.join("\n")
     );
+    // Every call above went through the use cases: not one total may drift from the rows.
+    world.app.verify_totals().await;
 }

@@ -290,7 +290,21 @@ async fn matches_give_offers_and_reasons() {
     }
     act(&m, &m.key_a, &hidden, "suspend").await.expect(200);
 
-    let matches = m.app.get(&format!("/api/v1/enterprises/{firm}/matches"), &firm_key).await.expect(200);
+    // A product is a summary unless the whole record is asked for.
+    let light = m.app.get(&format!("/api/v1/enterprises/{firm}/matches"), &firm_key).await.expect(200);
+    let first = &light.body["eligible"][0];
+    assert_eq!(first["product"]["rate_bps_min"], 300, "the cheapest first");
+    assert!(first["product"].get("code").is_none() && first.get("product_detail").is_none(), "{first}");
+    m.app
+        .get(&format!("/api/v1/enterprises/{firm}/matches?expand=products"), &firm_key)
+        .await
+        .expect_error(422, "validation_failed");
+    let matches =
+        m.app.get(&format!("/api/v1/enterprises/{firm}/matches?expand=product"), &firm_key).await.expect(200);
+    assert_eq!(
+        matches.body["eligible"][0]["product"]["id"],
+        matches.body["eligible"][0]["product_detail"]["id"]
+    );
     assert_eq!(matches.body["score"]["score"], 72.5);
     assert_eq!(matches.body["score"]["period"], "2022");
     assert_eq!(matches.body["score"]["rank"], 4);
@@ -298,12 +312,12 @@ async fn matches_give_offers_and_reasons() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|e| (e["product"]["code"].as_str().unwrap(), e["offer_max_amount"].as_i64().unwrap()))
+        .map(|e| (e["product_detail"]["code"].as_str().unwrap(), e["offer_max_amount"].as_i64().unwrap()))
         .collect();
     assert_eq!(eligible, vec![("bigger", 500_000_000), ("cheap", 20_000_000), ("tiered", 50_000_000)]);
     let ineligible = matches.body["ineligible"].as_array().unwrap();
     assert_eq!(ineligible.len(), 1, "the suspended product is not matched at all");
-    assert_eq!(ineligible[0]["product"]["code"], "strict");
+    assert_eq!(ineligible[0]["product_detail"]["code"], "strict");
     let failed: Vec<&str> =
         ineligible[0]["failed"].as_array().unwrap().iter().map(|f| f["rule"].as_str().unwrap()).collect();
     assert_eq!(failed, vec!["min_score", "sizes"]);
@@ -323,9 +337,13 @@ async fn an_enterprise_without_a_score_fails_score_rules_only() {
     act(&m, &m.key_a, &scored_only, "publish").await.expect(200);
     act(&m, &m.key_a, &open, "publish").await.expect(200);
     let office = m.app.create_key("park_office", Some(("park_id", &m.park))).await;
-    let matches = m.app.get(&format!("/api/v1/enterprises/{unscored}/matches"), &office).await.expect(200);
+    let matches = m
+        .app
+        .get(&format!("/api/v1/enterprises/{unscored}/matches?expand=product"), &office)
+        .await
+        .expect(200);
     assert_eq!(matches.body["score"], Value::Null);
-    assert_eq!(matches.body["eligible"][0]["product"]["code"], "open");
+    assert_eq!(matches.body["eligible"][0]["product_detail"]["code"], "open");
     assert_eq!(matches.body["ineligible"][0]["failed"][0]["rule"], "max_park_rank");
     assert_eq!(matches.body["ineligible"][0]["failed"][0]["actual"], "none");
 }

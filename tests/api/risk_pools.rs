@@ -170,6 +170,7 @@ async fn a_claim_pays_coverage_of_the_unpaid_principal_once_and_recoveries_retur
     l.app.get(&format!("/api/v1/risk-pools/{pool}"), &stranger).await.expect_error(404, "not_found");
     l.app.post(&claims, &stranger, &json!({"loan_id": loan})).await.expect_error(404, "not_found");
     l.app.get(&format!("/api/v1/risk-pools/{pool}"), &l.firm_key).await.expect_error(403, "forbidden");
+    l.app.verify_totals().await;
 }
 
 #[tokio::test]

@@ -189,6 +189,7 @@ async fn park_stats_have_known_answers() {
             ("金熊猫积分贷", "工商银行", 3_000_000)
         ]
     );
+    k.app.verify_totals().await;
 }
 
 #[tokio::test]
@@ -284,6 +285,7 @@ async fn the_monthly_series() {
         )
         .await;
     assert_eq!(june.expect(200).body["months"].as_array().unwrap().len(), 1);
+    k.app.verify_totals().await;
 }
 
 #[tokio::test]
@@ -317,6 +319,7 @@ async fn national_totals_are_the_sum_of_the_parks() {
         .unwrap()
         .clone();
     assert_eq!((bocd["credit_lines"].as_i64(), bocd["enterprises"].as_i64()), (Some(3), Some(3)));
+    k.app.verify_totals().await;
 }
 
 #[tokio::test]
@@ -565,4 +568,53 @@ async fn servicing_figures_are_the_sums_over_loans_as_of_any_day() {
     let text = csv.text().await.unwrap();
     assert!(text.lines().next().unwrap().contains("npl_balance_fen"), "{text}");
     assert!(text.contains(&now["npl_balance"].to_string()), "{text}");
+    app.verify_totals().await;
+}
+
+#[tokio::test]
+async fn todays_statistics_read_the_totals_and_verify_finds_a_total_that_drifted() {
+    use sea_orm::ConnectionTrait;
+    let k = known().await;
+    let path = format!("/api/v1/parks/{}/stats", k.park_a);
+    let before = k.app.get(&path, &k.app.admin_key).await.expect(200).body;
+    assert_eq!(before["disbursed"], 2_000_000);
+
+    // A total changed behind the use cases' back: today's figures show it (they read the
+    // totals), a window's do not (they sum the rows), and verify names it.
+    k.app
+        .db
+        .execute_unprepared("UPDATE stat_flows SET disbursed = disbursed + 7 WHERE disbursements > 0")
+        .await
+        .unwrap();
+    let drifted = k.app.get(&path, &k.app.admin_key).await.expect(200).body;
+    // Park a drew in May, June (product 1) and July (product 3) of 2022: three monthly rows.
+    assert_eq!(drifted["disbursed"], 2_000_000 + 7 * 3);
+    let windowed = k.app.get(&format!("{path}?from=2000-01-01"), &k.app.admin_key).await.expect(200).body;
+    assert_eq!(windowed["disbursed"], 2_000_000);
+    let found = innoloan::store::totals::verify(&k.app.db, chrono::Utc::now().date_naive()).await.unwrap();
+    let columns: Vec<(&str, &str, i64)> =
+        found.drift.iter().map(|d| (d.table, d.column.as_str(), d.stored - d.expected)).collect();
+    assert_eq!(columns, vec![("stat_flows", "disbursed", 7); 4], "{found:?}");
+
+    // Rebuilt from the rows, the totals agree again.
+    k.app.rebuild_totals().await;
+    assert_eq!(k.app.get(&path, &k.app.admin_key).await.expect(200).body, before);
+    k.app.verify_totals().await;
+}
+
+#[tokio::test]
+async fn balances_left_from_an_earlier_day_roll_to_today_at_the_first_read() {
+    use sea_orm::ConnectionTrait;
+    let k = known().await;
+    // Balances left as of an earlier day (the daily job has not run today): the first reader
+    // rolls them to today, and they equal the rows'.
+    let stale = format!("UPDATE stat_balances SET as_of = '2000-01-01' WHERE park_id = {}", k.park_a);
+    k.app.db.execute_unprepared(&stale).await.unwrap();
+    let path = format!("/api/v1/parks/{}/stats", k.park_a);
+    let stats = k.app.get(&path, &k.app.admin_key).await.expect(200).body;
+    let summed = k.app.get(&format!("{path}?from=1900-01-01"), &k.app.admin_key).await.expect(200).body;
+    assert_eq!(stats["principal_outstanding"], summed["principal_outstanding"]);
+    assert_eq!(stats["overdue_principal"], summed["overdue_principal"]);
+    assert_eq!(stats["npl_balance"], summed["npl_balance"]);
+    k.app.verify_totals().await;
 }

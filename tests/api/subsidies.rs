@@ -30,6 +30,7 @@ async fn old_line(l: &Lending, amount: i64, days: i64) -> String {
         .exec(&l.app.db)
         .await
         .unwrap();
+    l.app.rebuild_totals().await;
     line
 }
 
@@ -189,6 +190,7 @@ async fn a_claim_returns_a_share_of_interest_repaid_once_and_approvals_keep_to_t
     // Events for the enterprise and its park office.
     let feed = l.app.get("/api/v1/events?types=subsidy_claim.filed,subsidy_claim.decided", &l.firm_key).await;
     assert!(feed.expect(200).body["items"].as_array().unwrap().len() >= 5);
+    l.app.verify_totals().await;
 }
 
 #[tokio::test]

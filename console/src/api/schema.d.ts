@@ -1182,7 +1182,9 @@ export interface paths {
          * Match an enterprise to every published product
          * @description The enterprise itself, its park office, or an admin. Each published product is either
          *     eligible, with the most the enterprise may borrow, or ineligible, with every rule it fails.
-         *     A product whose remaining quota is below its smallest loan fails `quota_exhausted`.
+         *     A product whose remaining quota is below its smallest loan fails `quota_exhausted`. Each
+         *     product is a summary (id, bank, name, credit type, amounts, rates, terms); `?expand=product`
+         *     adds the whole record as `product_detail`.
          *
          *     **Who:** admins, park offices and enterprises.
          */
@@ -2317,7 +2319,8 @@ export interface components {
         };
         /** EligibleProduct */
         EligibleProduct: {
-            product: components["schemas"]["ProductView"];
+            product: components["schemas"]["ProductSummary"];
+            product_detail?: components["schemas"]["ProductView"];
             /**
              * Format: int64
              * @description The most the enterprise may borrow under this product, in fen.
@@ -2513,7 +2516,8 @@ export interface components {
         };
         /** IneligibleProduct */
         IneligibleProduct: {
-            product: components["schemas"]["ProductView"];
+            product: components["schemas"]["ProductSummary"];
+            product_detail?: components["schemas"]["ProductView"];
             /** @description Every rule the enterprise fails, each as `{rule, required, actual, message}`. */
             failed: components["schemas"]["ErrorDetail"][];
         };
@@ -3780,6 +3784,30 @@ export interface components {
          * @enum {string}
          */
         ProductStatus: "draft" | "published" | "suspended" | "retired";
+        /**
+         * ProductSummary
+         * @description What a list of matches shows of a product: enough to choose one and apply. The whole record
+         *     is `GET /products/{id}`, or `?expand=product` on the matches.
+         */
+        ProductSummary: {
+            id: string;
+            bank_id: string;
+            name: string;
+            credit_type: components["schemas"]["CreditType"];
+            /** Format: int64 */
+            min_amount: number;
+            /** Format: int64 */
+            max_amount: number;
+            /** Format: int32 */
+            rate_bps_min: number;
+            /** Format: int32 */
+            rate_bps_max: number;
+            /** Format: int32 */
+            term_months_min: number;
+            /** Format: int32 */
+            term_months_max: number;
+            revolving: boolean;
+        };
         /** ProductView */
         ProductView: {
             id: string;
@@ -9879,7 +9907,10 @@ export interface operations {
     };
     get_enterprise_matches: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description `product`: add each product's whole record. */
+                expand?: string;
+            };
             header?: never;
             path: {
                 id: string;
@@ -9917,6 +9948,15 @@ export interface operations {
             };
             /** @description No such resource, or one outside the caller's scope. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation or a business rule failed; `details` lists each failure. */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -105,7 +105,7 @@ export function reason(f: Schemas["ErrorDetail"]): string {
   return t(zh[f.rule ?? ""] ?? f.message, f.message);
 }
 
-function ProductLine({ product: p, bank }: { product: Schemas["ProductView"]; bank?: string }) {
+function ProductLine({ product: p, bank }: { product: Schemas["ProductSummary"]; bank?: string }) {
   return (
     <span class="product-line">
       <strong>{p.name}</strong> · {bank ?? `#${p.bank_id}`} · {word(p.credit_type)} · {bps(p.rate_bps_min)}–{bps(p.rate_bps_max)} ·{" "}

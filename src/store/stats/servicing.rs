@@ -18,11 +18,11 @@
 use std::collections::BTreeMap;
 
 use chrono::{Days, NaiveDate};
-use sea_orm::{ConnectionTrait, DbBackend, Statement, Value};
+use sea_orm::{ConnectionTrait, Statement};
 
 use super::{Window, add, summed};
 use crate::domain::{Money, servicing::Classification};
-use crate::store::{self, StoreError};
+use crate::store::{self, Sql, StoreError};
 
 /// A park, a bank and a product: the finest grain the statistics report.
 pub type Key = (i64, i64, i64);
@@ -62,31 +62,6 @@ impl Servicing {
     }
 }
 
-/// Raw SQL with numbered parameters in the database's own style.
-struct Sql {
-    backend: DbBackend,
-    values: Vec<Value>,
-}
-
-impl Sql {
-    fn new(backend: DbBackend) -> Self {
-        Self { backend, values: Vec::new() }
-    }
-
-    /// A parameter holding `value`.
-    fn bind(&mut self, value: impl Into<Value>) -> String {
-        self.values.push(value.into());
-        match self.backend {
-            DbBackend::Postgres => format!("${}", self.values.len()),
-            _ => format!("?{}", self.values.len()),
-        }
-    }
-
-    fn statement(self, sql: String) -> Statement {
-        Statement::from_sql_and_values(self.backend, sql, self.values)
-    }
-}
-
 /// `AND l.park_id = …` for one park; nothing for the nation.
 fn park_clause(sql: &mut Sql, park_id: Option<i64>) -> String {
     park_id.map(|id| format!(" AND l.park_id = {}", sql.bind(id))).unwrap_or_default()
@@ -104,13 +79,27 @@ fn window_clause(sql: &mut Sql, column: &str, window: Window) -> String {
     clause
 }
 
-/// The loans stored as they stood on the day: disbursed by then, not written off by then, and
-/// with no repayment recorded after it.
-fn stored_as_of(sql: &mut Sql, day: NaiveDate, park_id: Option<i64>) -> String {
+/// Which loans' stored state the balances sum.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stored {
+    /// Those stored as they stood on the day: with no repayment recorded after it (the others
+    /// are replayed).
+    AsOfDay,
+    /// Every loan as it is stored now, held against the day's calendar: what the maintained
+    /// balances hold (`store::totals`).
+    Current,
+}
+
+/// The loans on the books on the day: disbursed by then and not written off by then; with
+/// [`Stored::AsOfDay`], also with no repayment recorded after it.
+fn stored_as_of(sql: &mut Sql, day: NaiveDate, park_id: Option<i64>, stored: Stored) -> String {
     let day_param = sql.bind(day);
+    let unchanged = match stored {
+        Stored::AsOfDay => format!(" AND (l.last_paid_on IS NULL OR l.last_paid_on <= {day_param})"),
+        Stored::Current => String::new(),
+    };
     format!(
-        "l.disbursed_on <= {day_param} AND (l.written_off_on IS NULL OR l.written_off_on > {day_param}) \
-         AND (l.last_paid_on IS NULL OR l.last_paid_on <= {day_param}){}",
+        "l.disbursed_on <= {day_param} AND (l.written_off_on IS NULL OR l.written_off_on > {day_param}){unchanged}{}",
         park_clause(sql, park_id)
     )
 }
@@ -140,44 +129,7 @@ pub async fn figures(
     day: NaiveDate,
 ) -> Result<BTreeMap<Key, Servicing>, StoreError> {
     let backend = db.get_database_backend();
-    let mut figures: BTreeMap<Key, Servicing> = BTreeMap::new();
-    let npl_classes = [Classification::Substandard, Classification::Doubtful, Classification::Loss]
-        .map(|c| format!("'{}'", c.as_str()))
-        .join(", ");
-    // Unsettled 90 days and more after its due date: the floor is substandard.
-    let npl_due_before = day.checked_sub_days(Days::new(90)).unwrap_or(NaiveDate::MIN);
-
-    let mut sql = Sql::new(backend);
-    let stored = stored_as_of(&mut sql, day, park_id);
-    let cutoff = sql.bind(npl_due_before);
-    let balances = format!(
-        "SELECT l.park_id, l.bank_id, l.product_id, \
-         CAST(SUM(l.amount - l.principal_repaid) AS BIGINT) AS outstanding, \
-         CAST(SUM(CASE WHEN l.classification IN ({npl_classes}) OR l.oldest_unsettled_due < {cutoff} \
-           THEN l.amount - l.principal_repaid ELSE 0 END) AS BIGINT) AS npl \
-         FROM loans l WHERE {stored} GROUP BY l.park_id, l.bank_id, l.product_id"
-    );
-    for row in rows(db, sql.statement(balances)).await? {
-        let entry = figures.entry(key(&row)?).or_default();
-        add(&mut entry.principal_outstanding, fen(&row, "outstanding")?)?;
-        add(&mut entry.npl_balance, fen(&row, "npl")?)?;
-    }
-
-    let mut sql = Sql::new(backend);
-    let stored = stored_as_of(&mut sql, day, park_id);
-    let due_before = sql.bind(day);
-    let overdue = format!(
-        "SELECT l.park_id, l.bank_id, l.product_id, \
-         CAST(SUM(i.principal - i.paid_principal) AS BIGINT) AS overdue \
-         FROM loan_installments i JOIN loans l ON l.id = i.loan_id \
-         WHERE {stored} AND l.oldest_unsettled_due < {due_before} \
-         AND i.due_date < {due_before} AND i.paid_principal < i.principal \
-         GROUP BY l.park_id, l.bank_id, l.product_id"
-    );
-    for row in rows(db, sql.statement(overdue)).await? {
-        add(&mut figures.entry(key(&row)?).or_default().overdue_principal, fen(&row, "overdue")?)?;
-    }
-
+    let mut figures = balances(db, park_id, day, Stored::AsOfDay).await?;
     let mut sql = Sql::new(backend);
     let paid_by = sql.bind(day);
     let in_window = window_clause(&mut sql, "r.paid_on", window);
@@ -226,5 +178,55 @@ pub async fn figures(
             add(&mut entry.npl_balance, standing.principal_outstanding)?;
         }
     }
+    Ok(figures)
+}
+
+/// The principal outstanding, overdue and non-performing as of `day`, per park, bank and product,
+/// of the loans `stored` says, summed by SQL.
+pub async fn balances(
+    db: &impl ConnectionTrait,
+    park_id: Option<i64>,
+    day: NaiveDate,
+    stored: Stored,
+) -> Result<BTreeMap<Key, Servicing>, StoreError> {
+    let backend = db.get_database_backend();
+    let mut figures: BTreeMap<Key, Servicing> = BTreeMap::new();
+    let npl_classes = [Classification::Substandard, Classification::Doubtful, Classification::Loss]
+        .map(|c| format!("'{}'", c.as_str()))
+        .join(", ");
+    // Unsettled 90 days and more after its due date: the floor is substandard.
+    let npl_due_before = day.checked_sub_days(Days::new(90)).unwrap_or(NaiveDate::MIN);
+
+    let mut sql = Sql::new(backend);
+    let on_books = stored_as_of(&mut sql, day, park_id, stored);
+    let cutoff = sql.bind(npl_due_before);
+    let balances = format!(
+        "SELECT l.park_id, l.bank_id, l.product_id, \
+         CAST(SUM(l.amount - l.principal_repaid) AS BIGINT) AS outstanding, \
+         CAST(SUM(CASE WHEN l.classification IN ({npl_classes}) OR l.oldest_unsettled_due < {cutoff} \
+           THEN l.amount - l.principal_repaid ELSE 0 END) AS BIGINT) AS npl \
+         FROM loans l WHERE {on_books} GROUP BY l.park_id, l.bank_id, l.product_id"
+    );
+    for row in rows(db, sql.statement(balances)).await? {
+        let entry = figures.entry(key(&row)?).or_default();
+        add(&mut entry.principal_outstanding, fen(&row, "outstanding")?)?;
+        add(&mut entry.npl_balance, fen(&row, "npl")?)?;
+    }
+
+    let mut sql = Sql::new(backend);
+    let on_books = stored_as_of(&mut sql, day, park_id, stored);
+    let due_before = sql.bind(day);
+    let overdue = format!(
+        "SELECT l.park_id, l.bank_id, l.product_id, \
+         CAST(SUM(i.principal - i.paid_principal) AS BIGINT) AS overdue \
+         FROM loan_installments i JOIN loans l ON l.id = i.loan_id \
+         WHERE {on_books} AND l.oldest_unsettled_due < {due_before} \
+         AND i.due_date < {due_before} AND i.paid_principal < i.principal \
+         GROUP BY l.park_id, l.bank_id, l.product_id"
+    );
+    for row in rows(db, sql.statement(overdue)).await? {
+        add(&mut figures.entry(key(&row)?).or_default().overdue_principal, fen(&row, "overdue")?)?;
+    }
+
     Ok(figures)
 }
