@@ -4,6 +4,8 @@
 //!
 //! - `stat_flows`: what happened in a month (UTC), per park, bank and product: credit granted,
 //!   disbursed, repaid, recovered, written off, risk claims and subsidies paid.
+//! - `stat_flow_totals`: the same, every month together: today's statistics read one row per
+//!   park, bank and product.
 //! - `stat_balances`: per park, bank and product, the loans' principal outstanding, overdue and
 //!   non-performing as of `as_of` (the figures that move with the calendar are rolled to each
 //!   new day, per park, by the daily job or by the first reader of the day).
@@ -38,6 +40,11 @@ enum StatFlows {
     WrittenOff,
     RiskClaimsPaid,
     SubsidiesPaid,
+}
+
+#[derive(DeriveIden)]
+enum StatFlowTotals {
+    Table,
 }
 
 #[derive(DeriveIden)]
@@ -94,6 +101,26 @@ enum Loans {
     ProductId,
 }
 
+fn flow_columns() -> [StatFlows; 14] {
+    use StatFlows as F;
+    [
+        F::CreditLines,
+        F::CreditGranted,
+        F::ApprovalDays,
+        F::ApprovalWorkingDays,
+        F::SlaBreaches,
+        F::Disbursements,
+        F::Disbursed,
+        F::Repayments,
+        F::PrincipalRepaid,
+        F::InterestRepaid,
+        F::Recovered,
+        F::WrittenOff,
+        F::RiskClaimsPaid,
+        F::SubsidiesPaid,
+    ]
+}
+
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
@@ -105,26 +132,22 @@ impl MigrationTrait for Migration {
             .col(big_integer(F::BankId))
             .col(big_integer(F::ProductId))
             .col(string_len(F::Month, 7));
-        for column in [
-            F::CreditLines,
-            F::CreditGranted,
-            F::ApprovalDays,
-            F::ApprovalWorkingDays,
-            F::SlaBreaches,
-            F::Disbursements,
-            F::Disbursed,
-            F::Repayments,
-            F::PrincipalRepaid,
-            F::InterestRepaid,
-            F::Recovered,
-            F::WrittenOff,
-            F::RiskClaimsPaid,
-            F::SubsidiesPaid,
-        ] {
+        for column in flow_columns() {
             flows.col(big_integer(column).default(0));
         }
         flows.primary_key(Index::create().col(F::ParkId).col(F::BankId).col(F::ProductId).col(F::Month));
         manager.create_table(flows.to_owned()).await?;
+        let mut totals = Table::create();
+        totals
+            .table(StatFlowTotals::Table)
+            .col(big_integer(F::ParkId))
+            .col(big_integer(F::BankId))
+            .col(big_integer(F::ProductId));
+        for column in flow_columns() {
+            totals.col(big_integer(column).default(0));
+        }
+        totals.primary_key(Index::create().col(F::ParkId).col(F::BankId).col(F::ProductId));
+        manager.create_table(totals.to_owned()).await?;
 
         use StatBalances as B;
         manager
@@ -221,6 +244,7 @@ impl MigrationTrait for Migration {
             StatCounts::Table.into_iden(),
             StatApplications::Table.into_iden(),
             StatBalances::Table.into_iden(),
+            StatFlowTotals::Table.into_iden(),
             StatFlows::Table.into_iden(),
         ] {
             manager.drop_table(Table::drop().table(table).to_owned()).await?;

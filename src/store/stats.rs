@@ -8,8 +8,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use entity::{
-    application, bank, credit_line, disbursement, enterprise, loan, park, product, product_park, repayment,
-    score,
+    application, credit_line, disbursement, enterprise, loan, park, product, product_park, repayment, score,
 };
 use sea_orm::{
     AccessMode, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait,
@@ -458,19 +457,16 @@ async fn name_shares(
     product_banks: &HashMap<i64, i64>,
 ) -> Result<(), StoreError> {
     let bank_ids: BTreeSet<i64> = banks.keys().copied().chain(product_banks.values().copied()).collect();
-    let bank_names: HashMap<i64, String> = bank::Entity::find()
-        .filter(bank::Column::Id.is_in(bank_ids))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|b| (b.id, b.name))
-        .collect();
+    let bank_names = super::banks::names(db, bank_ids).await?;
     let product_names: HashMap<i64, String> = product::Entity::find()
+        .select_only()
+        .column(product::Column::Id)
+        .column(product::Column::Name)
         .filter(product::Column::Id.is_in(products.keys().copied()))
+        .into_tuple::<(i64, String)>()
         .all(db)
         .await?
         .into_iter()
-        .map(|p| (p.id, p.name))
         .collect();
     for share in banks.values_mut() {
         share.bank_id = share.id;

@@ -177,20 +177,26 @@ fn for_update(backend: DbBackend) -> &'static str {
     }
 }
 
+/// Adds a flow to its month's row and to its key's all-time row (which today's statistics read:
+/// one row per park, bank and product, however many months).
 async fn add_flow(db: &impl ConnectionTrait, key: Key, month: &str, flow: &Flow) -> Result<(), StoreError> {
-    let mut sql = Sql::new(db.get_database_backend());
-    let mut params = vec![sql.bind(key.0), sql.bind(key.1), sql.bind(key.2), sql.bind(month.to_owned())];
-    params.extend(flow.values().map(|v| sql.bind(v)));
-    let sets: Vec<String> =
-        FLOW_COLUMNS.iter().map(|c| format!("{c} = stat_flows.{c} + excluded.{c}")).collect();
-    let statement = format!(
-        "INSERT INTO stat_flows (park_id, bank_id, product_id, month, {}) VALUES ({}) \
-         ON CONFLICT (park_id, bank_id, product_id, month) DO UPDATE SET {}",
-        FLOW_COLUMNS.join(", "),
-        params.join(", "),
-        sets.join(", ")
-    );
-    db.execute_raw(sql.statement(statement)).await?;
+    for (table, month) in [("stat_flows", Some(month)), ("stat_flow_totals", None)] {
+        let mut sql = Sql::new(db.get_database_backend());
+        let mut params = vec![sql.bind(key.0), sql.bind(key.1), sql.bind(key.2)];
+        params.extend(month.map(|m| sql.bind(m.to_owned())));
+        params.extend(flow.values().map(|v| sql.bind(v)));
+        let sets: Vec<String> =
+            FLOW_COLUMNS.iter().map(|c| format!("{c} = {table}.{c} + excluded.{c}")).collect();
+        let month_column = if month.is_some() { ", month" } else { "" };
+        let statement = format!(
+            "INSERT INTO {table} (park_id, bank_id, product_id{month_column}, {}) VALUES ({}) \
+             ON CONFLICT (park_id, bank_id, product_id{month_column}) DO UPDATE SET {}",
+            FLOW_COLUMNS.join(", "),
+            params.join(", "),
+            sets.join(", ")
+        );
+        db.execute_raw(sql.statement(statement)).await?;
+    }
     Ok(())
 }
 
@@ -529,6 +535,8 @@ async fn put_balances(
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Tables {
     pub flows: BTreeMap<(Key, String), Flow>,
+    /// Every month together, per key.
+    pub flow_totals: BTreeMap<Key, Flow>,
     /// With the day each row is as of.
     pub balances: BTreeMap<Key, (NaiveDate, Balance)>,
     /// (park, month, status) → applications.
@@ -542,6 +550,7 @@ impl Tables {
     /// rows never written.
     fn without_zeros(mut self) -> Self {
         self.flows.retain(|_, f| *f != Flow::default());
+        self.flow_totals.retain(|_, f| *f != Flow::default());
         self.balances.retain(|_, (_, b)| *b != [0; 3]);
         self.applications.retain(|_, n| *n != 0);
         self.counts.retain(|_, n| *n != 0);
@@ -571,6 +580,14 @@ pub async fn stored(db: &impl ConnectionTrait) -> Result<Tables, StoreError> {
     .await?
     {
         tables.flows.insert((row_key(&row)?, row.try_get("", "month")?), Flow::from_row(&row)?);
+    }
+    for row in all(
+        db,
+        format!("SELECT park_id, bank_id, product_id, {} FROM stat_flow_totals", FLOW_COLUMNS.join(", ")),
+    )
+    .await?
+    {
+        tables.flow_totals.insert(row_key(&row)?, Flow::from_row(&row)?);
     }
     for row in all(
         db,
@@ -684,6 +701,11 @@ pub async fn expected(
     );
     for row in all(db, subsidies).await? {
         flow(&mut tables, &row, Flow::from_columns(&row, &["subsidies_paid"])?)?;
+    }
+
+    let by_month: Vec<(Key, Flow)> = tables.flows.iter().map(|((key, _), flow)| (*key, *flow)).collect();
+    for (key, flow) in by_month {
+        tables.flow_totals.entry(key).or_default().add(&flow);
     }
 
     let applications = format!(
@@ -836,6 +858,14 @@ pub async fn verify(db: &DatabaseConnection, today: NaiveDate) -> Result<Verific
     let (stored, expected) = (stored.without_zeros(), expected.without_zeros());
     let mut out = Verification::default();
     compare("stat_flows", &stored.flows, &expected.flows, &FLOW_COLUMNS, |f| f.values().to_vec(), &mut out);
+    compare(
+        "stat_flow_totals",
+        &stored.flow_totals,
+        &expected.flow_totals,
+        &FLOW_COLUMNS,
+        |f| f.values().to_vec(),
+        &mut out,
+    );
     let balances = |t: &Tables| t.balances.iter().map(|(k, (_, b))| (*k, *b)).collect::<BTreeMap<_, _>>();
     compare(
         "stat_balances",
@@ -895,7 +925,14 @@ async fn rebuild_in(txn: &sea_orm::DatabaseTransaction, today: NaiveDate) -> Res
         .await?;
         txn.execute_unprepared("SET LOCAL jit = off").await?;
     }
-    for table in ["stat_flows", "stat_balances", "stat_applications", "stat_counts", "stat_members"] {
+    for table in [
+        "stat_flows",
+        "stat_flow_totals",
+        "stat_balances",
+        "stat_applications",
+        "stat_counts",
+        "stat_members",
+    ] {
         txn.execute_unprepared(&format!("DELETE FROM {table}")).await?;
     }
     let days = BTreeSet::from([today]);
@@ -915,6 +952,24 @@ async fn rebuild_in(txn: &sea_orm::DatabaseTransaction, today: NaiveDate) -> Res
             .collect();
         let statement = format!(
             "INSERT INTO stat_flows (park_id, bank_id, product_id, month, {}) VALUES {}",
+            FLOW_COLUMNS.join(", "),
+            values.join(", ")
+        );
+        txn.execute_raw(sql.statement(statement)).await?;
+    }
+    let totals: Vec<_> = tables.flow_totals.iter().collect();
+    for chunk in totals.chunks(200) {
+        let mut sql = Sql::new(backend);
+        let values: Vec<String> = chunk
+            .iter()
+            .map(|((park, bank, product), flow)| {
+                let mut params = vec![sql.bind(*park), sql.bind(*bank), sql.bind(*product)];
+                params.extend(flow.values().map(|v| sql.bind(v)));
+                format!("({})", params.join(", "))
+            })
+            .collect();
+        let statement = format!(
+            "INSERT INTO stat_flow_totals (park_id, bank_id, product_id, {}) VALUES {}",
             FLOW_COLUMNS.join(", "),
             values.join(", ")
         );

@@ -127,10 +127,9 @@ pub async fn report(
 
     let mut sql = Sql::new(backend);
     let clause = park_where(&mut sql, park_id);
-    let sums: Vec<String> = FLOW_COLUMNS.iter().map(|c| format!("CAST(SUM({c}) AS BIGINT) AS {c}")).collect();
     let flows = format!(
-        "SELECT park_id, bank_id, product_id, {} FROM stat_flows{clause} GROUP BY park_id, bank_id, product_id",
-        sums.join(", ")
+        "SELECT park_id, bank_id, product_id, {} FROM stat_flow_totals{clause}",
+        FLOW_COLUMNS.join(", ")
     );
     let mut policy: BTreeMap<(i64, i64), PolicyShare> = BTreeMap::new();
     for row in db.query_all_raw(sql.statement(flows)).await? {
