@@ -262,15 +262,21 @@ pub async fn ranking(
 ) -> Result<RankingPage, StoreError> {
     let period_filter = match period {
         Some(period) => score::Column::Period.eq(period),
-        None => score::Column::Period.in_subquery(
-            Query::select()
-                .column(score::Column::Period)
-                .from(score::Entity)
-                .and_where(Expr::col(score::Column::ParkId).eq(park_id))
-                .order_by(score::Column::PeriodKey, sea_orm::Order::Desc)
-                .limit(1)
-                .to_owned(),
-        ),
+        // `=` a scalar subquery (not `IN`): PostgreSQL runs it once, then reads the ranking index
+        // in order for that one period and stops at the page's end.
+        None => Expr::col((score::Entity, score::Column::Period)).eq(Expr::SubQuery(
+            None,
+            Box::new(
+                Query::select()
+                    .column(score::Column::Period)
+                    .from(score::Entity)
+                    .and_where(Expr::col(score::Column::ParkId).eq(park_id))
+                    .order_by(score::Column::PeriodKey, sea_orm::Order::Desc)
+                    .limit(1)
+                    .to_owned()
+                    .into(),
+            ),
+        )),
     };
     // Only the columns a ranking shows: no indicators to decode for a hundred rows.
     let mut query = score::Entity::find()
