@@ -27,6 +27,9 @@ const MAX_ENTRIES: usize = 100_000;
 
 pub struct Park {
     generation: u64,
+    /// When the newest confirmation taken was asked: an answer to an older question (a look-up
+    /// sent before an import's bump, answered after a newer confirmation) is ignored.
+    asked: Instant,
     /// Until when the copies may be served.
     confirmed_until: Instant,
     entries: HashMap<i64, Arc<str>>,
@@ -48,20 +51,26 @@ impl NearTier {
         park.entries.get(&enterprise_id).cloned()
     }
 
-    /// Records that Redis held `generation` for the park when asked at `asked_at`: copies of
-    /// another generation are dropped.
+    /// Records that Redis held `generation` for the park when asked at `asked_at`, unless a
+    /// confirmation asked later was recorded already. Another generation (newer, or older after
+    /// Redis lost its keys) drops the copies.
     pub fn confirm(&self, park_id: i64, generation: u64, asked_at: Instant) {
         let Ok(mut parks) = self.parks.write() else { return };
         let park = parks.entry(park_id).or_insert_with(|| Park {
             generation,
+            asked: asked_at,
             confirmed_until: asked_at,
             entries: HashMap::new(),
         });
+        if asked_at < park.asked {
+            return;
+        }
+        park.asked = asked_at;
         if park.generation != generation {
             park.generation = generation;
             park.entries.clear();
         }
-        park.confirmed_until = park.confirmed_until.max(asked_at + LEASE);
+        park.confirmed_until = asked_at + LEASE;
     }
 
     /// Keeps a copy written under `generation`, if that is the park's generation here.
@@ -114,9 +123,12 @@ mod tests {
         near.put(1, 6, 11, Arc::from("an older generation's"));
         assert_eq!(near.get(1, 10).as_deref(), Some("seven"));
         assert_eq!(near.get(1, 11), None);
-        // A newer generation drops the copies.
+        // A newer generation drops the copies; an answer to an older question changes nothing.
         near.confirm(1, 8, Instant::now());
         assert_eq!(near.get(1, 10), None);
+        near.confirm(1, 7, asked);
+        near.put(1, 7, 10, Arc::from("seven again"));
+        assert_eq!(near.get(1, 10), None, "a look-up sent before the bump may not bring back the old score");
         // A confirmation asked a lease ago has lapsed.
         near.put(1, 8, 10, Arc::from("eight"));
         let lapsed = NearTier::default();

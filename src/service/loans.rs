@@ -137,10 +137,11 @@ pub async fn repay(
     };
     let repayment = store::loans::record_repayment(w.txn(), &loan, new, store::now()).await?;
     store::credit::repaid(w.txn(), loan.credit_line_id, repayment.principal_paid).await?;
+    // A loan whose risk-pool claim was paid returns the pool's share of what it recovers. Before
+    // the totals: a claim's approval holds its pool, then the totals, and so must this.
+    store::risk_pools::return_recovery(w.txn(), loan.id, repayment.principal_paid).await?;
     let after = store::loans::get(w.txn(), crate::domain::Scope::All, loan.id).await?;
     store::totals::repaid(w.txn(), &loan, &after, &repayment, today).await?;
-    // A loan whose risk-pool claim was paid returns the pool's share of what it recovers.
-    store::risk_pools::return_recovery(w.txn(), loan.id, repayment.principal_paid).await?;
     w.audit("repayment.create", "repayment", repayment.id).await?;
     w.event(EventType::RepaymentRecorded, loan.audience(), &repayment);
     Ok(repayment)

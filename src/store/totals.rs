@@ -372,13 +372,25 @@ pub async fn registered(db: &impl ConnectionTrait, park_id: i64, n: i64) -> Resu
 /// Counts again the park's enterprises with a score, after an import (which may add and, by
 /// replacing a period, remove scores): one index-only count, at the import, not at the read.
 pub async fn recount_scored(db: &impl ConnectionTrait, park_id: i64) -> Result<(), StoreError> {
-    let mut sql = Sql::new(db.get_database_backend());
+    let backend = db.get_database_backend();
+    // Hold the park's count first, then count in a statement of its own: its snapshot then
+    // comes after any other import of the park that held the row before (READ COMMITTED), so
+    // two imports at once cannot leave a count that misses one of them.
+    add_count(db, park_id, kind::SCORED, 0, 0).await?;
+    let mut sql = Sql::new(backend);
+    let hold = format!(
+        "SELECT n FROM stat_counts WHERE park_id = {} AND kind = {} AND key_id = 0{}",
+        sql.bind(park_id),
+        sql.bind(kind::SCORED.to_owned()),
+        for_update(backend)
+    );
+    db.query_all_raw(sql.statement(hold)).await?;
+    let mut sql = Sql::new(backend);
     let park = sql.bind(park_id);
     let kind = sql.bind(kind::SCORED.to_owned());
     let statement = format!(
-        "INSERT INTO stat_counts (park_id, kind, key_id, n) \
-         SELECT {park}, {kind}, 0, COUNT(DISTINCT enterprise_id) FROM scores WHERE park_id = {park} \
-         ON CONFLICT (park_id, kind, key_id) DO UPDATE SET n = excluded.n"
+        "UPDATE stat_counts SET n = (SELECT COUNT(DISTINCT enterprise_id) FROM scores WHERE park_id = {park}) \
+         WHERE park_id = {park} AND kind = {kind} AND key_id = 0"
     );
     db.execute_raw(sql.statement(statement)).await?;
     Ok(())
@@ -407,6 +419,15 @@ async fn loan_changed(
 ) -> Result<(), StoreError> {
     let backend = db.get_database_backend();
     let (park, bank, product) = key_of(after);
+    if backend == DbBackend::Postgres {
+        // Shared: loan changes of the park go on together; a roll of the park waits for them.
+        let mut sql = Sql::new(backend);
+        let lock = format!(
+            "SELECT pg_advisory_xact_lock_shared({BALANCE_LOCK}, CAST({} AS INTEGER))",
+            sql.bind(park)
+        );
+        db.query_all_raw(sql.statement(lock)).await?;
+    }
     let mut sql = Sql::new(backend);
     let insert = format!(
         "INSERT INTO stat_balances (park_id, bank_id, product_id, as_of, principal_outstanding, overdue_principal, npl_balance) \
@@ -456,17 +477,31 @@ fn park_where(sql: &mut Sql, park_id: Option<i64>, prefix: &str) -> String {
 
 /// Recomputes the balance rows of one park (or all) as of `day`, in one transaction that holds
 /// them; see the module's notes.
-pub async fn roll(db: &DatabaseConnection, park_id: Option<i64>, day: NaiveDate) -> Result<(), StoreError> {
+pub async fn roll(db: &DatabaseConnection, park_id: i64, day: NaiveDate) -> Result<(), StoreError> {
     let backend = db.get_database_backend();
     let txn = db.begin().await?;
+    let park_id = Some(park_id);
     if backend == DbBackend::Postgres {
+        // The park's balance lock, exclusive: every loan change of the park holds it shared
+        // from before it inserts or updates a balance row, so none is half-way while the park
+        // is summed, including a change to a key that has no row yet.
         let mut sql = Sql::new(backend);
-        let lock = format!(
-            "SELECT park_id FROM stat_balances{} ORDER BY park_id, bank_id, product_id FOR UPDATE",
-            park_where(&mut sql, park_id, "WHERE")
-        );
+        let lock =
+            format!("SELECT pg_advisory_xact_lock({BALANCE_LOCK}, CAST({} AS INTEGER))", sql.bind(park_id));
         txn.query_all_raw(sql.statement(lock)).await?;
         txn.execute_unprepared("SET LOCAL jit = off").await?;
+    }
+    // Another reader (or the daily job) may have rolled the park while this one waited.
+    let mut sql = Sql::new(backend);
+    let stale = format!(
+        "SELECT COUNT(*) AS n FROM stat_balances{} AND as_of <> {}",
+        park_where(&mut sql, park_id, "WHERE"),
+        sql.bind(day)
+    );
+    let stale = txn.query_one_raw(sql.statement(stale)).await?.map(|r| get_i64(&r, "n")).transpose()?;
+    if stale == Some(0) {
+        txn.commit().await?;
+        return Ok(());
     }
     let figures = servicing::balances(&txn, park_id, day, Stored::Current).await?;
     let mut sql = Sql::new(backend);
@@ -491,10 +526,13 @@ pub async fn roll(db: &DatabaseConnection, park_id: Option<i64>, day: NaiveDate)
 /// own park's writers, briefly).
 pub async fn roll_every_park(db: &DatabaseConnection, day: NaiveDate) -> Result<(), StoreError> {
     for row in all(db, "SELECT DISTINCT park_id FROM stat_balances ORDER BY park_id".to_owned()).await? {
-        roll(db, Some(row.try_get("", "park_id")?), day).await?;
+        roll(db, row.try_get("", "park_id")?, day).await?;
     }
     Ok(())
 }
+
+/// The class of the advisory locks on a park's balances (`pg_advisory_xact_lock(class, park)`).
+const BALANCE_LOCK: i32 = 1_847;
 
 /// Sets balance rows (inserting those missing), many per statement.
 async fn put_balances(

@@ -53,7 +53,10 @@ async fn fresh(db: &DatabaseConnection, park_id: Option<i64>, today: NaiveDate) 
         return Ok(false);
     }
     if oldest.is_some_and(|day| day < today) {
-        totals::roll(db, park_id, today).await?;
+        match park_id {
+            Some(park_id) => totals::roll(db, park_id, today).await?,
+            None => totals::roll_every_park(db, today).await?,
+        }
     }
     Ok(true)
 }
