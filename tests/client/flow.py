@@ -378,8 +378,9 @@ def main() -> int:
                 if not eligible:
                     f.soft(f"the product is not eligible after the import: "
                            f"{[[d.message for d in e.failed] for e in ineligible]}")
-                elif not isinstance(eligible[0].product, M("ProductView")) or \
-                        eligible[0].offer_max_amount != 300_000_000:
+                elif not isinstance(eligible[0].product, M("ProductSummary")):
+                    f.soft(f"the product is a {type(eligible[0].product).__name__}, expected a ProductSummary")
+                elif eligible[0].offer_max_amount != 300_000_000:
                     f.soft(f"offer_max_amount is {eligible[0].offer_max_amount}, expected the 90-point tier")
         return step
 
