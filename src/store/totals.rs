@@ -864,7 +864,7 @@ fn compare<K: Ord + std::fmt::Debug, V: Copy + Default + PartialEq>(
 /// Recomputes every total from the rows, in one snapshot, and lists where the stored totals
 /// differ. Each balance row is checked as of its own day.
 pub async fn verify(db: &DatabaseConnection, today: NaiveDate) -> Result<Verification, StoreError> {
-    let txn = snapshot(db).await?;
+    let txn = super::stats::read_snapshot(db).await?;
     let stored = stored(&txn).await?;
     let mut days: BTreeSet<NaiveDate> = stored.balances.values().map(|(day, _)| *day).collect();
     days.insert(today);
@@ -924,24 +924,6 @@ pub async fn verify(db: &DatabaseConnection, today: NaiveDate) -> Result<Verific
     compare("stat_counts", &stored.counts, &expected.counts, &["n"], |n| vec![*n], &mut out);
     compare("stat_members", &member_counts, &credit_counts, &["members"], |n| vec![*n], &mut out);
     Ok(out)
-}
-
-/// A read-only transaction that sees one snapshot (REPEATABLE READ on PostgreSQL; SQLite reads
-/// one snapshot in any transaction).
-async fn snapshot(db: &DatabaseConnection) -> Result<sea_orm::DatabaseTransaction, StoreError> {
-    Ok(match db.get_database_backend() {
-        DbBackend::Postgres => {
-            let txn = db
-                .begin_with_config(
-                    Some(sea_orm::IsolationLevel::RepeatableRead),
-                    Some(sea_orm::AccessMode::ReadOnly),
-                )
-                .await?;
-            txn.execute_unprepared("SET LOCAL jit = off").await?;
-            txn
-        }
-        _ => db.begin().await?,
-    })
 }
 
 /// Replaces every total with what the rows say, balances as of `today`. On PostgreSQL the source
